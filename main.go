@@ -1,0 +1,170 @@
+// Command amqpjs runs JavaScript scenario scripts against RabbitMQ with the
+// API of Python's aioamqp. See README.md and ../shared/API.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/amqpjs/amqpjs/bindings"
+	"github.com/amqpjs/amqpjs/runtime"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+const usage = `amqpjs — run JavaScript against RabbitMQ with aioamqp's API
+
+Usage:
+  amqpjs run [flags] script.js [-- args...]   run a script (.js, .mjs, .cjs, .ts)
+  amqpjs version                               print the version
+  amqpjs help [command]                        show help
+
+Run 'amqpjs run --help' for the flags of run.
+`
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return runtime.ExitUsage
+	}
+	switch args[0] {
+	case "run":
+		return runCmd(args[1:], stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintf(stdout, "amqpjs %s\n", runtime.Version)
+		return 0
+	case "help", "-h", "--help":
+		if len(args) > 1 && args[1] == "run" {
+			return runCmd([]string{"--help"}, stdout, stderr)
+		}
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "amqpjs: unknown command %q\n\n%s", args[0], usage)
+		return runtime.ExitUsage
+	}
+}
+
+const runUsage = `Usage: amqpjs run [flags] script.js [-- args...]
+
+Runs a script as its main module: CommonJS, ES modules and TypeScript, with
+top-level await. The process ends when the script is done and nothing is
+pending (no timer, no open connection). Exit codes: 0 success, 1 uncaught
+error or unhandled rejection (or --timeout), 2 usage or syntax error,
+130 interrupted (Ctrl-C; a second Ctrl-C exits at once).
+
+Flags:
+`
+
+func runCmd(args []string, stdout, stderr io.Writer) int {
+	fs := pflag.NewFlagSet("run", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	url := fs.String("url", "", "AMQP URL whose parts are connect()'s defaults (amqp://user:pass@host:port/vhost); default $AMQP_URL")
+	timeout := fs.Duration("timeout", 0, "end the run after this long (e.g. 30s), exit 1; 0 means no limit")
+	help := fs.BoolP("help", "h", false, "show this help")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, runUsage)
+		fmt.Fprint(stderr, fs.FlagUsages())
+	}
+	if err := fs.Parse(args); err != nil {
+		fmt.Fprintf(stderr, "amqpjs run: %v\n", err)
+		fmt.Fprintln(stderr, "Run 'amqpjs run --help' for usage.")
+		return runtime.ExitUsage
+	}
+	if *help {
+		fmt.Fprint(stdout, runUsage)
+		fmt.Fprint(stdout, fs.FlagUsages())
+		return 0
+	}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		fmt.Fprintln(stderr, "amqpjs run: missing script path")
+		fmt.Fprintln(stderr, "Run 'amqpjs run --help' for usage.")
+		return runtime.ExitUsage
+	}
+	script := rest[0]
+	scriptArgs := rest[1:]
+	if st, err := os.Stat(script); err != nil || st.IsDir() {
+		msg := "no such file"
+		if err == nil {
+			msg = "is a directory"
+		}
+		fmt.Fprintf(stderr, "amqpjs run: cannot open script '%s': %s\n", script, msg)
+		return runtime.ExitUsage
+	}
+	amqpURL := *url
+	if amqpURL == "" {
+		amqpURL = os.Getenv("AMQP_URL")
+	}
+	defaults, err := bindings.DefaultsFromURL(amqpURL)
+	if err != nil {
+		fmt.Fprintf(stderr, "amqpjs run: --url: %v\n", err)
+		return runtime.ExitUsage
+	}
+
+	rt := runtime.New(runtime.Options{
+		Stdout: stdout,
+		Stderr: stderr,
+		Env:    environ(),
+		Args:   scriptArgs,
+		Argv0:  os.Args[0],
+	})
+	bindings.Register(rt, bindings.Options{Defaults: defaults})
+
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	if *timeout > 0 {
+		var stop context.CancelFunc
+		ctx, stop = context.WithTimeoutCause(ctx, *timeout, &runtime.TimeoutError{After: *timeout})
+		defer stop()
+	}
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-sigs:
+			cancel(runtime.ErrInterrupted)
+		case <-done:
+			return
+		}
+		select {
+		case <-sigs:
+			fmt.Fprintln(stderr, "amqpjs: interrupted twice, exiting at once")
+			os.Exit(runtime.ExitInterrupted)
+		case <-done:
+		}
+	}()
+
+	_, err = rt.RunFile(ctx, script)
+	if msg := rt.FormatError(err); msg != "" {
+		fmt.Fprintln(stderr, msg)
+	}
+	return rt.ExitCodeOf(err)
+}
+
+func environ() map[string]string {
+	env := map[string]string{}
+	for _, kv := range os.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	return env
+}
+
+var _ = errors.New
+var _ = time.Second

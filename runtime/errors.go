@@ -1,0 +1,235 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	goruntime "runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dop251/goja"
+)
+
+// Exit codes of API.md §1.
+const (
+	ExitOK          = 0
+	ExitFailure     = 1
+	ExitUsage       = 2
+	ExitInterrupted = 130
+)
+
+// ErrInterrupted is the cause given to the run context on Ctrl-C.
+var ErrInterrupted = errors.New("interrupted")
+
+// TimeoutError is the cause given to the run context by --timeout.
+type TimeoutError struct{ After time.Duration }
+
+func (e *TimeoutError) Error() string {
+	return fmt.Sprintf("run timed out after %s (--timeout)", e.After)
+}
+
+// ExitCodeOf maps the error of [Runtime.RunFile] to the process exit code and
+// tells whether the error should be printed.
+func (r *Runtime) ExitCodeOf(err error) int {
+	if err == nil {
+		return r.ExitCode()
+	}
+	var ee *ExitError
+	var se *SyntaxError
+	var te *TimeoutError
+	switch {
+	case errors.As(err, &ee):
+		return ee.Code
+	case errors.As(err, &se):
+		return ExitUsage
+	case errors.Is(err, ErrInterrupted):
+		return ExitInterrupted
+	case errors.As(err, &te):
+		return ExitFailure
+	}
+	if v := thrownValue(err); v != nil {
+		if se := syntaxOf(v); se != nil {
+			return ExitUsage
+		}
+	}
+	return ExitFailure
+}
+
+func thrownValue(err error) goja.Value {
+	var ex *goja.Exception
+	if errors.As(err, &ex) {
+		return ex.Value()
+	}
+	var ue *UncaughtError
+	if errors.As(err, &ue) {
+		return ue.Value
+	}
+	var ur *UnhandledRejectionError
+	if errors.As(err, &ur) {
+		return ur.Reason
+	}
+	return nil
+}
+
+func syntaxOf(v goja.Value) *SyntaxError {
+	o, ok := v.(*goja.Object)
+	if !ok {
+		return nil
+	}
+	s := o.Get("__amqpjs_syntax")
+	if s == nil {
+		return nil
+	}
+	se, _ := s.Export().(*SyntaxError)
+	return se
+}
+
+// FormatError renders a run's error for stderr: the JS stack with
+// file:line:col for uncaught errors, the source line and a caret for syntax
+// errors. It returns "" for errors that print nothing (process.exit).
+// Loop goroutine or after Run returned.
+func (r *Runtime) FormatError(err error) string {
+	if err == nil {
+		return ""
+	}
+	var ee *ExitError
+	var se *SyntaxError
+	switch {
+	case errors.As(err, &ee):
+		return ""
+	case errors.As(err, &se):
+		return se.Error()
+	case errors.Is(err, ErrInterrupted):
+		return "amqpjs: interrupted"
+	case errors.Is(err, context.Canceled):
+		return "amqpjs: cancelled"
+	}
+	var te *TimeoutError
+	if errors.As(err, &te) {
+		return "amqpjs: " + te.Error()
+	}
+	v := thrownValue(err)
+	if v == nil {
+		return "amqpjs: " + err.Error()
+	}
+	if se := syntaxOf(v); se != nil {
+		return se.Error()
+	}
+	var prefix string
+	var ur *UnhandledRejectionError
+	if errors.As(err, &ur) {
+		prefix = "Uncaught (in promise) "
+	} else {
+		prefix = "Uncaught "
+	}
+	var ex *goja.Exception
+	where := ""
+	if errors.As(err, &ex) {
+		where = sourceExcerpt(ex)
+	}
+	return where + prefix + describeValue(r.vm, v)
+}
+
+var pcSuffix = regexp.MustCompile(`([^\s(]*):(\d+):(\d+)\(\d+\)`)
+
+// CleanStack rewrites goja's stack lines ("\tat f (file:1:2(34))") to
+// Node's ("    at f (file:1:3)"). Positions of user files come through
+// esbuild's source maps, for which goja reports 0-based columns; they are
+// made 1-based like Node's. Built-in files ("amqpjs:…") are left as they are.
+func CleanStack(s string) string {
+	s = pcSuffix.ReplaceAllStringFunc(s, func(m string) string {
+		sub := pcSuffix.FindStringSubmatch(m)
+		col := sub[3]
+		if !strings.HasPrefix(sub[1], "amqpjs:") && sub[1] != "<eval>" {
+			if n, err := strconv.Atoi(col); err == nil {
+				col = strconv.Itoa(n + 1)
+			}
+		}
+		return sub[1] + ":" + sub[2] + ":" + col
+	})
+	return strings.ReplaceAll(s, "\tat ", "    at ")
+}
+
+// describeValue renders a thrown value: an Error's stack (with any extra own
+// properties, e.g. an AMQP code), or the inspected value.
+func describeValue(vm *goja.Runtime, v goja.Value) string {
+	if v == nil {
+		return "undefined"
+	}
+	if o, ok := v.(*goja.Object); ok {
+		if st := o.Get("stack"); st != nil && !goja.IsUndefined(st) {
+			s := CleanStack(st.String())
+			extra := []string{}
+			for _, k := range o.Keys() {
+				if k == "stack" || k == "message" {
+					continue
+				}
+				extra = append(extra, k+": "+shortValue(o.Get(k)))
+			}
+			if len(extra) > 0 {
+				s = strings.TrimRight(s, "\n") + " {\n  " + strings.Join(extra, ",\n  ") + "\n}"
+			}
+			return strings.TrimRight(s, "\n")
+		}
+	}
+	if inspect, ok := goja.AssertFunction(vm.Get("__amqpjs_inspect")); ok {
+		if s, err := inspect(goja.Undefined(), v); err == nil {
+			return s.String()
+		}
+	}
+	if s, ok := v.Export().(string); ok {
+		return strconv.Quote(s)
+	}
+	return v.String()
+}
+
+func shortValue(v goja.Value) string {
+	if v == nil || goja.IsUndefined(v) {
+		return "undefined"
+	}
+	if s, ok := v.Export().(string); ok {
+		return "'" + s + "'"
+	}
+	return v.String()
+}
+
+// sourceExcerpt returns "file:line\n<source line>\n<caret>\n\n" for the top
+// frame of ex, read from the user's file, or "" when it cannot.
+func sourceExcerpt(ex *goja.Exception) string {
+	frames := ex.Stack()
+	for _, f := range frames {
+		pos := f.Position()
+		if pos.Filename == "" || pos.Line <= 0 || strings.HasPrefix(pos.Filename, "amqpjs:") {
+			continue
+		}
+		src, err := os.ReadFile(pos.Filename)
+		if err != nil {
+			return ""
+		}
+		lines := strings.Split(string(src), "\n")
+		if pos.Line > len(lines) {
+			return ""
+		}
+		line := strings.TrimRight(lines[pos.Line-1], "\r")
+		col := pos.Column // 0-based for source-mapped files (see CleanStack)
+		if col < 0 || col > len(line) {
+			col = 0
+		}
+		return fmt.Sprintf("%s:%d\n%s\n%s^\n\n", pos.Filename, pos.Line, line, strings.Repeat(" ", col))
+	}
+	return ""
+}
+
+func formatFloat(f float64, prec int) string { return strconv.FormatFloat(f, 'f', prec, 64) }
+func formatInt(i int64) string               { return strconv.FormatInt(i, 10) }
+func goosName() string                       { return goruntime.GOOS }
+
+func memoryUsage() map[string]any {
+	var ms goruntime.MemStats
+	goruntime.ReadMemStats(&ms)
+	return map[string]any{"rss": ms.Sys, "heapTotal": ms.HeapSys, "heapUsed": ms.HeapAlloc, "external": 0}
+}

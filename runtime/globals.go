@@ -1,0 +1,301 @@
+package runtime
+
+import (
+	"io"
+	"os"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/dop251/goja"
+)
+
+func (r *Runtime) installConsole() {
+	vm := r.vm
+	console := vm.NewObject()
+	printer := func(w io.Writer) func(goja.FunctionCall) goja.Value {
+		return func(call goja.FunctionCall) goja.Value {
+			r.writeLine(w, r.Format(call.Arguments...))
+			return goja.Undefined()
+		}
+	}
+	for _, name := range []string{"log", "info", "debug"} {
+		must(console.Set(name, printer(r.stdout)))
+	}
+	for _, name := range []string{"warn", "error", "trace"} {
+		must(console.Set(name, printer(r.stderr)))
+	}
+	must(console.Set("assert", func(call goja.FunctionCall) goja.Value {
+		if !call.Argument(0).ToBoolean() {
+			msg := "Assertion failed"
+			if len(call.Arguments) > 1 {
+				msg += ": " + r.Format(call.Arguments[1:]...)
+			}
+			r.writeLine(r.stderr, msg)
+		}
+		return goja.Undefined()
+	}))
+	timers := map[string]time.Time{}
+	must(console.Set("time", func(call goja.FunctionCall) goja.Value {
+		timers[labelOf(call)] = time.Now()
+		return goja.Undefined()
+	}))
+	must(console.Set("timeEnd", func(call goja.FunctionCall) goja.Value {
+		l := labelOf(call)
+		if t, ok := timers[l]; ok {
+			delete(timers, l)
+			r.writeLine(r.stdout, l+": "+fmtMillis(time.Since(t)))
+		}
+		return goja.Undefined()
+	}))
+	must(console.Set("timeLog", func(call goja.FunctionCall) goja.Value {
+		l := labelOf(call)
+		if t, ok := timers[l]; ok {
+			r.writeLine(r.stdout, l+": "+fmtMillis(time.Since(t)))
+		}
+		return goja.Undefined()
+	}))
+	must(console.Set("dir", func(call goja.FunctionCall) goja.Value {
+		r.writeLine(r.stdout, r.Inspect(call.Argument(0), r.opts.Color))
+		return goja.Undefined()
+	}))
+	must(vm.Set("console", console))
+	r.RegisterModule("console", func(vm *goja.Runtime, m *goja.Object) { must(m.Set("exports", console)) })
+}
+
+func labelOf(call goja.FunctionCall) string {
+	if a := call.Argument(0); !goja.IsUndefined(a) {
+		return a.String()
+	}
+	return "default"
+}
+
+func fmtMillis(d time.Duration) string {
+	return strings.TrimRight(strings.TrimRight(formatFloat(float64(d.Microseconds())/1000, 3), "0"), ".") + "ms"
+}
+
+// Format formats args like console.log does. Loop only.
+func (r *Runtime) Format(args ...goja.Value) string {
+	opts := r.vm.NewObject()
+	if r.opts.Color {
+		_ = opts.Set("colors", true)
+	}
+	all := make([]goja.Value, 0, len(args)+1)
+	all = append(all, opts)
+	all = append(all, args...)
+	s, err := r.format(goja.Undefined(), all...)
+	if err != nil {
+		panic(err)
+	}
+	return s.String()
+}
+
+func (r *Runtime) writeLine(w io.Writer, s string) {
+	buf := make([]byte, 0, len(s)+1)
+	buf = append(buf, s...)
+	buf = append(buf, '\n')
+	_, _ = w.Write(buf)
+}
+
+func (r *Runtime) installProcess() {
+	vm := r.vm
+	p := vm.NewObject()
+	env := vm.NewObject()
+	if r.opts.Env != nil {
+		for k, v := range r.opts.Env {
+			must(env.Set(k, v))
+		}
+	}
+	must(p.Set("env", env))
+	must(p.Set("argv", []any{r.argv0()}))
+	must(p.Set("platform", goosName()))
+	must(p.Set("version", "v"+Version))
+	must(p.Set("versions", map[string]any{"amqpjs": Version}))
+	must(p.Set("pid", os.Getpid()))
+	must(p.Set("exitCode", goja.Undefined()))
+	must(p.Set("exit", func(call goja.FunctionCall) goja.Value {
+		code := r.ExitCode()
+		if a := call.Argument(0); !goja.IsUndefined(a) && !goja.IsNull(a) {
+			code = int(a.ToInteger())
+		}
+		e := &ExitError{Code: code}
+		r.loop.Fail(e)
+		vm.Interrupt(e)
+		return goja.Undefined()
+	}))
+	must(p.Set("cwd", func(goja.FunctionCall) goja.Value {
+		wd, _ := os.Getwd()
+		return vm.ToValue(wd)
+	}))
+	must(p.Set("nextTick", func(call goja.FunctionCall) goja.Value {
+		fn, ok := goja.AssertFunction(call.Argument(0))
+		if !ok {
+			panic(vm.NewTypeError("process.nextTick: parameter 'callback' must be a function, got %s", typeOf(call.Argument(0))))
+		}
+		args := append([]goja.Value(nil), call.Arguments[1:]...)
+		qm, _ := goja.AssertFunction(vm.Get("queueMicrotask"))
+		_, err := qm(goja.Undefined(), vm.ToValue(func(goja.FunctionCall) goja.Value {
+			if _, err := fn(goja.Undefined(), args...); err != nil {
+				panic(err)
+			}
+			return goja.Undefined()
+		}))
+		if err != nil {
+			panic(err)
+		}
+		return goja.Undefined()
+	}))
+	start := time.Now()
+	hr := func(call goja.FunctionCall) goja.Value {
+		d := time.Since(start)
+		return vm.ToValue([]any{int64(d / time.Second), int64(d % time.Second)})
+	}
+	hrObj := vm.ToValue(hr).ToObject(vm)
+	must(hrObj.Set("bigint", func(goja.FunctionCall) goja.Value {
+		v, err := vm.RunString(formatInt(time.Since(start).Nanoseconds()) + "n")
+		if err != nil {
+			panic(err)
+		}
+		return v
+	}))
+	must(p.Set("hrtime", hrObj))
+	must(p.Set("memoryUsage", func(goja.FunctionCall) goja.Value {
+		return vm.ToValue(memoryUsage())
+	}))
+	stream := func(w io.Writer) *goja.Object {
+		o := vm.NewObject()
+		must(o.Set("write", func(call goja.FunctionCall) goja.Value {
+			a := call.Argument(0)
+			if b, ok := a.Export().([]byte); ok {
+				_, _ = w.Write(b)
+			} else {
+				_, _ = io.WriteString(w, a.String())
+			}
+			return vm.ToValue(true)
+		}))
+		return o
+	}
+	must(p.Set("stdout", stream(r.stdout)))
+	must(p.Set("stderr", stream(r.stderr)))
+	r.process = p
+	must(vm.Set("process", p))
+	r.RegisterModule("process", func(vm *goja.Runtime, m *goja.Object) { must(m.Set("exports", p)) })
+}
+
+// installTextCoding adds TextEncoder and TextDecoder (UTF-8 only).
+func installTextCoding(vm *goja.Runtime) {
+	u8, _ := goja.AssertConstructor(vm.Get("Uint8Array"))
+	must(vm.Set("TextEncoder", func(call goja.ConstructorCall) *goja.Object {
+		o := call.This
+		must(o.Set("encoding", "utf-8"))
+		must(o.Set("encode", func(c goja.FunctionCall) goja.Value {
+			s := ""
+			if a := c.Argument(0); !goja.IsUndefined(a) {
+				s = a.String()
+			}
+			arr, err := u8(nil, vm.ToValue(vm.NewArrayBuffer([]byte(s))))
+			if err != nil {
+				panic(err)
+			}
+			return arr
+		}))
+		return nil
+	}))
+	must(vm.Set("TextDecoder", func(call goja.ConstructorCall) *goja.Object {
+		label := "utf-8"
+		if a := call.Argument(0); !goja.IsUndefined(a) {
+			label = strings.ToLower(a.String())
+		}
+		if label != "utf-8" && label != "utf8" {
+			panic(NewRangeError(vm, "TextDecoder: only 'utf-8' is supported, got '"+label+"'"))
+		}
+		o := call.This
+		must(o.Set("encoding", "utf-8"))
+		must(o.Set("decode", func(c goja.FunctionCall) goja.Value {
+			a := c.Argument(0)
+			if goja.IsUndefined(a) {
+				return vm.ToValue("")
+			}
+			b, ok := BytesOf(vm, a)
+			if !ok {
+				panic(vm.NewTypeError("TextDecoder.decode: parameter 'input' must be an ArrayBuffer or a view of one, got %s", typeOf(a)))
+			}
+			if utf8.Valid(b) {
+				return vm.ToValue(string(b))
+			}
+			return vm.ToValue(strings.ToValidUTF8(string(b), "\uFFFD"))
+		}))
+		return nil
+	}))
+}
+
+// NewRangeError makes a JS RangeError with message msg. Loop only.
+func NewRangeError(vm *goja.Runtime, msg string) *goja.Object {
+	c, _ := goja.AssertConstructor(vm.Get("RangeError"))
+	o, err := c(nil, vm.ToValue(msg))
+	if err != nil {
+		panic(err)
+	}
+	return o
+}
+
+// BytesOf returns the bytes of an ArrayBuffer, a typed array (Buffer,
+// Uint8Array, …) or a DataView, without copying. Loop only.
+func BytesOf(vm *goja.Runtime, v goja.Value) ([]byte, bool) {
+	switch x := v.Export().(type) {
+	case []byte:
+		return x, true
+	case goja.ArrayBuffer:
+		return x.Bytes(), true
+	}
+	o, ok := v.(*goja.Object)
+	if !ok {
+		return nil, false
+	}
+	bufV := o.Get("buffer")
+	if bufV == nil {
+		return nil, false
+	}
+	ab, ok := bufV.Export().(goja.ArrayBuffer)
+	if !ok {
+		return nil, false
+	}
+	off := int(o.Get("byteOffset").ToInteger())
+	n := int(o.Get("byteLength").ToInteger())
+	b := ab.Bytes()
+	if off < 0 || n < 0 || off+n > len(b) {
+		return nil, false
+	}
+	return b[off : off+n], true
+}
+
+// typeOf names a value's type for error messages ("a string", "null", …).
+func typeOf(v goja.Value) string {
+	switch {
+	case v == nil || goja.IsUndefined(v):
+		return "undefined"
+	case goja.IsNull(v):
+		return "null"
+	}
+	switch v.ExportType().Kind().String() {
+	case "string":
+		return "a string"
+	case "bool":
+		return "a boolean"
+	case "int64", "float64":
+		return "a number"
+	}
+	if _, ok := goja.AssertFunction(v); ok {
+		return "a function"
+	}
+	if o, ok := v.(*goja.Object); ok {
+		if o.ClassName() == "Array" {
+			return "an array"
+		}
+		return "an object"
+	}
+	return v.ExportType().String()
+}
+
+// TypeOf is typeOf for other packages' error messages.
+func TypeOf(v goja.Value) string { return typeOf(v) }
