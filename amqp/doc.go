@@ -1,0 +1,86 @@
+/*
+Package amqp is amqpjs's session layer over github.com/rabbitmq/amqp091-go
+(imported as amqp091; no other package of the project imports it). It knows
+nothing of JavaScript: the bindings call it with plain Go values and get
+plain Go values and *Error back.
+
+# Usage
+
+	conn, err := amqp.Dial(ctx, amqp.Config{Host: "localhost", Login: "guest", Password: "guest"})
+	conn.OnClose(func(err *amqp.Error) { ... })
+	ch, err := conn.OpenChannel(ctx)
+	ch.QueueDeclare(ctx, amqp.QueueDeclareArgs{Name: "jobs"}, func(q amqp.QueueInfo, err error) { ... })
+	ch.Publish(ctx, &amqp.Publishing{RoutingKey: "jobs", Body: body}, false, func(err error) { ... })
+
+[Dial], [Conn.OpenChannel] and [Conn.Close] block. Everything a [Channel]
+sends to the broker is asynchronous and ordered: the call queues an operation
+on the channel's executor and returns; its done callback is called exactly
+once, later, from a goroutine of this package, and must only do quick,
+non-blocking work (the bindings post to their event loop). Every call takes a
+context: when it ends first, done gets KindTimeout at once.
+
+Errors are always *[Error] with a [Kind]; [classify] is the one place that
+maps amqp091-go's errors and sentinels to kinds.
+
+# Publisher confirms
+
+amqp091-go's confirm mode keeps a map of every outstanding
+DeferredConfirmation and scans it on each multiple ack. This package never
+calls amqp091's Channel.Confirm. Instead the socket handed to amqp091.Open is
+a frame tap (see tap): it injects confirm.select into the outgoing stream at a
+frame boundary, swallows the select-ok, and observes basic.ack/basic.nack
+(which amqp091 ignores when it is not in confirm mode itself) to settle a
+per-channel ring of pending publishes indexed by delivery tag (confirmRing),
+O(1) per publish. The same tap rewrites connection.tune to apply
+[Config]'s channel_max / frame_max / heartbeat rules (amqp091's own pick()
+cannot turn heartbeats off) and rewrites a client channel.close to carry the
+script's reply code and text.
+
+Bodies are split by amqp091-go itself: body frames carry at most
+frame_max − 8 bytes (channel.go, Channel.sendOpen), and a received Body is a
+fresh slice per message, so Delivery.Body is handed over without a copy.
+
+# Concurrency
+
+Goroutines, per connection:
+  - amqp091's reader (reads frames through tap.Read: the tap's read side,
+    confirm settlement and their done callbacks run here) and heartbeater;
+  - Conn.watch: drains amqp091's NotifyClose and NotifyBlocked, calls
+    OnBlocked/OnUnblocked, and when the connection ends waits for every
+    channel to finish, calls the OnClose callbacks and closes Done();
+  - short-lived helpers of OpenChannel and Close (they end with the
+    handshake they wait for, or with the connection).
+
+Per channel:
+  - the executor (executor.loop): runs the channel's operations in call
+    order, one at a time, blocking in amqp091 calls. Its queue is a
+    mutex-guarded slice; each wakeup drains everything queued as a batch;
+  - the event goroutine (Channel.events): drains amqp091's NotifyClose,
+    NotifyCancel and NotifyReturn (buffered, always read, so amqp091's reader
+    never waits on us), calls OnReturn, handles broker cancels, and ends the
+    channel: fails queued operations and pending confirms, finishes
+    consumers, calls OnClose, then waits for the executor and pumps;
+  - one pump per consumer (Channel.pump): drains amqp091's delivery channel
+    (amqp091 buffers deliveries without bound in its own goroutine) and
+    calls the ConsumerHandler; at the end it calls Cancelled/End.
+
+Every goroutine ends when its channel or connection ends; goleak checks this
+in the tests.
+
+Ownership: an op's arguments belong to the executor once submitted; its
+callback belongs to whoever wins op.complete (executor, ctx timer, confirm
+ring, channel end). The tap's read state belongs to amqp091's reader
+goroutine; its write state is guarded by tap.wmu (amqp091 writes under its
+own sendM; the executor injects under wmu alone). The tap's channel table is
+copy-on-write (atomic pointer), so the reader never locks to find a ring.
+
+Lock order (outer first): Conn.openMu → amqp091 locks; Conn.mu; Channel.cbmu;
+Channel.cmu; confirmRing.mu; executor.mu; tap.wmu; tap.regMu. No callback is
+called with any of these held (ring and executor callbacks run after
+unlocking), so a callback may call back into this package.
+
+Handlers and callbacks must not block: a blocked ConsumerHandler stalls its
+pump (and, by the end of the channel, Conn.Close); a blocked confirm callback
+stalls the whole connection's reader.
+*/
+package amqp

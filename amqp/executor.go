@@ -1,0 +1,259 @@
+package amqp
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+)
+
+type opKind uint8
+
+const (
+	opQueueDeclare opKind = iota
+	opQueueDelete
+	opQueueBind
+	opQueueUnbind
+	opQueuePurge
+	opExchangeDeclare
+	opExchangeDelete
+	opExchangeBind
+	opExchangeUnbind
+	opQos
+	opFlow
+	opRecover
+	opClose
+	opConfirm
+	opPublish
+	opAck
+	opNack
+	opReject
+	opGet
+	opConsume
+	opCancel
+	opTest // executor unit tests
+)
+
+var opNames = [...]string{
+	opQueueDeclare:    "queue_declare",
+	opQueueDelete:     "queue_delete",
+	opQueueBind:       "queue_bind",
+	opQueueUnbind:     "queue_unbind",
+	opQueuePurge:      "queue_purge",
+	opExchangeDeclare: "exchange_declare",
+	opExchangeDelete:  "exchange_delete",
+	opExchangeBind:    "exchange_bind",
+	opExchangeUnbind:  "exchange_unbind",
+	opQos:             "basic_qos",
+	opFlow:            "flow",
+	opRecover:         "basic_recover",
+	opClose:           "close",
+	opConfirm:         "confirm_select",
+	opPublish:         "basic_publish",
+	opAck:             "basic_client_ack",
+	opNack:            "basic_client_nack",
+	opReject:          "basic_reject",
+	opGet:             "basic_get",
+	opConsume:         "basic_consume",
+	opCancel:          "basic_cancel",
+	opTest:            "test",
+}
+
+// op is one call queued on a channel's executor. Its fields are written by
+// the caller before submit and read by the executor afterwards; only state
+// is shared with other goroutines (the timeout and the confirm ring).
+//
+// Exactly one of the done* callbacks is set. It is called exactly once: the
+// goroutine that wins complete() (executor, ctx timer, confirm ring, channel
+// end) calls deliver or fail.
+type op struct {
+	kind  opKind
+	state atomic.Uint32 // 0 pending, 1 completed
+	ctx   context.Context
+	stop  func() bool // stops the ctx timer; set before submit
+
+	// arguments, by kind
+	s1, s2, s3     string
+	f1, f2, f3, f4 bool
+	f5             bool
+	n1, n2         int
+	tag            uint64 // Ack/Nack/Reject tag; delivery tag of a confirmed publish
+	args           Table
+	pub            *Publishing
+	qd             QueueDeclareArgs
+	ed             ExchangeDeclareArgs
+	ca             ConsumeArgs
+	h              ConsumerHandler
+
+	done    func(error)
+	doneQ   func(QueueInfo, error)
+	doneN   func(int, error)
+	doneB   func(bool, error)
+	doneGet func(*Delivery, bool, error)
+	doneTag func(string, error)
+}
+
+func (o *op) name() string { return opNames[o.kind] }
+
+// complete claims the right to call the callback. Only one caller wins.
+func (o *op) complete() bool {
+	if !o.state.CompareAndSwap(0, 1) {
+		return false
+	}
+	if o.stop != nil {
+		o.stop()
+	}
+	return true
+}
+
+// completed reports whether the callback was claimed already.
+func (o *op) completed() bool { return o.state.Load() != 0 }
+
+// deliver calls the callback with an error (nil for success) and zero
+// results. The caller must have won complete().
+func (o *op) deliver(err error) {
+	switch {
+	case o.done != nil:
+		o.done(err)
+	case o.doneQ != nil:
+		o.doneQ(QueueInfo{}, err)
+	case o.doneN != nil:
+		o.doneN(0, err)
+	case o.doneB != nil:
+		o.doneB(false, err)
+	case o.doneGet != nil:
+		o.doneGet(nil, false, err)
+	case o.doneTag != nil:
+		o.doneTag("", err)
+	}
+}
+
+// fail completes o with err (its Op set to o's name) unless it completed
+// already.
+func (o *op) fail(err *Error) {
+	if o.complete() {
+		o.deliver(err.withOp(o.name()))
+	}
+}
+
+// arm starts o's ctx timer: when ctx ends first, the callback gets a
+// KindTimeout error at once, from the timer's goroutine.
+func (o *op) arm() {
+	if o.ctx == nil || o.ctx.Done() == nil {
+		return
+	}
+	o.stop = context.AfterFunc(o.ctx, func() {
+		// Not complete(): o.stop may not be visible to this goroutine.
+		if o.state.CompareAndSwap(0, 1) {
+			o.deliver(timeoutError(o.name(), o.ctx))
+		}
+	})
+}
+
+// expired reports whether o's ctx has ended; the timer then reports it.
+func (o *op) expired() bool { return o.ctx != nil && o.ctx.Err() != nil }
+
+func timeoutError(op string, ctx context.Context) *Error {
+	cause := context.Cause(ctx)
+	reason := "timed out"
+	if ctx.Err() == context.Canceled {
+		reason = "cancelled"
+	}
+	return &Error{Kind: KindTimeout, Op: op, Reason: reason, Err: cause}
+}
+
+// executor runs the ops of one channel in submission order on one goroutine.
+// The queue is an unbounded FIFO (mutex + slice); each wakeup drains
+// everything queued so far as one batch, swapping two slices so that steady
+// state allocates nothing.
+type executor struct {
+	mu     sync.Mutex
+	queue  []*op
+	closed bool
+	err    *Error // for ops still queued at close
+	wake   chan struct{}
+
+	spare    []*op       // owned by the loop goroutine
+	isClosed atomic.Bool // lets the loop stop running a batch early
+	run      func(*op)   // executes one op; set before loop starts
+}
+
+func newExecutor(run func(*op)) *executor {
+	return &executor{wake: make(chan struct{}, 1), run: run}
+}
+
+// submit queues o. It returns false when the executor is closed; the caller
+// must then fail o from another goroutine.
+func (e *executor) submit(o *op) bool {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return false
+	}
+	e.queue = append(e.queue, o)
+	first := len(e.queue) == 1
+	e.mu.Unlock()
+	if first {
+		e.signal()
+	}
+	return true
+}
+
+func (e *executor) signal() {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// close stops the executor: queued ops fail with err, later submits are
+// refused, and loop returns once the current op is done.
+func (e *executor) close(err *Error) {
+	e.mu.Lock()
+	if !e.closed {
+		e.closed = true
+		e.err = err
+		e.isClosed.Store(true)
+	}
+	e.mu.Unlock()
+	e.signal()
+}
+
+// loop is the executor goroutine.
+func (e *executor) loop() {
+	for range e.wake {
+		for {
+			e.mu.Lock()
+			batch := e.queue
+			if len(batch) == 0 {
+				closed := e.closed
+				e.mu.Unlock()
+				if closed {
+					return
+				}
+				break
+			}
+			e.queue = e.spare
+			e.mu.Unlock()
+			for i, o := range batch {
+				switch {
+				case e.isClosed.Load():
+					o.fail(e.closeErr())
+				case o.completed():
+					// timed out while queued: never sent
+				case o.expired():
+					// the ctx timer is about to report it
+				default:
+					e.run(o)
+				}
+				batch[i] = nil
+			}
+			e.spare = batch[:0]
+		}
+	}
+}
+
+func (e *executor) closeErr() *Error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.err
+}

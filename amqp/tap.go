@@ -1,0 +1,514 @@
+package amqp
+
+import (
+	"encoding/binary"
+	"net"
+	"sync"
+	"sync/atomic"
+)
+
+// AMQP 0-9-1 framing (spec section 2.3.5):
+//
+//	0      1         3             7                  size+7 size+8
+//	+------+---------+-------------+  +------------+  +-----------+
+//	| type | channel |     size    |  |  payload   |  | frame-end |
+//	+------+---------+-------------+  +------------+  +-----------+
+const (
+	frameMethod    = 1
+	frameHeader    = 2
+	frameBody      = 3
+	frameHeartbeat = 8
+	frameEnd       = 0xCE
+	frameOverhead  = 8 // 7-byte header + frame-end octet
+
+	// maxInspect is the largest method payload the read side looks into.
+	// Every method it acts on is far smaller (tune 12, ack/nack 13,
+	// select-ok 4, return ~270 at most for its header part).
+	maxInspect = 1024
+
+	tapReadBuf = 64 << 10
+)
+
+// Method identifiers as class<<16 | method.
+const (
+	mConnectionTune  = 10<<16 | 30
+	mConnectionClose = 10<<16 | 50
+	mChannelClose    = 20<<16 | 40
+	mBasicReturn     = 60<<16 | 50
+	mBasicAck        = 60<<16 | 80
+	mBasicNack       = 60<<16 | 120
+	mConfirmSelect   = 85<<16 | 10
+	mConfirmSelectOk = 85<<16 | 11
+	mChannelOpen     = 20<<16 | 10
+)
+
+// tapChan is the tap's per-channel state, registered by Channel.Confirm.
+type tapChan struct {
+	ring *confirmRing
+	// selects counts injected confirm.select frames whose select-ok has
+	// not arrived yet; while positive, a select-ok on the channel is
+	// consumed by the tap (amqp091-go never asked for it and would choke).
+	selects  atomic.Int32
+	selectOK chan struct{} // a token per consumed select-ok (cap 1)
+}
+
+/*
+tap is the frame-level tap between amqp091-go and the socket. amqp091.Open is
+given a *tap instead of the net.Conn, so every byte in both directions passes
+through it. It exists so that publisher confirms cost O(1) per ack: we never
+call amqp091's Channel.Confirm (whose ConfirmMultiple scans a map of every
+outstanding DeferredConfirmation on each multiple ack). amqp091's
+Channel.dispatch drops basic.ack/basic.nack while its own confirm mode is off,
+so the tap can own confirms:
+
+Write side (called by amqp091's bufio.Writer under its sendM lock, and by
+inject). The outgoing stream is parsed into frames across Write calls (a frame
+may be split anywhere: bufio flushes when full). inject queues a complete frame
+(confirm.select, nowait=false) and writes it at the next frame boundary of the
+stream: at once when the stream is between frames, else just after the
+current frame's last byte arrives. Channel.Confirm injects from the channel's
+executor, so the select precedes every later publish of that channel. The
+write side also rewrites a client channel.close (amqp091 always sends code 200
+with an empty text) into the code and text the script asked for, when that
+frame lies whole inside one Write, and notes when connection.close has been
+written (for Conn.Close with noWait).
+
+Read side (called only by amqp091's reader goroutine, through its
+bufio.Reader). The tap reads the socket in 64 KiB chunks and hands bytes on
+frame by frame. Header, body and heartbeat frames pass through untouched; the
+tail of a large body frame is read straight into the caller's buffer, so big
+bodies are not copied twice. Method frames are looked into (class and method
+only, unless they matter):
+  - connection.tune on channel 0 is rewritten in place (channel_max,
+    frame_max, heartbeat) to implement Config's negotiation rules; amqp091 is
+    configured to accept whatever the server proposes, so it takes our values;
+  - confirm.select-ok on a channel with an injected select is consumed;
+  - basic.ack / basic.nack on a confirming channel settle its confirmRing
+    (a FIFO ring indexed by delivery tag: a multiple ack settles a range in
+    O(covered)) and are then passed on (amqp091 ignores them, but it still
+    sees every frame, which keeps its heartbeat read deadline fresh);
+  - basic.return on a confirming channel holds back later settlements of
+    that channel until the return has been handed to OnReturn, so a
+    mandatory publish's return callback runs before its confirm.
+
+Nothing here blocks on anything but the socket; settlement callbacks are
+quick by contract.
+*/
+type tap struct {
+	net.Conn
+
+	// Read side: touched only by the goroutine calling Read.
+	rbuf  []byte
+	r, w  int   // unread bytes are rbuf[r:w]
+	pass  int64 // bytes of the current frame still to hand on unchanged
+	rerr  error // read error to report once buffered bytes are handed on
+	tuned bool
+	tune  func(payload []byte) // rewrites the 8 argument bytes of connection.tune
+
+	chans atomic.Pointer[map[uint16]*tapChan] // copy-on-write
+	regMu sync.Mutex                          // serialises writers of chans
+
+	// Write side, guarded by wmu.
+	wmu        sync.Mutex
+	wskip      int      // bytes to pass before the first frame (protocol header)
+	wpre       [11]byte // header + class/method of the current outgoing frame
+	wpos       int64    // bytes of the current outgoing frame seen so far
+	wlen       int64    // its total length, once wpos >= 7
+	wstart     int      // where it began in the current Write's p, -1 if earlier
+	wconnClose bool     // it is a connection.close
+	inj        [][]byte
+	rewrites   map[uint16][]byte // channel id -> replacement channel.close frame
+
+	closeSent     chan struct{} // closed once connection.close was written
+	closeSentOnce sync.Once
+
+	hbIn, hbOut atomic.Int64 // heartbeat frames seen, for tests
+	maxOut      atomic.Int64 // largest frame written, for tests
+
+	// lastOpen is the channel id of the last channel.open written. Conn
+	// serialises channel opening, so after amqp091's Connection.Channel
+	// returns it is the new channel's id (amqp091 does not export it).
+	lastOpen atomic.Uint32
+}
+
+// protocolHeaderLen is the length of "AMQP\x00\x00\x09\x01", which the
+// client writes before its first frame.
+const protocolHeaderLen = 8
+
+func newTap(c net.Conn, tune func([]byte)) *tap {
+	t := &tap{
+		Conn:      c,
+		wskip:     protocolHeaderLen,
+		rbuf:      make([]byte, tapReadBuf),
+		tune:      tune,
+		closeSent: make(chan struct{}),
+	}
+	m := map[uint16]*tapChan{}
+	t.chans.Store(&m)
+	return t
+}
+
+func (t *tap) lookup(id uint16) *tapChan {
+	return (*t.chans.Load())[id]
+}
+
+// register makes tc the tap state of channel id.
+func (t *tap) register(id uint16, tc *tapChan) {
+	t.regMu.Lock()
+	defer t.regMu.Unlock()
+	old := *t.chans.Load()
+	m := make(map[uint16]*tapChan, len(old)+1)
+	for k, v := range old {
+		m[k] = v
+	}
+	m[id] = tc
+	t.chans.Store(&m)
+}
+
+// unregister removes tc (and only tc: the id may have been reused already).
+func (t *tap) unregister(id uint16, tc *tapChan) {
+	t.regMu.Lock()
+	defer t.regMu.Unlock()
+	old := *t.chans.Load()
+	if old[id] != tc {
+		return
+	}
+	m := make(map[uint16]*tapChan, len(old))
+	for k, v := range old {
+		if k != id {
+			m[k] = v
+		}
+	}
+	t.chans.Store(&m)
+}
+
+// Read implements io.Reader for amqp091's reader goroutine.
+func (t *tap) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		if t.pass > 0 {
+			if t.r < t.w {
+				k := t.w - t.r
+				if int64(k) > t.pass {
+					k = int(t.pass)
+				}
+				k = copy(p[n:], t.rbuf[t.r:t.r+k])
+				t.r += k
+				t.pass -= int64(k)
+				n += k
+				continue
+			}
+			if n > 0 {
+				return n, nil
+			}
+			if t.rerr != nil {
+				return 0, t.takeErr()
+			}
+			// Nothing buffered: read the rest of this frame straight into p.
+			m := p
+			if int64(len(m)) > t.pass {
+				m = m[:t.pass]
+			}
+			k, err := t.Conn.Read(m)
+			t.pass -= int64(k)
+			return k, err
+		}
+		need, flen, drop := t.decide()
+		if need > 0 {
+			if !t.fill(need, n == 0) {
+				if n > 0 {
+					return n, nil
+				}
+				if t.r < t.w {
+					// Short read before an error: hand on what there is;
+					// amqp091 reports the broken frame.
+					t.pass = int64(t.w - t.r)
+					continue
+				}
+				return 0, t.takeErr()
+			}
+			continue
+		}
+		if drop {
+			t.r += int(flen)
+			continue
+		}
+		t.pass = flen
+	}
+	return n, nil
+}
+
+func (t *tap) takeErr() error {
+	err := t.rerr
+	t.rerr = nil
+	return err
+}
+
+// fill makes sure at least k bytes are buffered. Without block it only
+// reports whether they are.
+func (t *tap) fill(k int, block bool) bool {
+	if t.r == t.w {
+		t.r, t.w = 0, 0
+	}
+	for t.w-t.r < k {
+		if !block || t.rerr != nil {
+			return false
+		}
+		if len(t.rbuf)-t.r < k {
+			t.w = copy(t.rbuf, t.rbuf[t.r:t.w])
+			t.r = 0
+		}
+		n, err := t.Conn.Read(t.rbuf[t.w:])
+		t.w += n
+		if err != nil {
+			t.rerr = err
+			return t.w-t.r >= k
+		}
+	}
+	return true
+}
+
+// decide looks at the frame starting at rbuf[r]. It returns need > 0 when
+// more bytes must be buffered first; otherwise it has acted on the frame
+// (exactly once) and returns its length and whether to drop it.
+func (t *tap) decide() (need int, flen int64, drop bool) {
+	b := t.rbuf[t.r:t.w]
+	if len(b) < 7 {
+		return 7, 0, false
+	}
+	size := int64(binary.BigEndian.Uint32(b[3:7]))
+	flen = size + frameOverhead
+	if b[0] != frameMethod || size < 4 || size > maxInspect {
+		if b[0] == frameHeartbeat {
+			t.hbIn.Add(1)
+		}
+		return 0, flen, false
+	}
+	if len(b) < 11 {
+		return 11, flen, false
+	}
+	id := binary.BigEndian.Uint16(b[1:3])
+	m := binary.BigEndian.Uint32(b[7:11])
+	var tc *tapChan
+	switch m {
+	case mConnectionTune:
+		if id != 0 || t.tuned || t.tune == nil {
+			return 0, flen, false
+		}
+	case mConfirmSelectOk:
+		if tc = t.lookup(id); tc == nil || tc.selects.Load() <= 0 {
+			return 0, flen, false
+		}
+	case mBasicAck, mBasicNack, mBasicReturn:
+		if tc = t.lookup(id); tc == nil || tc.ring == nil {
+			return 0, flen, false
+		}
+	default:
+		return 0, flen, false
+	}
+	if int64(len(b)) < flen {
+		return int(flen), flen, false
+	}
+	if b[flen-1] != frameEnd {
+		return 0, flen, false // malformed: amqp091 will say so
+	}
+	args := b[11 : flen-1]
+	switch m {
+	case mConnectionTune:
+		t.tuned = true
+		if len(args) == 8 {
+			t.tune(args)
+		}
+	case mConfirmSelectOk:
+		tc.selects.Add(-1)
+		select {
+		case tc.selectOK <- struct{}{}:
+		default:
+		}
+		return 0, flen, true
+	case mBasicReturn:
+		tc.ring.returnSeen()
+	case mBasicAck, mBasicNack:
+		if len(args) >= 9 {
+			tag := binary.BigEndian.Uint64(args[0:8])
+			tc.ring.settle(tag, args[8]&1 != 0, m == mBasicAck)
+		}
+	}
+	return 0, flen, false
+}
+
+// Write implements io.Writer for amqp091's bufio.Writer. It tracks frame
+// boundaries, writes queued injections at the first boundary, and rewrites a
+// requested channel.close.
+func (t *tap) Write(p []byte) (int, error) {
+	t.wmu.Lock()
+	defer t.wmu.Unlock()
+	if t.wpos != 0 {
+		t.wstart = -1
+	}
+	seg, i := 0, 0 // p[seg:i] is scanned but not yet written
+	sawClose := false
+	for {
+		if t.wpos == 0 && t.wskip == 0 && len(t.inj) > 0 {
+			if k, err := t.out(p[seg:i]); err != nil {
+				return seg + k, err
+			}
+			seg = i
+			if err := t.flushInj(); err != nil {
+				return seg, err
+			}
+		}
+		if i >= len(p) {
+			break
+		}
+		if t.wskip > 0 {
+			k := min(t.wskip, len(p)-i)
+			i += k
+			t.wskip -= k
+			continue
+		}
+		if t.wpos == 0 {
+			t.wstart = i
+			t.wconnClose = false
+		}
+		if t.wpos < 7 {
+			k := copy(t.wpre[t.wpos:7], p[i:])
+			i += k
+			t.wpos += int64(k)
+			if t.wpos == 7 {
+				t.wlen = int64(binary.BigEndian.Uint32(t.wpre[3:7])) + frameOverhead
+				if t.wpre[0] == frameHeartbeat {
+					t.hbOut.Add(1)
+				}
+				if t.wlen > t.maxOut.Load() {
+					t.maxOut.Store(t.wlen)
+				}
+			}
+			continue
+		}
+		if t.wpre[0] == frameMethod && t.wpos < 11 && t.wlen >= 12 {
+			k := copy(t.wpre[t.wpos:11], p[i:])
+			i += k
+			t.wpos += int64(k)
+			if t.wpos < 11 {
+				continue
+			}
+			id := binary.BigEndian.Uint16(t.wpre[1:3])
+			switch binary.BigEndian.Uint32(t.wpre[7:11]) {
+			case mConnectionClose:
+				t.wconnClose = id == 0
+			case mChannelOpen:
+				t.lastOpen.Store(uint32(id))
+			case mChannelClose:
+				repl, ok := t.rewrites[id]
+				if !ok || t.wstart < 0 || int64(t.wstart)+t.wlen > int64(len(p)) {
+					break
+				}
+				delete(t.rewrites, id)
+				if k, err := t.out(p[seg:t.wstart]); err != nil {
+					return seg + k, err
+				}
+				if _, err := t.out(repl); err != nil {
+					return t.wstart, err
+				}
+				i = t.wstart + int(t.wlen)
+				seg = i
+				t.wpos = 0
+			}
+			continue
+		}
+		k := t.wlen - t.wpos
+		if rest := int64(len(p) - i); k > rest {
+			k = rest
+		}
+		i += int(k)
+		t.wpos += k
+		if t.wpos == t.wlen {
+			t.wpos = 0
+			if t.wconnClose {
+				sawClose = true
+			}
+		}
+	}
+	if k, err := t.out(p[seg:]); err != nil {
+		return seg + k, err
+	}
+	if sawClose {
+		t.closeSentOnce.Do(func() { close(t.closeSent) })
+	}
+	return len(p), nil
+}
+
+func (t *tap) out(b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	return t.Conn.Write(b)
+}
+
+func (t *tap) flushInj() error {
+	for i, f := range t.inj {
+		if _, err := t.Conn.Write(f); err != nil {
+			t.inj = t.inj[i+1:]
+			return err
+		}
+		t.inj[i] = nil
+	}
+	t.inj = t.inj[:0]
+	return nil
+}
+
+// inject writes the complete frame f at the next frame boundary of the
+// outgoing stream: now, when the stream is between frames, or right after
+// the frame amqp091 is in the middle of.
+func (t *tap) inject(f []byte) error {
+	t.wmu.Lock()
+	defer t.wmu.Unlock()
+	if t.wpos == 0 && t.wskip == 0 {
+		_, err := t.Conn.Write(f)
+		return err
+	}
+	t.inj = append(t.inj, f)
+	return nil
+}
+
+// rewriteClose asks the write side to replace the next channel.close on
+// channel id by the frame repl (nil cancels the request).
+func (t *tap) rewriteClose(id uint16, repl []byte) {
+	t.wmu.Lock()
+	defer t.wmu.Unlock()
+	if repl == nil {
+		delete(t.rewrites, id)
+		return
+	}
+	if t.rewrites == nil {
+		t.rewrites = map[uint16][]byte{}
+	}
+	t.rewrites[id] = repl
+}
+
+// methodFrame builds a complete method frame.
+func methodFrame(channel uint16, classMethod uint32, args []byte) []byte {
+	f := make([]byte, 0, 12+len(args))
+	f = append(f, frameMethod, byte(channel>>8), byte(channel))
+	f = binary.BigEndian.AppendUint32(f, uint32(4+len(args)))
+	f = binary.BigEndian.AppendUint32(f, classMethod)
+	f = append(f, args...)
+	return append(f, frameEnd)
+}
+
+// confirmSelectFrame is confirm.select with nowait=false.
+func confirmSelectFrame(channel uint16) []byte {
+	return methodFrame(channel, mConfirmSelect, []byte{0})
+}
+
+// channelCloseFrame is channel.close with the given code and text (text at
+// most 255 bytes), class and method 0.
+func channelCloseFrame(channel uint16, code uint16, text string) []byte {
+	args := make([]byte, 0, 7+len(text))
+	args = binary.BigEndian.AppendUint16(args, code)
+	args = append(args, byte(len(text)))
+	args = append(args, text...)
+	args = append(args, 0, 0, 0, 0)
+	return methodFrame(channel, mChannelClose, args)
+}
