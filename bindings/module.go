@@ -1,15 +1,41 @@
 // Package bindings is the JavaScript API of amqpjs: the "aioamqp" module of
 // API.md, over the Go session layer in package amqp.
+//
+// # Concurrency
+//
+// Every goja value is touched only on the runtime's loop goroutine. Calls
+// into package amqp return at once; their completion callbacks run on amqp's
+// goroutines and only enqueue a task on the loop (through a
+// [runtime.Resolver] or [runtime.Loop.RunOnLoop]), where results and errors
+// become JS values. Consumer pumps in amqp never wait for JavaScript:
+// deliveries are queued on the loop side, per consumer.
 package bindings
 
 import (
-	"github.com/dop251/goja"
+	_ "embed"
+	"errors"
+	"fmt"
 
+	"github.com/dop251/goja"
+	"github.com/dop251/goja_nodejs/buffer"
+
+	"github.com/amqpjs/amqpjs/amqp"
 	"github.com/amqpjs/amqpjs/runtime"
 )
 
 // ModuleName is the name scripts require/import.
 const ModuleName = "aioamqp"
+
+//go:embed js/exceptions.js
+var exceptionsJS string
+
+//go:embed js/prelude.js
+var preludeJS string
+
+var (
+	exceptionsPrg = goja.MustCompile("amqpjs:aioamqp/exceptions.js", exceptionsJS, true)
+	preludePrg    = goja.MustCompile("amqpjs:aioamqp/prelude.js", preludeJS, true)
+)
 
 // Options configure the module for one runtime.
 type Options struct {
@@ -19,19 +45,153 @@ type Options struct {
 
 // Register installs the aioamqp module in rt. Call before rt runs.
 func Register(rt *runtime.Runtime, opts Options) {
-	m := &module{rt: rt, opts: opts}
+	m := &module{rt: rt, loop: rt.Loop(), opts: opts, conns: map[*connection]struct{}{}}
 	rt.RegisterModule(ModuleName, m.load)
+	rt.RegisterModule("node:"+ModuleName, m.load)
 }
 
+// module is the per-runtime state of the aioamqp module. loop-owned.
 type module struct {
-	rt   *runtime.Runtime
-	opts Options
+	rt      *runtime.Runtime
+	loop    *runtime.Loop
+	opts    Options
+	exports *goja.Object
+	exc     map[string]*goja.Object // exception constructors by name
+	prelude *goja.Object
+	conns   map[*connection]struct{}
+	hooked  bool
 }
 
 func (m *module) load(vm *goja.Runtime, module *goja.Object) {
+	if m.exports != nil {
+		_ = module.Set("exports", m.exports)
+		return
+	}
 	exports := module.Get("exports").(*goja.Object)
+	m.exports = exports
+	f, err := vm.RunProgram(exceptionsPrg)
+	if err != nil {
+		panic(err)
+	}
+	fn, _ := goja.AssertFunction(f)
+	excV, err := fn(goja.Undefined())
+	if err != nil {
+		panic(err)
+	}
+	excObj := excV.ToObject(vm)
+	m.exc = map[string]*goja.Object{}
+	exceptions := vm.NewObject()
+	for _, name := range excObj.Keys() {
+		c := excObj.Get(name).ToObject(vm)
+		m.exc[name] = c
+		_ = exports.Set(name, c)
+		_ = exceptions.Set(name, c)
+	}
+	_ = exports.Set("exceptions", exceptions)
+	p, err := vm.RunProgram(preludePrg)
+	if err != nil {
+		panic(err)
+	}
+	pf, _ := goja.AssertFunction(p)
+	pv, err := pf(goja.Undefined(), excObj)
+	if err != nil {
+		panic(err)
+	}
+	m.prelude = pv.ToObject(vm)
+
 	_ = exports.Set("version", runtime.Version)
 	for i, name := range []string{"CONNECTING", "OPEN", "CLOSING", "CLOSED"} {
 		_ = exports.Set(name, i)
+	}
+	_ = exports.Set("connect", m.jsConnect)
+	_ = exports.Set("from_url", m.jsFromURL)
+	_ = exports.Set("default", exports)
+}
+
+// newError builds an instance of the exception class name with args. Loop
+// only.
+func (m *module) newError(name string, args ...any) *goja.Object {
+	vm := m.rt.VM()
+	c := m.exc[name]
+	vals := make([]goja.Value, len(args))
+	for i, a := range args {
+		vals[i] = vm.ToValue(a)
+	}
+	o, err := vm.New(c, vals...)
+	if err != nil {
+		panic(err)
+	}
+	return o
+}
+
+// jsError maps a Go error from package amqp to an instance of the §8
+// classes. timeout is the call's timeout in seconds (for TimeoutError).
+// A bare Go error never reaches a script. Loop only.
+func (m *module) jsError(err error, timeout float64) goja.Value {
+	var rj *runtime.Rejection
+	if errors.As(err, &rj) {
+		return rj.Value
+	}
+	var lr *lazyRejection
+	if errors.As(err, &lr) {
+		return lr.build(m.rt.VM())
+	}
+	var ae *amqp.Error
+	if !errors.As(err, &ae) {
+		return m.newError("AioamqpException", err.Error())
+	}
+	msg := ae.Reason
+	if msg == "" {
+		msg = ae.Error()
+	}
+	switch ae.Kind {
+	case amqp.KindConnectionClosed:
+		return m.newError("AmqpClosedConnection", msg, ae.Code)
+	case amqp.KindChannelClosed:
+		return m.newError("ChannelClosed", ae.Code, msg)
+	case amqp.KindNoChannel:
+		return m.newError("NoChannelAvailable", msg)
+	case amqp.KindTimeout:
+		return m.newError("TimeoutError", timeout, fmt.Sprintf("%s: timed out after %v s", ae.Op, timeout))
+	case amqp.KindSync:
+		return m.newError("SynchronizationError", msg)
+	case amqp.KindPublishNacked:
+		return m.newError("PublishFailed", ae.DeliveryTag)
+	case amqp.KindDuplicateConsumer:
+		return m.newError("DuplicateConsumerTag", ae.ConsumerTag)
+	case amqp.KindConsumerCancelled:
+		return m.newError("ConsumerCancelled", ae.ConsumerTag)
+	}
+	e := m.newError("AioamqpException", msg)
+	if ae.Code != 0 {
+		_ = e.Set("code", ae.Code)
+	}
+	return e
+}
+
+// rejection wraps jsError for a Resolver.
+func (m *module) rejection(err error, timeout float64) error {
+	return &runtime.Rejection{Value: m.jsError(err, timeout)}
+}
+
+func uncaught(v goja.Value) error { return &runtime.UncaughtError{Value: v} }
+
+func newBuffer(vm *goja.Runtime, b []byte) goja.Value {
+	if b == nil {
+		b = []byte{}
+	}
+	return buffer.WrapBytes(vm, b)
+}
+
+// warn prints a warning on stderr. Loop only.
+func (m *module) warn(format string, args ...any) {
+	_, _ = fmt.Fprintf(m.rt.Stderr(), "amqpjs: warning: "+format+"\n", args...)
+}
+
+// closeAll closes every open connection when the run ends (normally, on an
+// error, or on Ctrl-C), so no socket is left half-open. Loop only.
+func (m *module) closeAll() {
+	for c := range m.conns {
+		c.shutdown()
 	}
 }

@@ -1,0 +1,228 @@
+package bindings
+
+import (
+	"github.com/dop251/goja"
+
+	"github.com/amqpjs/amqpjs/amqp"
+)
+
+// consumer dispatches one consumer's deliveries on the loop (API.md §7):
+// in delivery order, at most concurrency callbacks pending at once (a
+// callback that returns a promise holds its slot until it settles). The
+// amqp pump only appends to the queue through RunOnLoop, so it never waits
+// for JavaScript; with manual acks, basic_qos's prefetch bounds the queue,
+// with no_ack nothing does (documented).
+type consumer struct {
+	x           *channel
+	tag         string
+	cb          goja.Callable // callback style; nil for consume()
+	push, end   goja.Callable // consume() iterator style
+	concurrency int
+	// loop-owned
+	queue    []*amqp.Delivery
+	head     int
+	inflight int
+	ready    bool // basic_consume has resolved
+	ended    bool
+	onSettle goja.Value // shared then() callbacks
+	onReject goja.Value
+}
+
+// Delivery is called from the amqp pump goroutine.
+func (c *consumer) Delivery(d *amqp.Delivery) {
+	c.x.m.loop.RunOnLoop(func(vm *goja.Runtime) {
+		c.queue = append(c.queue, d)
+		c.pump(vm)
+	})
+}
+
+// Cancelled is called from the amqp pump goroutine when the broker cancelled
+// the consumer.
+func (c *consumer) Cancelled(tag string) {
+	c.x.m.loop.RunOnLoop(func(vm *goja.Runtime) { c.x.cancelledByBroker(vm, tag) })
+}
+
+// End is called from the amqp pump goroutine, once, last.
+func (c *consumer) End(err error) {
+	c.x.m.loop.RunOnLoop(func(vm *goja.Runtime) {
+		c.ended = true
+		if c.x.consumers[c.tag] == c {
+			delete(c.x.consumers, c.tag)
+		}
+		if c.end != nil {
+			c.pump(vm) // hand over what is queued first
+			var e goja.Value = goja.Null()
+			if err != nil {
+				e = c.x.m.jsError(err, 0)
+			}
+			if _, cerr := c.end(goja.Undefined(), e); cerr != nil {
+				c.x.m.loop.Fail(cerr)
+			}
+		}
+	})
+}
+
+func (c *consumer) pump(vm *goja.Runtime) {
+	if !c.ready {
+		return
+	}
+	for c.head < len(c.queue) && (c.push != nil || c.inflight < c.concurrency) {
+		d := c.queue[c.head]
+		c.queue[c.head] = nil
+		c.head++
+		if c.head == len(c.queue) {
+			c.queue = c.queue[:0]
+			c.head = 0
+		}
+		body := newBuffer(vm, d.Body)
+		env := vm.NewObject()
+		_ = env.Set("consumer_tag", d.ConsumerTag)
+		_ = env.Set("delivery_tag", d.DeliveryTag)
+		_ = env.Set("exchange_name", d.Exchange)
+		_ = env.Set("routing_key", d.RoutingKey)
+		_ = env.Set("is_redeliver", d.Redelivered)
+		props := propertiesToJS(vm, &d.Properties)
+		if c.push != nil {
+			msgFn, _ := goja.AssertFunction(c.x.m.prelude.Get("message"))
+			msg, err := msgFn(goja.Undefined(), c.x.obj, body, env, props)
+			if err == nil {
+				_, err = c.push(goja.Undefined(), msg)
+			}
+			if err != nil {
+				c.x.m.loop.Fail(err)
+				return
+			}
+			continue
+		}
+		ret, err := c.cb(goja.Undefined(), body, env, props, c.x.obj)
+		if err != nil {
+			c.x.m.loop.Fail(err)
+			return
+		}
+		if o, ok := ret.(*goja.Object); ok {
+			if then, ok := goja.AssertFunction(o.Get("then")); ok {
+				c.inflight++
+				if c.onSettle == nil {
+					c.onSettle = vm.ToValue(func(goja.FunctionCall) goja.Value {
+						c.inflight--
+						c.pump(vm)
+						return goja.Undefined()
+					})
+					c.onReject = vm.ToValue(func(call goja.FunctionCall) goja.Value {
+						c.inflight--
+						c.x.m.loop.Fail(uncaught(call.Argument(0)))
+						return goja.Undefined()
+					})
+				}
+				if _, err := then(o, c.onSettle, c.onReject); err != nil {
+					c.x.m.loop.Fail(err)
+					return
+				}
+			}
+		}
+	}
+}
+
+// cancelledByBroker runs the cancellation callbacks in registration order;
+// an exception in one is reported on stderr and the others still run.
+func (x *channel) cancelledByBroker(vm *goja.Runtime, tag string) {
+	for _, fn := range x.cancelCBs {
+		ret, err := fn(goja.Undefined(), vm.ToValue(tag), x.obj)
+		if err != nil {
+			x.m.warn("cancellation callback for consumer '%s' threw: %s", tag, x.m.rt.FormatError(err))
+			continue
+		}
+		if o, ok := ret.(*goja.Object); ok {
+			if then, ok := goja.AssertFunction(o.Get("then")); ok {
+				_, _ = then(o, goja.Undefined(), vm.ToValue(func(call goja.FunctionCall) goja.Value {
+					x.m.warn("cancellation callback for consumer '%s' rejected: %s", tag, x.m.rt.Inspect(call.Argument(0), false))
+					return goja.Undefined()
+				}))
+			}
+		}
+	}
+}
+
+func (x *channel) basicConsume(call goja.FunctionCall) goja.Value {
+	vm := x.m.rt.VM()
+	a := basicConsumeSig.parse(vm, call.Arguments)
+	cb, _ := goja.AssertFunction(a[0])
+	c := &consumer{x: x, cb: cb, concurrency: int(integer(a[8], 1))}
+	args := amqp.ConsumeArgs{
+		Queue: str(a[1], ""), Tag: str(a[2], ""), NoLocal: boolean(a[3], false), NoAck: boolean(a[4], false),
+		Exclusive: boolean(a[5], false), NoWait: boolean(a[6], false), Args: x.table(vm, a[7], "basic_consume: arguments"),
+	}
+	return x.startConsumer(vm, c, args, seconds(a[9]), nil)
+}
+
+// consume is channel.consume(queue_name, options): an async iterable of
+// messages, resolved once the broker confirmed the consumer.
+func (x *channel) consume(call goja.FunctionCall) goja.Value {
+	vm := x.m.rt.VM()
+	a := consumeSig.parse(vm, call.Arguments)
+	args := amqp.ConsumeArgs{
+		Queue: a[0].String(), Tag: str(a[1], ""), NoLocal: boolean(a[2], false), NoAck: boolean(a[3], false),
+		Exclusive: boolean(a[4], false), NoWait: boolean(a[5], false), Args: x.table(vm, a[6], "consume: arguments"),
+	}
+	c := &consumer{x: x, concurrency: 1}
+	return x.startConsumer(vm, c, args, seconds(a[8]), func(vm *goja.Runtime, tag string) goja.Value {
+		mk, _ := goja.AssertFunction(x.m.prelude.Get("makeIterator"))
+		cancel := vm.ToValue(func(goja.FunctionCall) goja.Value {
+			fn, _ := goja.AssertFunction(x.obj.Get("basic_cancel"))
+			v, err := fn(x.obj, vm.ToValue(tag))
+			if err != nil {
+				panic(err)
+			}
+			return v
+		})
+		r, err := mk(goja.Undefined(), x.obj, vm.ToValue(tag), cancel)
+		if err != nil {
+			panic(err)
+		}
+		ro := r.ToObject(vm)
+		c.push, _ = goja.AssertFunction(ro.Get("push"))
+		c.end, _ = goja.AssertFunction(ro.Get("end"))
+		return ro.Get("iter")
+	})
+}
+
+func (x *channel) startConsumer(vm *goja.Runtime, c *consumer, args amqp.ConsumeArgs, timeout float64, result func(vm *goja.Runtime, tag string) goja.Value) goja.Value {
+	p, ctx, done := x.op(timeout)
+	if args.Tag != "" {
+		if _, dup := x.consumers[args.Tag]; dup {
+			tag := args.Tag
+			done(&lazyRejection{build: func(vm *goja.Runtime) goja.Value { return x.m.newError("DuplicateConsumerTag", tag) }}, nil)
+			return p
+		}
+		x.consumers[args.Tag] = c
+	}
+	x.ch.Consume(ctx, args, c, func(tag string, err error) {
+		done(err, func(vm *goja.Runtime) any {
+			c.tag = tag
+			if !c.ended {
+				x.consumers[tag] = c
+			}
+			c.ready = true
+			var v goja.Value
+			if result != nil {
+				v = result(vm, tag)
+			} else {
+				o := vm.NewObject()
+				_ = o.Set("consumer_tag", tag)
+				v = o
+			}
+			// Deliveries queued before the resolution run after the
+			// script's continuation (a later task), never before.
+			x.m.loop.RunOnLoop(func(vm *goja.Runtime) { c.pump(vm) })
+			return v
+		})
+		if err != nil && args.Tag != "" {
+			x.m.loop.RunOnLoop(func(*goja.Runtime) {
+				if x.consumers[args.Tag] == c {
+					delete(x.consumers, args.Tag)
+				}
+			})
+		}
+	})
+	return p
+}

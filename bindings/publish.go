@@ -1,0 +1,201 @@
+package bindings
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/dop251/goja"
+
+	"github.com/amqpjs/amqpjs/amqp"
+	"github.com/amqpjs/amqpjs/runtime"
+)
+
+// publish implements publish (waitConfirm: resolves on the broker's ack in
+// confirm mode) and basic_publish (resolves once written).
+func (x *channel) publish(call goja.FunctionCall, s *sig, waitConfirm bool) goja.Value {
+	vm := x.m.rt.VM()
+	a := s.parse(vm, call.Arguments)
+	body, err := payloadBytes(vm, a[0])
+	if err != nil {
+		panic(newJSError(vm, "TypeError", s.method+": "+err.Error(), "ERR_INVALID_ARG_TYPE"))
+	}
+	pub := &amqp.Publishing{
+		Exchange: a[1].String(), RoutingKey: a[2].String(),
+		Mandatory: boolean(a[4], false), Immediate: boolean(a[5], false), Body: body,
+	}
+	if v := a[3]; v != nil {
+		if perr := propertiesFromJS(vm, v.(*goja.Object), &pub.Properties, s.method); perr != nil {
+			panic(throwArg(vm, perr))
+		}
+	}
+	p, ctx, done := x.op(seconds(a[6]))
+	x.ch.Publish(ctx, pub, waitConfirm, func(err error) { done(err, nil) })
+	return p
+}
+
+// payloadBytes copies the payload of API.md §6 into a new byte slice: a
+// string as UTF-8, Buffer, Uint8Array (any typed array), ArrayBuffer or
+// DataView. The copy keeps the message intact if the script reuses its
+// buffer before the frames are written.
+func payloadBytes(vm *goja.Runtime, v goja.Value) ([]byte, error) {
+	if s, ok := v.Export().(string); ok {
+		return []byte(s), nil
+	}
+	if o, ok := v.(*goja.Object); ok {
+		if b, ok := runtime.BytesOf(vm, o); ok {
+			return append(make([]byte, 0, len(b)), b...), nil
+		}
+	}
+	return nil, fmt.Errorf("parameter 'payload' must be a string, Buffer, Uint8Array, ArrayBuffer or DataView, got %s", describe(v))
+}
+
+// propertiesFromJS fills p from a plain object of API.md §6's property
+// names. Unknown names and wrong types are TypeErrors; out-of-range numbers
+// RangeErrors. Loop only.
+func propertiesFromJS(vm *goja.Runtime, o *goja.Object, p *amqp.Properties, method string) *argError {
+	for _, k := range o.Keys() {
+		v := o.Get(k)
+		if goja.IsUndefined(v) || goja.IsNull(v) {
+			continue
+		}
+		typeErr := func(want string) *argError {
+			return &argError{code: "ERR_INVALID_ARG_TYPE", msg: fmt.Sprintf("%s: property '%s' must be %s, got %s", method, k, want, describe(v))}
+		}
+		strVal := func(dst *string) *argError {
+			s, ok := v.Export().(string)
+			if !ok {
+				return typeErr("a string")
+			}
+			if len(s) > 255 {
+				return &argError{rangeErr: true, code: "ERR_OUT_OF_RANGE", msg: fmt.Sprintf("%s: property '%s' is longer than 255 bytes", method, k)}
+			}
+			*dst = s
+			return nil
+		}
+		var err *argError
+		switch k {
+		case "content_type":
+			err = strVal(&p.ContentType)
+		case "content_encoding":
+			err = strVal(&p.ContentEncoding)
+		case "correlation_id":
+			err = strVal(&p.CorrelationID)
+		case "reply_to":
+			err = strVal(&p.ReplyTo)
+		case "message_id":
+			err = strVal(&p.MessageID)
+		case "type":
+			err = strVal(&p.Type)
+		case "user_id":
+			err = strVal(&p.UserID)
+		case "app_id":
+			err = strVal(&p.AppID)
+		case "cluster_id":
+			err = strVal(&p.ClusterID)
+		case "expiration":
+			switch x := v.Export().(type) {
+			case string:
+				p.Expiration = x
+			case int64:
+				if x < 0 {
+					return &argError{rangeErr: true, code: "ERR_OUT_OF_RANGE", msg: fmt.Sprintf("%s: property 'expiration' must be a non-negative integer of milliseconds, got %d", method, x)}
+				}
+				p.Expiration = strconv.FormatInt(x, 10)
+			case float64:
+				if x < 0 || x != math.Trunc(x) || x > 1<<53 {
+					return &argError{rangeErr: true, code: "ERR_OUT_OF_RANGE", msg: fmt.Sprintf("%s: property 'expiration' must be a non-negative integer of milliseconds, got %v", method, x)}
+				}
+				p.Expiration = strconv.FormatInt(int64(x), 10)
+			default:
+				err = typeErr("a string or a non-negative integer (milliseconds)")
+			}
+		case "delivery_mode":
+			n, ok := number(v)
+			if !ok {
+				return typeErr("1 or 2")
+			}
+			if n != 1 && n != 2 {
+				return &argError{rangeErr: true, code: "ERR_OUT_OF_RANGE", msg: fmt.Sprintf("%s: property 'delivery_mode' must be 1 (transient) or 2 (persistent), got %v", method, n)}
+			}
+			p.DeliveryMode = uint8(n)
+		case "priority":
+			n, ok := number(v)
+			if !ok {
+				return typeErr("an integer from 0 to 255")
+			}
+			if n != math.Trunc(n) || n < 0 || n > 255 {
+				return &argError{rangeErr: true, code: "ERR_OUT_OF_RANGE", msg: fmt.Sprintf("%s: property 'priority' must be an integer from 0 to 255, got %v", method, n)}
+			}
+			p.Priority = uint8(n)
+		case "timestamp":
+			t, ok := v.Export().(time.Time)
+			if !ok {
+				return typeErr("a Date")
+			}
+			p.Timestamp = t
+		case "headers":
+			t, terr := tableFromJS(vm, v, method+": properties.headers")
+			if terr != nil {
+				return &argError{code: "ERR_INVALID_ARG_TYPE", msg: terr.Error()}
+			}
+			p.Headers = t
+		default:
+			return &argError{code: "ERR_INVALID_ARG_VALUE", msg: fmt.Sprintf("%s: unknown property '%s' (expected one of: %s)", method, k, propertyNames)}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+const propertyNames = "content_type, content_encoding, headers, delivery_mode, priority, correlation_id, reply_to, expiration, message_id, timestamp, type, user_id, app_id, cluster_id"
+
+// propertiesToJS builds the properties object of a received message: every
+// field present, absent ones null. Loop only.
+func propertiesToJS(vm *goja.Runtime, p *amqp.Properties) *goja.Object {
+	o := vm.NewObject()
+	s := func(name, v string) {
+		if v == "" {
+			_ = o.Set(name, goja.Null())
+		} else {
+			_ = o.Set(name, v)
+		}
+	}
+	s("content_type", p.ContentType)
+	s("content_encoding", p.ContentEncoding)
+	if p.Headers == nil {
+		_ = o.Set("headers", goja.Null())
+	} else {
+		_ = o.Set("headers", tableToJS(vm, p.Headers))
+	}
+	if p.DeliveryMode == 0 {
+		_ = o.Set("delivery_mode", goja.Null())
+	} else {
+		_ = o.Set("delivery_mode", p.DeliveryMode)
+	}
+	if p.Priority == 0 {
+		_ = o.Set("priority", goja.Null())
+	} else {
+		_ = o.Set("priority", p.Priority)
+	}
+	s("correlation_id", p.CorrelationID)
+	s("reply_to", p.ReplyTo)
+	s("expiration", p.Expiration)
+	s("message_id", p.MessageID)
+	if p.Timestamp.IsZero() {
+		_ = o.Set("timestamp", goja.Null())
+	} else {
+		d, err := vm.New(vm.Get("Date"), vm.ToValue(p.Timestamp.UnixMilli()))
+		if err == nil {
+			_ = o.Set("timestamp", d)
+		}
+	}
+	s("type", p.Type)
+	s("user_id", p.UserID)
+	s("app_id", p.AppID)
+	s("cluster_id", p.ClusterID)
+	return o
+}
