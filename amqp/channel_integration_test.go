@@ -36,7 +36,9 @@ func TestIntegrationTopology(t *testing.T) {
 			_ = await(t, func(d func(error)) { cch.ExchangeDelete(bg(), ex, false, false, d) })
 		}
 	})
-	must(t, func(d func(error)) { ch.ExchangeDeclare(bg(), ExchangeDeclareArgs{Name: ex2, Kind: "fanout", AutoDelete: true}, d) })
+	must(t, func(d func(error)) {
+		ch.ExchangeDeclare(bg(), ExchangeDeclareArgs{Name: ex2, Kind: "fanout", AutoDelete: true}, d)
+	})
 	must(t, func(d func(error)) { ch.ExchangeDeclare(bg(), ExchangeDeclareArgs{Name: ex, Passive: true}, d) })
 	must(t, func(d func(error)) { ch.QueueBind(bg(), qn, ex, "a.*", false, nil, d) })
 	must(t, func(d func(error)) { ch.ExchangeBind(bg(), ex2, ex, "b.#", false, nil, d) })
