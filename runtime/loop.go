@@ -41,6 +41,7 @@ type Loop struct {
 	closers   []func()
 	running   bool
 	failed    error
+	taskSeq   uint64 // counts tasks run; timers use it to share a start time per task
 }
 
 // NewLoop makes a loop around vm. The loop takes ownership of vm.
@@ -123,6 +124,7 @@ func (l *Loop) Run(ctx context.Context, first Task) (err error) {
 type ctxInterrupt struct{}
 
 func (l *Loop) runTask(t Task) error {
+	l.taskSeq++
 	err := t(l.vm)
 	if l.failed != nil {
 		return l.failed

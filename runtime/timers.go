@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"math"
+	"sort"
 	"time"
 
 	"github.com/dop251/goja"
@@ -15,6 +16,11 @@ type timers struct {
 	nextID int64
 	active map[int64]*timer
 	proto  *goja.Object
+
+	// Timers created in one task measure their delay from one instant (as
+	// Node's cached loop time does), so their order follows their delays.
+	now     time.Time
+	nowTask uint64
 }
 
 type timer struct {
@@ -22,6 +28,7 @@ type timer struct {
 	fn      goja.Callable
 	args    []goja.Value
 	delay   time.Duration
+	when    time.Time // deadline of the pending run (setTimeout/setInterval)
 	repeat  bool
 	ref     *Ref // nil while unref'd
 	t       *time.Timer
@@ -31,6 +38,15 @@ type timer struct {
 func installTimers(l *Loop) {
 	vm := l.vm
 	ts := &timers{l: l, active: map[int64]*timer{}}
+	// Stop the Go timers of what is still pending (e.g. unref'd timers) so
+	// that they do not outlive the loop.
+	l.OnShutdown(func() {
+		for _, t := range ts.active {
+			if t.t != nil {
+				t.t.Stop()
+			}
+		}
+	})
 	ts.proto = vm.NewObject()
 	must(ts.proto.Set("ref", func(call goja.FunctionCall) goja.Value {
 		if t := ts.fromValue(call.This); t != nil && !t.cleared && t.ref == nil {
@@ -51,6 +67,7 @@ func installTimers(l *Loop) {
 	}))
 	must(ts.proto.Set("refresh", func(call goja.FunctionCall) goja.Value {
 		if t := ts.fromValue(call.This); t != nil && !t.cleared && t.t != nil {
+			t.when = time.Now().Add(t.delay)
 			t.t.Reset(t.delay)
 		}
 		return call.This
@@ -143,10 +160,48 @@ func (ts *timers) schedule(call goja.FunctionCall, repeat bool, name string) goj
 	return ts.newHandle(t)
 }
 
+// arm starts t's Go timer. When it fires, the loop runs every timer that is
+// due, in order of deadline then creation (Node's order): each Go timer
+// fires on its own goroutine, so their tasks may reach the queue in any
+// order, and timers of equal delay would otherwise run out of order.
 func (ts *timers) arm(t *timer) {
-	t.t = time.AfterFunc(t.delay, func() {
-		ts.l.enqueue(func(vm *goja.Runtime) error { return ts.fire(t) })
+	if ts.nowTask != ts.l.taskSeq || ts.now.IsZero() {
+		ts.now, ts.nowTask = time.Now(), ts.l.taskSeq
+	}
+	t.when = ts.now.Add(t.delay)
+	t.t = time.AfterFunc(time.Until(t.when), func() {
+		ts.l.enqueue(func(vm *goja.Runtime) error { return ts.runDue() })
 	})
+}
+
+// runDue runs the timers whose deadline has passed. A timer that already ran
+// (its task was stale) is skipped. Loop only.
+func (ts *timers) runDue() error {
+	now := time.Now()
+	var due []*timer
+	for _, t := range ts.active {
+		if t.t != nil && !t.cleared && !t.when.After(now) {
+			due = append(due, t)
+		}
+	}
+	sort.Slice(due, func(i, j int) bool {
+		if !due[i].when.Equal(due[j].when) {
+			return due[i].when.Before(due[j].when)
+		}
+		return due[i].id < due[j].id
+	})
+	for _, t := range due {
+		if err := ts.fire(t); err != nil {
+			return err
+		}
+		if ts.l.failed != nil {
+			return nil // runTask reports it
+		}
+		if err := ts.l.checkRejections(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (ts *timers) fire(t *timer) error {
@@ -161,6 +216,7 @@ func (ts *timers) fire(t *timer) error {
 		return err
 	}
 	if t.repeat && !t.cleared {
+		t.when = time.Now().Add(t.delay)
 		t.t.Reset(t.delay)
 	}
 	return nil
