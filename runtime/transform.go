@@ -51,10 +51,22 @@ func transform(path string, src []byte, main bool) (string, error) {
 	case ".ts", ".mts", ".cts":
 		loader = api.LoaderTS
 	}
+	// esbuild treats a ".mjs"/".mts" file as Node-mode ESM, whose default
+	// import of any module is module.exports; but here every imported file
+	// is ESM compiled to CommonJS (with __esModule), whose default import is
+	// its "default" export. Name the file ".js"/".ts" for esbuild, and put the
+	// real name back into the source map (see finish).
+	sourcefile := path
+	switch ext := filepath.Ext(path); strings.ToLower(ext) {
+	case ".mjs":
+		sourcefile = strings.TrimSuffix(path, ext) + ".js"
+	case ".mts":
+		sourcefile = strings.TrimSuffix(path, ext) + ".ts"
+	}
 	opts := api.TransformOptions{
 		Loader:     loader,
 		Format:     api.FormatCommonJS,
-		Sourcefile: path,
+		Sourcefile: sourcefile,
 		Sourcemap:  api.SourceMapExternal,
 		Target:     api.ES2020,
 		Supported:  map[string]bool{"async-await": true, "async-generator": false, "for-await": false, "bigint": true},
@@ -71,7 +83,7 @@ func transform(path string, src []byte, main bool) (string, error) {
 	if len(res.Errors) > 0 {
 		return "", toSyntaxError(path, res.Errors[0])
 	}
-	return finish(string(res.Code), res.Map, "", "")
+	return finish(string(res.Code), res.Map, "", "", path)
 }
 
 func hasTLAError(msgs []api.Message) bool {
@@ -92,8 +104,9 @@ func toSyntaxError(path string, m api.Message) error {
 }
 
 // finish prepends a newline and header, appends footer and the inline source
-// map (shifted by one generated line for the newline).
-func finish(code string, sourceMap []byte, header, footer string) (string, error) {
+// map (shifted by one generated line for the newline, and by one generated
+// column: see shiftMappings), whose source is path.
+func finish(code string, sourceMap []byte, header, footer, path string) (string, error) {
 	var b strings.Builder
 	b.Grow(len(code) + len(sourceMap)*2 + len(header) + len(footer) + 64)
 	b.WriteString(header)
@@ -109,8 +122,9 @@ func finish(code string, sourceMap []byte, header, footer string) (string, error
 		var m map[string]any
 		if err := json.Unmarshal(sourceMap, &m); err == nil {
 			if s, ok := m["mappings"].(string); ok {
-				m["mappings"] = ";" + s
+				m["mappings"] = ";" + shiftMappings(s)
 			}
+			m["sources"] = []string{path}
 			if shifted, err := json.Marshal(m); err == nil {
 				b.WriteString("\n//# sourceMappingURL=data:application/json;base64,")
 				b.WriteString(base64.StdEncoding.EncodeToString(shifted))
@@ -137,7 +151,7 @@ func transformTLA(path string, src []byte, opts api.TransformOptions) (string, e
 		return "", &SyntaxError{File: path, Line: 1, Message: err.Error()}
 	}
 	header := `Object.defineProperty(exports, Symbol.for("` + tlaSymbol + `"), { value: (async () => {` + exportDefs
-	return finish(body, res.Map, header, "})() });")
+	return finish(body, res.Map, header, "})() });", path)
 }
 
 var (
@@ -252,4 +266,67 @@ func importClause(clause, mod string, n int) string {
 		parts = append(parts, "{ "+strings.Join(specs, ", ")+" } = "+tmp)
 	}
 	return "var " + strings.Join(parts, ", ") + ";"
+}
+
+// shiftMappings adds 1 to the generated column of every mapping. goja looks
+// source maps up with the 1-based column of a position where the format
+// (and go-sourcemap) use 0-based columns, so without the shift a position
+// takes the mapping of the next character when one starts there (a call's
+// "(" was reported at its first argument). Only the first segment of each
+// line holds an absolute generated column; the others are relative to it.
+func shiftMappings(mappings string) string {
+	lines := strings.Split(mappings, ";")
+	for i, line := range lines {
+		if line == "" {
+			continue
+		}
+		col, n, ok := decodeVLQ(line)
+		if !ok {
+			return mappings
+		}
+		lines[i] = encodeVLQ(col+1) + line[n:]
+	}
+	return strings.Join(lines, ";")
+}
+
+const vlqChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+// decodeVLQ reads one base64 VLQ number from the start of s and returns it
+// with the number of bytes it used.
+func decodeVLQ(s string) (int, int, bool) {
+	v, shift := 0, 0
+	for i := 0; i < len(s); i++ {
+		d := strings.IndexByte(vlqChars, s[i])
+		if d < 0 {
+			return 0, 0, false
+		}
+		v |= (d & 31) << shift
+		if d&32 == 0 {
+			if v&1 != 0 {
+				return -(v >> 1), i + 1, true
+			}
+			return v >> 1, i + 1, true
+		}
+		shift += 5
+	}
+	return 0, 0, false
+}
+
+func encodeVLQ(v int) string {
+	u := v << 1
+	if v < 0 {
+		u = (-v << 1) | 1
+	}
+	var b []byte
+	for {
+		d := u & 31
+		u >>= 5
+		if u > 0 {
+			d |= 32
+		}
+		b = append(b, vlqChars[d])
+		if u == 0 {
+			return string(b)
+		}
+	}
 }
