@@ -136,11 +136,18 @@ func (r *Runtime) FormatError(err error) string {
 
 var pcSuffix = regexp.MustCompile(`([^\s(]*):(\d+):(\d+)\(\d+\)`)
 
+// goNativeFrame matches a stack line of a Go function exposed to JS: goja
+// names it after the Go symbol ("github.com/…/runtime.(*Runtime).jsRequire-fm").
+var goNativeFrame = regexp.MustCompile(`(?m)^\s*at (?:[^\s()]*/|main\.)\S* \(native\)\n?`)
+
 // CleanStack rewrites goja's stack lines ("\tat f (file:1:2(34))") to
 // Node's ("    at f (file:1:3)"). Positions of user files come through
 // esbuild's source maps, for which goja reports 0-based columns; they are
 // made 1-based like Node's. Built-in files ("amqpjs:…") are left as they are.
+// Frames of Go functions are dropped: their Go symbol names mean nothing to
+// a script's author.
 func CleanStack(s string) string {
+	s = goNativeFrame.ReplaceAllString(s, "")
 	s = pcSuffix.ReplaceAllStringFunc(s, func(m string) string {
 		sub := pcSuffix.FindStringSubmatch(m)
 		col := sub[3]

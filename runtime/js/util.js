@@ -118,6 +118,12 @@
     }
     const name = ctorName(v);
     if (depth > ctx.depth) {
+      // Like Node, empty containers are shown even beyond the depth limit.
+      if (Object.keys(v).length === 0) {
+        if (Array.isArray(v) && v.length === 0) return '[]';
+        if ((v instanceof Map || v instanceof Set) && v.size === 0) return `${name}(0) {}`;
+        if (name === 'Object') return '{}';
+      }
       if (Array.isArray(v)) return stylize(ctx, '[Array]', 'special');
       return stylize(ctx, `[${name || 'Object'}]`, 'special');
     }
