@@ -1,0 +1,1 @@
+module.exports = 'WRONG: c resolved from the main script';

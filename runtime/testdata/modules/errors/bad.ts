@@ -1,0 +1,3 @@
+interface I { a: number }
+const v: I = { a: 1 };
+const w = v.a as ;

@@ -1,0 +1,2 @@
+import { x } from './sub/not-there.js';
+console.log(x);

@@ -1,0 +1,2 @@
+import { shout } from './greet.js';
+globalThis.sideEffect = shout('side effect');

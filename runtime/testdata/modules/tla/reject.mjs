@@ -1,0 +1,2 @@
+await Promise.resolve();
+throw new Error('top-level await failed');
