@@ -37,6 +37,12 @@ type Channel struct {
 	exec *executor
 	wg   sync.WaitGroup // executor and consumer pumps
 
+	// Executor-owned: corked is true while a run of publishes and acks is
+	// being written into the tap's cork buffer; written holds those whose
+	// done waits for the flush.
+	corked  bool
+	written []*op
+
 	open            atomic.Bool
 	closingByClient atomic.Bool
 	ring            atomic.Pointer[confirmRing]
@@ -64,7 +70,7 @@ func newChannel(c *Conn, raw *amqp091.Channel, id uint16) *Channel {
 		consumers: map[string]*consumer{},
 	}
 	ch.open.Store(true)
-	ch.exec = newExecutor(ch.run)
+	ch.exec = newExecutor(ch.run, ch.flush)
 	closeC := raw.NotifyClose(make(chan *amqp091.Error, 1))
 	cancelC := raw.NotifyCancel(make(chan string, 16))
 	returnC := raw.NotifyReturn(make(chan amqp091.Return, 16))
@@ -149,60 +155,60 @@ func (ch *Channel) closedErr() *Error {
 // QueueDeclare declares a queue; done gets the broker's name for it (useful
 // with an empty Name) and its counts. Passive only checks that it exists.
 func (ch *Channel) QueueDeclare(ctx context.Context, a QueueDeclareArgs, done func(QueueInfo, error)) {
-	ch.submit(&op{kind: opQueueDeclare, ctx: ctx, qd: a, doneQ: done})
+	ch.submit(&op{kind: opQueueDeclare, ctx: ctx, opExt: &opExt{qd: a, doneQ: done}})
 }
 
 // QueueDelete deletes a queue.
 func (ch *Channel) QueueDelete(ctx context.Context, name string, ifUnused, ifEmpty, noWait bool, done func(error)) {
-	ch.submit(&op{kind: opQueueDelete, ctx: ctx, s1: name, f1: ifUnused, f2: ifEmpty, f3: noWait, done: done})
+	ch.submit(&op{kind: opQueueDelete, ctx: ctx, f1: ifUnused, f2: ifEmpty, f3: noWait, done: done, opExt: &opExt{s1: name}})
 }
 
 // QueueBind binds a queue to an exchange.
 func (ch *Channel) QueueBind(ctx context.Context, queue, exchange, key string, noWait bool, args Table, done func(error)) {
-	ch.submit(&op{kind: opQueueBind, ctx: ctx, s1: queue, s2: exchange, s3: key, f1: noWait, args: args, done: done})
+	ch.submit(&op{kind: opQueueBind, ctx: ctx, f1: noWait, done: done, opExt: &opExt{s1: queue, s2: exchange, s3: key, args: args}})
 }
 
 // QueueUnbind removes a binding.
 func (ch *Channel) QueueUnbind(ctx context.Context, queue, exchange, key string, args Table, done func(error)) {
-	ch.submit(&op{kind: opQueueUnbind, ctx: ctx, s1: queue, s2: exchange, s3: key, args: args, done: done})
+	ch.submit(&op{kind: opQueueUnbind, ctx: ctx, done: done, opExt: &opExt{s1: queue, s2: exchange, s3: key, args: args}})
 }
 
 // QueuePurge removes a queue's ready messages; done gets how many.
 func (ch *Channel) QueuePurge(ctx context.Context, name string, noWait bool, done func(count int, err error)) {
-	ch.submit(&op{kind: opQueuePurge, ctx: ctx, s1: name, f1: noWait, doneN: done})
+	ch.submit(&op{kind: opQueuePurge, ctx: ctx, f1: noWait, opExt: &opExt{s1: name, doneN: done}})
 }
 
 // ExchangeDeclare declares an exchange (Kind "" is "direct").
 func (ch *Channel) ExchangeDeclare(ctx context.Context, a ExchangeDeclareArgs, done func(error)) {
-	ch.submit(&op{kind: opExchangeDeclare, ctx: ctx, ed: a, done: done})
+	ch.submit(&op{kind: opExchangeDeclare, ctx: ctx, done: done, opExt: &opExt{ed: a}})
 }
 
 // ExchangeDelete deletes an exchange.
 func (ch *Channel) ExchangeDelete(ctx context.Context, name string, ifUnused, noWait bool, done func(error)) {
-	ch.submit(&op{kind: opExchangeDelete, ctx: ctx, s1: name, f1: ifUnused, f2: noWait, done: done})
+	ch.submit(&op{kind: opExchangeDelete, ctx: ctx, f1: ifUnused, f2: noWait, done: done, opExt: &opExt{s1: name}})
 }
 
 // ExchangeBind binds exchange dest to exchange src.
 func (ch *Channel) ExchangeBind(ctx context.Context, dest, src, key string, noWait bool, args Table, done func(error)) {
-	ch.submit(&op{kind: opExchangeBind, ctx: ctx, s1: dest, s2: src, s3: key, f1: noWait, args: args, done: done})
+	ch.submit(&op{kind: opExchangeBind, ctx: ctx, f1: noWait, done: done, opExt: &opExt{s1: dest, s2: src, s3: key, args: args}})
 }
 
 // ExchangeUnbind removes an exchange-to-exchange binding.
 func (ch *Channel) ExchangeUnbind(ctx context.Context, dest, src, key string, noWait bool, args Table, done func(error)) {
-	ch.submit(&op{kind: opExchangeUnbind, ctx: ctx, s1: dest, s2: src, s3: key, f1: noWait, args: args, done: done})
+	ch.submit(&op{kind: opExchangeUnbind, ctx: ctx, f1: noWait, done: done, opExt: &opExt{s1: dest, s2: src, s3: key, args: args}})
 }
 
 // Qos sets the prefetch window (prefetchCount 0..65535, prefetchSize
 // 0..2^32-1; out of range fails with KindInvalid).
 func (ch *Channel) Qos(ctx context.Context, prefetchSize, prefetchCount int, global bool, done func(error)) {
-	ch.submit(&op{kind: opQos, ctx: ctx, n1: prefetchSize, n2: prefetchCount, f1: global, done: done})
+	ch.submit(&op{kind: opQos, ctx: ctx, f1: global, done: done, opExt: &opExt{n1: prefetchSize, n2: prefetchCount}})
 }
 
 // Flow asks the broker to pause (false) or resume (true) deliveries; done
 // gets the requested state. (RabbitMQ does not implement active=false and
 // closes the connection.)
 func (ch *Channel) Flow(ctx context.Context, active bool, done func(active bool, err error)) {
-	ch.submit(&op{kind: opFlow, ctx: ctx, f1: active, doneB: done})
+	ch.submit(&op{kind: opFlow, ctx: ctx, f1: active, opExt: &opExt{doneB: done}})
 }
 
 // Recover asks the broker to redeliver unacknowledged messages.
@@ -214,7 +220,7 @@ func (ch *Channel) Recover(ctx context.Context, requeue bool, done func(error)) 
 // bytes; amqp091-go itself always sends 200 and no text, so the tap rewrites
 // the frame). A second Close fails with KindChannelClosed, Code 0.
 func (ch *Channel) Close(ctx context.Context, code int, text string, done func(error)) {
-	ch.submit(&op{kind: opClose, ctx: ctx, n1: code, s1: text, done: done})
+	ch.submit(&op{kind: opClose, ctx: ctx, done: done, opExt: &opExt{n1: code, s1: text}})
 }
 
 /*
@@ -255,7 +261,7 @@ func (ch *Channel) Reject(tag uint64, requeue bool, done func(error)) {
 
 // Get fetches one message; ok is false when the queue is empty.
 func (ch *Channel) Get(ctx context.Context, queue string, noAck bool, done func(d *Delivery, ok bool, err error)) {
-	ch.submit(&op{kind: opGet, ctx: ctx, s1: queue, f1: noAck, doneGet: done})
+	ch.submit(&op{kind: opGet, ctx: ctx, f1: noAck, opExt: &opExt{s1: queue, doneGet: done}})
 }
 
 /*
@@ -267,13 +273,13 @@ see ConsumerHandler. h is used only when done got no error. When ctx ends
 before the broker confirmed the consumer, the consumer is cancelled again.
 */
 func (ch *Channel) Consume(ctx context.Context, a ConsumeArgs, h ConsumerHandler, done func(tag string, err error)) {
-	ch.submit(&op{kind: opConsume, ctx: ctx, ca: a, h: h, doneTag: done})
+	ch.submit(&op{kind: opConsume, ctx: ctx, opExt: &opExt{ca: a, h: h, doneTag: done}})
 }
 
 // Cancel cancels a consumer. After done, the consumer's handler gets its
 // remaining buffered deliveries and then End(nil).
 func (ch *Channel) Cancel(ctx context.Context, tag string, noWait bool, done func(error)) {
-	ch.submit(&op{kind: opCancel, ctx: ctx, s1: tag, f1: noWait, done: done})
+	ch.submit(&op{kind: opCancel, ctx: ctx, f1: noWait, done: done, opExt: &opExt{s1: tag}})
 }
 
 // ok completes o successfully when it has not completed yet.
@@ -295,8 +301,51 @@ func (ch *Channel) failed(o *op, err error) {
 	o.fail(classify(o.name(), err))
 }
 
+// batchable reports whether o only writes (publish, ack, nack, reject), so a
+// run of them can leave in one socket write.
+func batchable(k opKind) bool {
+	return k == opPublish || k == opAck || k == opNack || k == opReject
+}
+
+// wrote completes o once the cork it was written under is flushed.
+func (ch *Channel) wrote(o *op) {
+	if ch.corked {
+		ch.written = append(ch.written, o)
+		return
+	}
+	ok(o)
+}
+
+// flush ends the executor's cork: the buffered frames are written, then the
+// operations that waited for that get their done. Called after each batch
+// and before any operation that waits for the broker.
+func (ch *Channel) flush() {
+	if !ch.corked {
+		return
+	}
+	ch.corked = false
+	err := ch.conn.tap.uncork()
+	for i, o := range ch.written {
+		if err != nil {
+			ch.failed(o, err)
+		} else {
+			ok(o)
+		}
+		ch.written[i] = nil
+	}
+	ch.written = ch.written[:0]
+}
+
 // run executes one operation on the executor goroutine.
 func (ch *Channel) run(o *op) {
+	if batchable(o.kind) {
+		if !ch.corked {
+			ch.conn.tap.cork()
+			ch.corked = true
+		}
+	} else {
+		ch.flush()
+	}
 	if ch.raw.IsClosed() {
 		ch.failed(o, amqp091.ErrClosed)
 		return
@@ -476,7 +525,7 @@ func (ch *Channel) run(o *op) {
 			ch.failed(o, err)
 			return
 		}
-		ok(o)
+		ch.wrote(o)
 
 	case opGet:
 		if e := checkShort(name, "queue name", o.s1); e != nil {
@@ -518,7 +567,7 @@ func (ch *Channel) runPublish(o *op) {
 			ch.failed(o, err)
 			return
 		}
-		ok(o)
+		ch.wrote(o)
 		return
 	}
 	var waiter *op
@@ -536,7 +585,7 @@ func (ch *Channel) runPublish(o *op) {
 		return
 	}
 	if waiter == nil {
-		ok(o)
+		ch.wrote(o)
 	}
 }
 

@@ -71,20 +71,25 @@ type op struct {
 	ctx   context.Context
 	stop  func() bool // stops the ctx timer; set before submit
 
-	// arguments, by kind
-	s1, s2, s3     string
-	f1, f2, f3, f4 bool
-	f5             bool
-	n1, n2         int
-	tag            uint64 // Ack/Nack/Reject tag; delivery tag of a confirmed publish
-	args           Table
-	pub            *Publishing
-	qd             QueueDeclareArgs
-	ed             ExchangeDeclareArgs
-	ca             ConsumeArgs
-	h              ConsumerHandler
+	// Arguments of the hot operations (publish, ack, nack, reject) live in
+	// op itself; the others' in opExt, so that a publish allocates little.
+	f1, f2, f3 bool
+	tag        uint64 // Ack/Nack/Reject tag; delivery tag of a confirmed publish
+	pub        *Publishing
+	done       func(error)
+	*opExt
+}
 
-	done    func(error)
+// opExt holds the arguments and callbacks of the less frequent operations.
+type opExt struct {
+	s1, s2, s3 string
+	n1, n2     int
+	args       Table
+	qd         QueueDeclareArgs
+	ed         ExchangeDeclareArgs
+	ca         ConsumeArgs
+	h          ConsumerHandler
+
 	doneQ   func(QueueInfo, error)
 	doneN   func(int, error)
 	doneB   func(bool, error)
@@ -114,6 +119,7 @@ func (o *op) deliver(err error) {
 	switch {
 	case o.done != nil:
 		o.done(err)
+	case o.opExt == nil:
 	case o.doneQ != nil:
 		o.doneQ(QueueInfo{}, err)
 	case o.doneN != nil:
@@ -175,10 +181,11 @@ type executor struct {
 	spare    []*op       // owned by the loop goroutine
 	isClosed atomic.Bool // lets the loop stop running a batch early
 	run      func(*op)   // executes one op; set before loop starts
+	after    func()      // called after each batch (may be nil)
 }
 
-func newExecutor(run func(*op)) *executor {
-	return &executor{wake: make(chan struct{}, 1), run: run}
+func newExecutor(run func(*op), after func()) *executor {
+	return &executor{wake: make(chan struct{}, 1), run: run, after: after}
 }
 
 // submit queues o. It returns false when the executor is closed; the caller
@@ -248,6 +255,9 @@ func (e *executor) loop() {
 				batch[i] = nil
 			}
 			e.spare = batch[:0]
+			if e.after != nil {
+				e.after()
+			}
 		}
 	}
 }

@@ -27,6 +27,9 @@ const (
 	maxInspect = 1024
 
 	tapReadBuf = 64 << 10
+
+	// corkLimit bounds what a cork holds back before writing.
+	corkLimit = 64 << 10
 )
 
 // Method identifiers as class<<16 | method.
@@ -118,6 +121,8 @@ type tap struct {
 	wconnClose bool     // it is a connection.close
 	inj        [][]byte
 	rewrites   map[uint16][]byte // channel id -> replacement channel.close frame
+	corks      int               // executors inside a cork
+	wbuf       []byte            // bytes held back while corked
 
 	closeSent     chan struct{} // closed once connection.close was written
 	closeSentOnce sync.Once
@@ -348,6 +353,7 @@ func (t *tap) Write(p []byte) (int, error) {
 	}
 	seg, i := 0, 0 // p[seg:i] is scanned but not yet written
 	sawClose := false
+	urgent := false // a connection-level method: never leave it buffered
 	for {
 		if t.wpos == 0 && t.wskip == 0 && len(t.inj) > 0 {
 			if k, err := t.out(p[seg:i]); err != nil {
@@ -382,6 +388,9 @@ func (t *tap) Write(p []byte) (int, error) {
 				}
 				if t.wlen > t.maxOut.Load() {
 					t.maxOut.Store(t.wlen)
+				}
+				if t.wpre[0] == frameMethod && t.wpre[1] == 0 && t.wpre[2] == 0 {
+					urgent = true
 				}
 			}
 			continue
@@ -433,22 +442,77 @@ func (t *tap) Write(p []byte) (int, error) {
 	if k, err := t.out(p[seg:]); err != nil {
 		return seg + k, err
 	}
+	if urgent {
+		if err := t.flushBuf(); err != nil {
+			return len(p), err
+		}
+	}
 	if sawClose {
 		t.closeSentOnce.Do(func() { close(t.closeSent) })
 	}
 	return len(p), nil
 }
 
+// out writes b to the socket, or appends it to wbuf while corked.
 func (t *tap) out(b []byte) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
+	if t.corks > 0 {
+		if len(t.wbuf)+len(b) <= corkLimit {
+			t.wbuf = append(t.wbuf, b...)
+			return len(b), nil
+		}
+		if err := t.flushBuf(); err != nil {
+			return 0, err
+		}
+		if len(b) < corkLimit/2 {
+			t.wbuf = append(t.wbuf, b...)
+			return len(b), nil
+		}
+	}
 	return t.Conn.Write(b)
+}
+
+// flushBuf writes wbuf to the socket. A failed write closes the socket, so
+// that amqp091's reader notices and shuts the connection down.
+func (t *tap) flushBuf() error {
+	if len(t.wbuf) == 0 {
+		return nil
+	}
+	_, err := t.Conn.Write(t.wbuf)
+	if cap(t.wbuf) > 4*corkLimit {
+		t.wbuf = nil
+	} else {
+		t.wbuf = t.wbuf[:0]
+	}
+	if err != nil {
+		t.Conn.Close()
+	}
+	return err
+}
+
+// cork makes writes accumulate in wbuf (up to corkLimit) until the matching
+// uncork: an executor corks around a run of publishes and acks, so that
+// they leave in one write instead of one per message.
+func (t *tap) cork() {
+	t.wmu.Lock()
+	t.corks++
+	t.wmu.Unlock()
+}
+
+// uncork ends a cork and writes out everything buffered (whoever buffered
+// it: flushing early is always correct).
+func (t *tap) uncork() error {
+	t.wmu.Lock()
+	defer t.wmu.Unlock()
+	t.corks--
+	return t.flushBuf()
 }
 
 func (t *tap) flushInj() error {
 	for i, f := range t.inj {
-		if _, err := t.Conn.Write(f); err != nil {
+		if _, err := t.out(f); err != nil {
 			t.inj = t.inj[i+1:]
 			return err
 		}
@@ -465,7 +529,7 @@ func (t *tap) inject(f []byte) error {
 	t.wmu.Lock()
 	defer t.wmu.Unlock()
 	if t.wpos == 0 && t.wskip == 0 {
-		_, err := t.Conn.Write(f)
+		_, err := t.out(f)
 		return err
 	}
 	t.inj = append(t.inj, f)

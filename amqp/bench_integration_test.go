@@ -1,0 +1,133 @@
+//go:build integration
+
+package amqp
+
+import (
+	"sync"
+	"testing"
+
+	amqp091 "github.com/rabbitmq/amqp091-go"
+)
+
+// The benchmarks publish to amq.direct with a key nothing is bound to, so the
+// broker drops the messages (and acks them at once in confirm mode): what is
+// measured is the client.
+
+const benchWindow = 10000
+
+var benchBody = make([]byte, 128)
+
+func rawChannel(b *testing.B) (*amqp091.Connection, *amqp091.Channel) {
+	b.Helper()
+	cfg := amqp091.Config{Properties: amqp091.Table{"connection_name": b.Name()}}
+	conn, err := amqp091.DialConfig(amqpURL(), cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ch, err := conn.Channel()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return conn, ch
+}
+
+func BenchmarkIntegrationPublish(b *testing.B) {
+	b.Run("raw", func(b *testing.B) {
+		conn, ch := rawChannel(b)
+		defer conn.Close()
+		msg := amqp091.Publishing{Body: benchBody}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			if err := ch.Publish("amq.direct", "nowhere", false, false, msg); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StopTimer()
+	})
+	b.Run("ours", func(b *testing.B) {
+		c := dial(b, testConfig(b))
+		ch := openCh(b, c)
+		p := &Publishing{Exchange: "amq.direct", RoutingKey: "nowhere", Body: benchBody}
+		var wg sync.WaitGroup
+		wg.Add(b.N)
+		done := func(err error) {
+			if err != nil {
+				b.Error(err)
+			}
+			wg.Done()
+		}
+		ctx := bg()
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			ch.Publish(ctx, p, false, done)
+		}
+		wg.Wait()
+		b.StopTimer()
+	})
+}
+
+func BenchmarkIntegrationConfirms(b *testing.B) {
+	b.Run("raw", func(b *testing.B) {
+		conn, ch := rawChannel(b)
+		defer conn.Close()
+		if err := ch.Confirm(false); err != nil {
+			b.Fatal(err)
+		}
+		msg := amqp091.Publishing{Body: benchBody}
+		inflight := make([]*amqp091.DeferredConfirmation, 0, benchWindow)
+		head := 0
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			if len(inflight)-head == benchWindow {
+				if !inflight[head].Wait() {
+					b.Fatal("nacked")
+				}
+				inflight[head] = nil
+				head++
+				if head == benchWindow {
+					inflight = append(inflight[:0], inflight[head:]...)
+					head = 0
+				}
+			}
+			dc, err := ch.PublishWithDeferredConfirm("amq.direct", "nowhere", false, false, msg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			inflight = append(inflight, dc)
+		}
+		for _, dc := range inflight[head:] {
+			if !dc.Wait() {
+				b.Fatal("nacked")
+			}
+		}
+		b.StopTimer()
+	})
+	b.Run("ours", func(b *testing.B) {
+		c := dial(b, testConfig(b))
+		ch := openCh(b, c)
+		must(b, func(d func(error)) { ch.Confirm(bg(), false, d) })
+		p := &Publishing{Exchange: "amq.direct", RoutingKey: "nowhere", Body: benchBody}
+		sem := make(chan struct{}, benchWindow)
+		var wg sync.WaitGroup
+		wg.Add(b.N)
+		done := func(err error) {
+			if err != nil {
+				b.Error(err)
+			}
+			<-sem
+			wg.Done()
+		}
+		ctx := bg()
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			sem <- struct{}{}
+			ch.Publish(ctx, p, true, done)
+		}
+		wg.Wait()
+		b.StopTimer()
+	})
+}
