@@ -18,8 +18,8 @@
 // whose client_properties mention <name>; the script learns of it through
 // on_error / wait_closed.
 //
-// AMQP_URL defaults to amqp://guest:guest@127.0.0.1:5672/. AMQPJS_BIN, when
-// set, is used instead of building the binary.
+// AMQP_URL defaults to amqp://guest:guest@127.0.0.1:5672/. The binary is
+// TestMain's (main_test.go; $AMQPJS_BIN overrides it).
 //
 //	go test -tags integration -run 'TestAioamqp|TestScripts' ./tests/ -count=1
 package tests
@@ -46,43 +46,38 @@ import (
 const aioamqpDefaultURL = "amqp://guest:guest@127.0.0.1:5672/"
 
 var (
-	aioamqpBinOnce sync.Once
-	aioamqpBinPath string
-	aioamqpBinErr  error
+	aioamqpRaceOnce sync.Once
+	aioamqpRacePath string
+	aioamqpRaceErr  error
 )
 
-// aioamqpBinary builds the amqpjs binary once per test process (or uses
-// $AMQPJS_BIN) and returns its path.
+// aioamqpBinary is the binary under test: TestMain's (binPath), except when
+// the tests themselves run with -race (and $AMQPJS_BIN is unset): then a
+// -race build of amqpjs, made once, so that the end-to-end runs look for
+// races in the binary too (it stays in $TMPDIR, named after the pid).
 func aioamqpBinary(t testing.TB) string {
 	t.Helper()
-	aioamqpBinOnce.Do(func() {
-		if p := os.Getenv("AMQPJS_BIN"); p != "" {
-			aioamqpBinPath, aioamqpBinErr = filepath.Abs(p)
-			return
+	if !aioamqpRaceEnabled || os.Getenv("AMQPJS_BIN") != "" {
+		if binPath == "" {
+			t.Fatal("tests: binPath is not set (TestMain did not build amqpjs)")
 		}
-		dir, err := os.MkdirTemp("", "amqpjs-e2e-")
-		if err != nil {
-			aioamqpBinErr = err
-			return
-		}
-		bin := filepath.Join(dir, "amqpjs")
-		args := []string{"build", "-o", bin}
-		if aioamqpRaceEnabled {
-			args = append(args, "-race")
-		}
-		cmd := exec.Command("go", append(args, ".")...)
+		return binPath
+	}
+	aioamqpRaceOnce.Do(func() {
+		bin := filepath.Join(os.TempDir(), fmt.Sprintf("amqpjs-e2e-race-%d", os.Getpid()))
+		cmd := exec.Command("go", "build", "-race", "-o", bin, ".")
 		cmd.Dir = ".." // the module root
 		out, err := cmd.CombinedOutput()
 		if err != nil {
-			aioamqpBinErr = fmt.Errorf("go build: %v\n%s", err, out)
+			aioamqpRaceErr = fmt.Errorf("go build -race: %v\n%s", err, out)
 			return
 		}
-		aioamqpBinPath = bin
+		aioamqpRacePath = bin
 	})
-	if aioamqpBinErr != nil {
-		t.Fatalf("building amqpjs: %v", aioamqpBinErr)
+	if aioamqpRaceErr != nil {
+		t.Fatalf("building amqpjs: %v", aioamqpRaceErr)
 	}
-	return aioamqpBinPath
+	return aioamqpRacePath
 }
 
 // aioamqpRaceEnabled: the binary is built with -race when the tests are.
