@@ -263,20 +263,42 @@ func (r *Resolver) Reject(v any) {
 }
 
 // Settle runs build on the loop and resolves the promise with its value, or
-// rejects it with the error (the thrown value when the error is a
-// *goja.Exception). Any goroutine; exactly once.
+// rejects it with the error: the value of a [*Rejection] or of a
+// *goja.Exception; any other error becomes a JS Error with its text. Any
+// goroutine; exactly once.
 func (r *Resolver) Settle(build func(vm *goja.Runtime) (any, error)) {
 	r.settle(func(vm *goja.Runtime) error {
 		v, err := build(vm)
 		if err != nil {
-			var ex *goja.Exception
-			if errors.As(err, &ex) {
-				return r.reject(ex.Value())
-			}
-			return r.reject(vm.NewGoError(err))
+			return r.reject(RejectionValue(vm, err))
 		}
 		return r.resolve(v)
 	})
+}
+
+// Rejection is an error that carries the JS value a promise rejects with.
+type Rejection struct{ Value goja.Value }
+
+func (e *Rejection) Error() string { return e.Value.String() }
+
+// RejectionValue turns err into the JS value to reject or throw with: the
+// value of a [*Rejection] or *goja.Exception, else a JS Error with err's
+// text (never a GoError). Loop only.
+func RejectionValue(vm *goja.Runtime, err error) goja.Value {
+	var rj *Rejection
+	if errors.As(err, &rj) {
+		return rj.Value
+	}
+	var ex *goja.Exception
+	if errors.As(err, &ex) {
+		return ex.Value()
+	}
+	c, _ := goja.AssertConstructor(vm.Get("Error"))
+	o, cerr := c(nil, vm.ToValue(err.Error()))
+	if cerr != nil {
+		return vm.ToValue(err.Error())
+	}
+	return o
 }
 
 // SettleOnLoop is Settle for callers already on the loop: it settles at once.
