@@ -473,7 +473,7 @@ func (c *connection) jsWaitClosed(call goja.FunctionCall) goja.Value {
 // withStartHint adds to a refused connection how to start a broker.
 func withStartHint(err error) error {
 	var ae *amqp.Error
-	if errors.As(err, &ae) && ae.Kind == amqp.KindConnectionClosed && strings.HasPrefix(ae.Reason, "connection refused") {
+	if errors.As(err, &ae) && ae.Kind == amqp.KindConnectionClosed && strings.HasPrefix(ae.Reason, "connection refused to ") {
 		cp := *ae
 		cp.Reason += " — is RabbitMQ running? Start it with 'rabbitmq-server -detached' (or run tests/broker.sh, which also installs it)"
 		return &cp
