@@ -49,6 +49,11 @@ func TestModules(t *testing.T) {
 			want: "3 9 green n:none m:4\nboxed\n",
 		},
 		{
+			name: "TypeScript imports without the .ts extension",
+			main: "tsext/main.ts",
+			want: "3 5 8\n",
+		},
+		{
 			name: "top-level await in an ES module main",
 			main: "tla/esm.mjs",
 			want: "after sleep dep\nloop 1\nloop 2\n",

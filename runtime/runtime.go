@@ -109,6 +109,17 @@ func (r *Runtime) Require(name string) (goja.Value, error) {
 
 func (r *Runtime) loadSource(path string) ([]byte, error) {
 	src, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) && strings.HasSuffix(path, ".js") {
+		// TypeScript's convention: import './lib.js' (or './lib', which the
+		// resolver tries as './lib.js') finds lib.ts.
+		for _, ext := range []string{".ts", ".mts"} {
+			alt := strings.TrimSuffix(path, ".js") + ext
+			if b, aerr := os.ReadFile(alt); aerr == nil {
+				src, err, path = b, nil, alt
+				break
+			}
+		}
+	}
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) || isDirErr(err) {
 			return nil, require.ModuleFileDoesNotExistError
