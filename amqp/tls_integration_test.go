@@ -1,0 +1,219 @@
+//go:build integration
+
+package amqp
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"io"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// tlsProxy terminates TLS with a certificate from a CA generated for the
+// test and forwards to the broker. It returns the proxy's port and the CA
+// file.
+func tlsProxy(t *testing.T, backend string) (int, string) {
+	t.Helper()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caTmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "amqpjs test CA"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		IsCA:                  true,
+		KeyUsage:              x509.KeyUsageCertSign,
+		BasicConstraintsValid: true,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caCert, _ := x509.ParseCertificate(caDER)
+	srvKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	srvTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2),
+		Subject:      pkix.Name{CommonName: "localhost"},
+		DNSNames:     []string{"localhost"},
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	srvDER, err := x509.CreateCertificate(rand.Reader, srvTmpl, caCert, &srvKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cert := tls.Certificate{Certificate: [][]byte{srvDER}, PrivateKey: srvKey}
+	l, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	track := func(c net.Conn) {
+		mu.Lock()
+		conns = append(conns, c)
+		mu.Unlock()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			front, err := l.Accept()
+			if err != nil {
+				return
+			}
+			track(front)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer front.Close()
+				if err := front.(*tls.Conn).Handshake(); err != nil {
+					return
+				}
+				back, err := net.Dial("tcp", backend)
+				if err != nil {
+					return
+				}
+				track(back)
+				defer back.Close()
+				done := make(chan struct{})
+				go func() {
+					_, _ = io.Copy(back, front)
+					back.Close()
+					close(done)
+				}()
+				_, _ = io.Copy(front, back)
+				front.Close()
+				<-done
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	return l.Addr().(*net.TCPAddr).Port, caFile
+}
+
+func TestIntegrationTLS(t *testing.T) {
+	base := testConfig(t)
+	port, caFile := tlsProxy(t, net.JoinHostPort(base.Host, strconv.Itoa(base.Port)))
+	cfg := base
+	cfg.Host, cfg.Port = "127.0.0.1", port
+
+	t.Run("WithCA", func(t *testing.T) {
+		cfg := cfg
+		cfg.TLS = &TLSOptions{CAFile: caFile}
+		c := dial(t, cfg)
+		ch := openCh(t, c)
+		q := declareQ(t, ch, QueueDeclareArgs{Exclusive: true})
+		must(t, func(d func(error)) {
+			ch.Publish(bg(), &Publishing{RoutingKey: q.Name, Body: []byte("over tls")}, false, d)
+		})
+		var body string
+		must(t, func(d func(error)) {
+			ch.Get(bg(), q.Name, true, func(m *Delivery, ok bool, err error) {
+				if ok {
+					body = string(m.Body)
+				}
+				d(err)
+			})
+		})
+		if body != "over tls" {
+			t.Errorf("got %q", body)
+		}
+	})
+	t.Run("ServerNameLocalhost", func(t *testing.T) {
+		cfg := cfg
+		cfg.TLS = &TLSOptions{CAFile: caFile, ServerName: "localhost"}
+		dial(t, cfg)
+	})
+	t.Run("UnknownCA", func(t *testing.T) {
+		cfg := cfg
+		cfg.TLS = &TLSOptions{}
+		_, err := Dial(bg(), cfg)
+		e := asError(t, err, KindConnectionClosed, 0)
+		if !strings.HasPrefix(e.Reason, "TLS handshake failed: x509: certificate signed by unknown authority") {
+			t.Errorf("reason %q", e.Reason)
+		}
+	})
+	t.Run("WrongName", func(t *testing.T) {
+		cfg := cfg
+		cfg.TLS = &TLSOptions{CAFile: caFile, ServerName: "rabbit.example"}
+		_, err := Dial(bg(), cfg)
+		e := asError(t, err, KindConnectionClosed, 0)
+		if !strings.HasPrefix(e.Reason, "TLS handshake failed: x509: certificate is valid for localhost, not rabbit.example") {
+			t.Errorf("reason %q", e.Reason)
+		}
+	})
+	t.Run("SkipVerify", func(t *testing.T) {
+		cfg := cfg
+		cfg.TLS = &TLSOptions{SkipVerify: true}
+		dial(t, cfg)
+	})
+	t.Run("MissingCAFile", func(t *testing.T) {
+		cfg := cfg
+		cfg.TLS = &TLSOptions{CAFile: filepath.Join(t.TempDir(), "nope.pem")}
+		_, err := Dial(bg(), cfg)
+		e := asError(t, err, KindConnectionClosed, 0)
+		if !strings.HasPrefix(e.Reason, "TLS configuration: reading CA file") {
+			t.Errorf("reason %q", e.Reason)
+		}
+	})
+	t.Run("PlainToTLS", func(t *testing.T) {
+		cfg := cfg
+		cfg.ConnectTimeout = 2 * time.Second
+		_, err := Dial(bg(), cfg)
+		e := asError(t, err, KindConnectionClosed, 0)
+		t.Logf("AMQP to a TLS port: %v", e)
+	})
+}
+
+// TestIntegrationCustomDial: Config.Dial is used, and TLS works over it.
+func TestIntegrationCustomDial(t *testing.T) {
+	base := testConfig(t)
+	port, caFile := tlsProxy(t, net.JoinHostPort(base.Host, strconv.Itoa(base.Port)))
+	cfg := base
+	cfg.Host, cfg.Port = "rabbit.invalid", 1
+	var dialled []string
+	cfg.Dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dialled = append(dialled, addr)
+		var d net.Dialer
+		return d.DialContext(ctx, network, "127.0.0.1:"+strconv.Itoa(port))
+	}
+	cfg.TLS = &TLSOptions{CAFile: caFile, ServerName: "localhost"}
+	c := dial(t, cfg)
+	if len(dialled) != 1 || dialled[0] != "rabbit.invalid:1" {
+		t.Errorf("dialled %v", dialled)
+	}
+	openCh(t, c)
+}
