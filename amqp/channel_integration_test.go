@@ -34,6 +34,8 @@ func TestIntegrationTopology(t *testing.T) {
 	t.Cleanup(func() {
 		if cch, err := c.OpenChannel(bg()); err == nil {
 			_ = await(t, func(d func(error)) { cch.ExchangeDelete(bg(), ex, false, false, d) })
+			_ = await(t, func(d func(error)) { cch.ExchangeDelete(bg(), ex2, false, false, d) })
+			_ = await(t, func(d func(error)) { cch.QueueDelete(bg(), qn, false, false, false, d) })
 		}
 	})
 	must(t, func(d func(error)) {
@@ -115,8 +117,23 @@ func TestIntegrationChannelErrors(t *testing.T) {
 		ch := openCh(t, c)
 		qn := uniq(t, "q")
 		declareQ(t, ch, QueueDeclareArgs{Name: qn, AutoDelete: true})
+		t.Cleanup(func() {
+			if cch, err := c.OpenChannel(bg()); err == nil {
+				_ = await(t, func(d func(error)) { cch.QueueDelete(bg(), qn, false, false, false, d) })
+			}
+		})
 		err := await(t, func(d func(error)) {
 			ch.QueueDeclare(bg(), QueueDeclareArgs{Name: qn, Durable: true}, func(_ QueueInfo, err error) { d(err) })
+		})
+		e := asError(t, err, KindChannelClosed, 406)
+		if !strings.Contains(e.Reason, "PRECONDITION_FAILED") {
+			t.Errorf("%v", e)
+		}
+		ch = openCh(t, c)
+		qa := uniq(t, "qa")
+		declareQ(t, ch, QueueDeclareArgs{Name: qa, Exclusive: true, Args: Table{"x-max-length": 10}})
+		err = await(t, func(d func(error)) {
+			ch.QueueDeclare(bg(), QueueDeclareArgs{Name: qa, Exclusive: true, Args: Table{"x-max-length": 20}}, func(_ QueueInfo, err error) { d(err) })
 		})
 		asError(t, err, KindChannelClosed, 406)
 	})

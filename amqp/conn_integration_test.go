@@ -7,6 +7,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -268,5 +269,100 @@ func TestIntegrationBigBody(t *testing.T) {
 	})
 	if got := r.ds[0].Body; !bytes.Equal(got, body) {
 		t.Fatalf("body differs (len %d, want %d)", len(got), len(body))
+	}
+}
+
+// freezeProxy forwards to the broker until frozen, then drops everything.
+type freezeProxy struct {
+	l      net.Listener
+	frozen atomic.Bool
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	conns  []net.Conn
+}
+
+func newFreezeProxy(t *testing.T, backend string) *freezeProxy {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &freezeProxy{l: l}
+	pipe := func(dst, src net.Conn) {
+		defer p.wg.Done()
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := src.Read(buf)
+			if err != nil {
+				dst.Close()
+				return
+			}
+			if p.frozen.Load() {
+				continue
+			}
+			if _, err := dst.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+	}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		for {
+			front, err := l.Accept()
+			if err != nil {
+				return
+			}
+			back, err := net.Dial("tcp", backend)
+			if err != nil {
+				front.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, front, back)
+			p.mu.Unlock()
+			p.wg.Add(2)
+			go pipe(back, front)
+			go pipe(front, back)
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		p.mu.Lock()
+		for _, c := range p.conns {
+			c.Close()
+		}
+		p.mu.Unlock()
+		p.wg.Wait()
+	})
+	return p
+}
+
+// TestIntegrationMissedHeartbeats: with heartbeat 1 and a network that goes
+// silent, the connection ends within a few seconds and says why.
+func TestIntegrationMissedHeartbeats(t *testing.T) {
+	cfg := testConfig(t)
+	p := newFreezeProxy(t, net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
+	cfg.Host, cfg.Port = "127.0.0.1", p.l.Addr().(*net.TCPAddr).Port
+	one := 1
+	cfg.Heartbeat = &one
+	c := dial(t, cfg)
+	ch := openCh(t, c)
+	closed := make(chan *Error, 1)
+	c.OnClose(func(err *Error) { closed <- err })
+	q := declareQ(t, ch, QueueDeclareArgs{Exclusive: true})
+	p.frozen.Store(true)
+	pending := make(chan error, 1)
+	ch.QueueDeclare(bg(), QueueDeclareArgs{Name: q.Name, Passive: true}, func(_ QueueInfo, err error) { pending <- err })
+	select {
+	case err := <-closed:
+		if err == nil || err.Kind != KindConnectionClosed || !strings.Contains(err.Reason, "missed heartbeats") {
+			t.Errorf("OnClose(%v)", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("connection did not notice the silence")
+	}
+	e := asError(t, <-pending, KindConnectionClosed, 0)
+	if !strings.Contains(e.Reason, "missed heartbeats") {
+		t.Errorf("pending call: %v", e)
 	}
 }
