@@ -555,6 +555,10 @@ func (ch *Channel) run(o *op) {
 
 func (ch *Channel) runPublish(o *op) {
 	p := o.pub
+	if p == nil {
+		o.fail(invalidf(o.name(), "nil publishing"))
+		return
+	}
 	headers, e := validatePublishing(o.name(), p)
 	if e != nil {
 		o.fail(e)
@@ -667,6 +671,10 @@ func (ch *Channel) newConsumerTag() string {
 func (ch *Channel) runConsume(o *op) {
 	a := &o.ca
 	name := o.name()
+	if o.h == nil {
+		o.fail(invalidf(name, "nil consumer handler"))
+		return
+	}
 	tag := a.Tag
 	if tag == "" {
 		tag = ch.newConsumerTag()

@@ -74,10 +74,16 @@ goroutine; its write state is guarded by tap.wmu (amqp091 writes under its
 own sendM; the executor injects under wmu alone). The tap's channel table is
 copy-on-write (atomic pointer), so the reader never locks to find a ring.
 
-Lock order (outer first): Conn.openMu → amqp091 locks; Conn.mu; Channel.cbmu;
-Channel.cmu; confirmRing.mu; executor.mu; tap.wmu; tap.regMu. No callback is
-called with any of these held (ring and executor callbacks run after
-unlocking), so a callback may call back into this package.
+Locks: Conn.openMu is held around amqp091's Connection.Channel; tap.wmu is
+taken inside amqp091's sendM (amqp091 → tap.Write). Every other lock of this
+package (Conn.mu, Channel.cbmu, Channel.cmu, confirmRing.mu, executor.mu,
+tap.regMu) is a leaf: nothing else is locked while it is held. No callback
+(done, OnClose, OnReturn, ConsumerHandler) runs with a lock of this package
+or of amqp091 held, so callbacks may call back into this package (except
+Conn.Close, which waits for the channels' goroutines to end).
+
+Writes are corked per executor batch (see tap): a run of publishes and acks
+leaves in one socket write, and their done callbacks run after it.
 
 Handlers and callbacks must not block: a blocked ConsumerHandler stalls its
 pump (and, by the end of the channel, Conn.Close); a blocked confirm callback

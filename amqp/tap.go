@@ -76,6 +76,16 @@ with an empty text) into the code and text the script asked for, when that
 frame lies whole inside one Write, and notes when connection.close has been
 written (for Conn.Close with noWait).
 
+Corking: while a channel's executor writes a run of publishes and acks, it
+corks the tap (cork/uncork): what amqp091 writes meanwhile accumulates in
+wbuf (up to corkLimit) and leaves in one socket write at uncork, instead of
+one write per message. Order is kept because everything, injections included,
+goes through the same buffer. A method frame on channel 0 (connection.close,
+close-ok, ...) flushes the buffer at once, and so does every uncork; a cork
+lasts one executor batch, which never waits for the broker, so nothing stays
+buffered while somebody waits for a reply. The done callbacks of corked
+writes run after the flush.
+
 Read side (called only by amqp091's reader goroutine, through its
 bufio.Reader). The tap reads the socket in 64 KiB chunks and hands bytes on
 frame by frame. Header, body and heartbeat frames pass through untouched; the
