@@ -41,7 +41,11 @@ type Loop struct {
 	closers   []func()
 	running   bool
 	failed    error
-	taskSeq   uint64 // counts tasks run; timers use it to share a start time per task
+	taskSeq   uint64
+	softHook  func()
+
+	inTask      atomic.Bool
+	softPending atomic.Bool // counts tasks run; timers use it to share a start time per task
 }
 
 // NewLoop makes a loop around vm. The loop takes ownership of vm.
@@ -125,7 +129,19 @@ type ctxInterrupt struct{}
 
 func (l *Loop) runTask(t Task) error {
 	l.taskSeq++
+	l.inTask.Store(true)
 	err := t(l.vm)
+	l.inTask.Store(false)
+	if l.softPending.Swap(false) {
+		l.vm.ClearInterrupt()
+		var ie *goja.InterruptedError
+		if errors.As(err, &ie) {
+			if _, ok := ie.Value().(softInterrupt); ok {
+				err = nil
+			}
+		}
+		l.onSoftInterrupt()
+	}
 	if l.failed != nil {
 		return l.failed
 	}
@@ -133,6 +149,33 @@ func (l *Loop) runTask(t Task) error {
 		return err
 	}
 	return l.checkRejections()
+}
+
+type softInterrupt struct{}
+
+// ErrTaskInterrupted is what [Loop.InterruptTask] makes the interrupted
+// code see, in the REPL's printout for example.
+var ErrTaskInterrupted = errors.New("interrupted")
+
+// InterruptTask stops the JavaScript running in the current task (a script
+// stuck in a loop at the REPL) without ending the loop: the task ends, the
+// hook set with [Loop.SetSoftInterruptHook] runs, and the loop goes on. When
+// no task is running it does nothing. Any goroutine.
+func (l *Loop) InterruptTask() {
+	if l.inTask.Load() {
+		l.softPending.Store(true)
+		l.vm.Interrupt(softInterrupt{})
+	}
+}
+
+// SetSoftInterruptHook sets fn to run on the loop after a task was stopped by
+// [Loop.InterruptTask]. Loop only, or before Run.
+func (l *Loop) SetSoftInterruptHook(fn func()) { l.softHook = fn }
+
+func (l *Loop) onSoftInterrupt() {
+	if l.softHook != nil {
+		l.softHook()
+	}
 }
 
 // Fail ends the run with err once the current task returns (the first

@@ -303,6 +303,15 @@ func (r *Runtime) ExitCode() int {
 // until nothing is pending, ctx ends, or an error is uncaught. It returns
 // the module's exports (nil on error) and the error.
 func (r *Runtime) RunFile(ctx context.Context, path string) (*goja.Object, error) {
+	return r.RunFileThen(ctx, path, nil)
+}
+
+// RunFileThen is RunFile with a hook: then (optional) runs on the loop once
+// the main module has finished loading, top-level await included, with its
+// exports. It may hold a [Ref] and schedule more work (scenario iterations,
+// a REPL session); the loop ends when that work is done. An error from then
+// ends the run.
+func (r *Runtime) RunFileThen(ctx context.Context, path string, then func(vm *goja.Runtime, exports *goja.Object) error) (*goja.Object, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, err
@@ -324,27 +333,33 @@ func (r *Runtime) RunFile(ctx context.Context, path string) (*goja.Object, error
 			return err
 		}
 		exports = v.ToObject(vm)
-		return r.awaitTLA(exports)
+		return r.awaitTLA(exports, then)
 	})
 	return exports, err
 }
 
 // awaitTLA keeps the loop alive until a top-level-await body settles, and
 // makes its rejection an uncaught error.
-func (r *Runtime) awaitTLA(exports *goja.Object) error {
+func (r *Runtime) awaitTLA(exports *goja.Object, then func(vm *goja.Runtime, exports *goja.Object) error) error {
 	sym, err := r.vm.RunString(`Symbol.for("` + tlaSymbol + `")`)
 	if err != nil {
 		return err
 	}
-	v := exports.GetSymbol(sym.(*goja.Symbol))
-	if v == nil || goja.IsUndefined(v) {
+	var p *goja.Promise
+	if v := exports.GetSymbol(sym.(*goja.Symbol)); v != nil {
+		p, _ = v.Export().(*goja.Promise)
+	}
+	if p == nil {
+		if then != nil {
+			return then(r.vm, exports)
+		}
 		return nil
 	}
-	p, ok := v.Export().(*goja.Promise)
-	if !ok {
-		return nil
+	var onOK func(goja.Value) error
+	if then != nil {
+		onOK = func(goja.Value) error { return then(r.vm, exports) }
 	}
-	return r.OnSettled(p, nil)
+	return r.OnSettled(p, onOK)
 }
 
 // OnSettled keeps the loop alive until p settles. A rejection ends the run
