@@ -3,6 +3,7 @@
 package amqp
 
 import (
+	"fmt"
 	"sync"
 	"testing"
 
@@ -15,7 +16,7 @@ import (
 
 const benchWindow = 10000
 
-var benchBody = make([]byte, 128)
+var benchSizes = []int{128, 16 << 10}
 
 func rawChannel(b *testing.B) (*amqp091.Connection, *amqp091.Channel) {
 	b.Helper()
@@ -32,10 +33,23 @@ func rawChannel(b *testing.B) (*amqp091.Connection, *amqp091.Channel) {
 }
 
 func BenchmarkIntegrationPublish(b *testing.B) {
+	for _, size := range benchSizes {
+		b.Run(fmt.Sprint(size), func(b *testing.B) { benchPublish(b, make([]byte, size)) })
+	}
+}
+
+func BenchmarkIntegrationConfirms(b *testing.B) {
+	for _, size := range benchSizes {
+		b.Run(fmt.Sprint(size), func(b *testing.B) { benchConfirms(b, make([]byte, size)) })
+	}
+}
+
+func benchPublish(b *testing.B, benchBody []byte) {
 	b.Run("raw", func(b *testing.B) {
 		conn, ch := rawChannel(b)
 		defer conn.Close()
 		msg := amqp091.Publishing{Body: benchBody}
+		b.SetBytes(int64(len(benchBody)))
 		b.ReportAllocs()
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
@@ -58,6 +72,7 @@ func BenchmarkIntegrationPublish(b *testing.B) {
 			wg.Done()
 		}
 		ctx := bg()
+		b.SetBytes(int64(len(benchBody)))
 		b.ReportAllocs()
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
@@ -68,7 +83,7 @@ func BenchmarkIntegrationPublish(b *testing.B) {
 	})
 }
 
-func BenchmarkIntegrationConfirms(b *testing.B) {
+func benchConfirms(b *testing.B, benchBody []byte) {
 	b.Run("raw", func(b *testing.B) {
 		conn, ch := rawChannel(b)
 		defer conn.Close()
@@ -78,6 +93,7 @@ func BenchmarkIntegrationConfirms(b *testing.B) {
 		msg := amqp091.Publishing{Body: benchBody}
 		inflight := make([]*amqp091.DeferredConfirmation, 0, benchWindow)
 		head := 0
+		b.SetBytes(int64(len(benchBody)))
 		b.ReportAllocs()
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
@@ -121,6 +137,7 @@ func BenchmarkIntegrationConfirms(b *testing.B) {
 			wg.Done()
 		}
 		ctx := bg()
+		b.SetBytes(int64(len(benchBody)))
 		b.ReportAllocs()
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {

@@ -554,6 +554,18 @@ func TestIntegrationConfirms(t *testing.T) {
 	if p := ch.ring.Load().pending(); p != 0 {
 		t.Errorf("%d confirms left in the ring", p)
 	}
+	// The broker closes the channel: publishes waiting for confirms get its
+	// error.
+	errs := make(chan error, 3)
+	for i := 0; i < 3; i++ {
+		ch.Publish(bg(), &Publishing{Exchange: uniq(t, "missing"), RoutingKey: "k"}, true, func(err error) { errs <- err })
+	}
+	for i := 0; i < 3; i++ {
+		e := asError(t, <-errs, KindChannelClosed, 404)
+		if e.Op != "basic_publish" {
+			t.Errorf("op %q", e.Op)
+		}
+	}
 }
 
 func TestIntegrationNack(t *testing.T) {

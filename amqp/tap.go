@@ -28,8 +28,10 @@ const (
 
 	tapReadBuf = 64 << 10
 
-	// corkLimit bounds what a cork holds back before writing.
-	corkLimit = 64 << 10
+	// corkLimit bounds what a cork holds back before writing; writes of
+	// corkDirect bytes or more bypass the cork buffer.
+	corkLimit  = 64 << 10
+	corkDirect = 4096
 )
 
 // Method identifiers as class<<16 | method.
@@ -463,22 +465,26 @@ func (t *tap) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// out writes b to the socket, or appends it to wbuf while corked.
+// out writes b to the socket, or appends it to wbuf while corked. A write
+// of corkDirect bytes or more is not copied: the buffer is flushed and b
+// written as is (amqp091's bufio passes large body chunks straight through,
+// so the bodies it does not copy are not copied here either).
 func (t *tap) out(b []byte) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
 	if t.corks > 0 {
-		if len(t.wbuf)+len(b) <= corkLimit {
+		if len(b) < corkDirect {
+			if len(t.wbuf)+len(b) > corkLimit {
+				if err := t.flushBuf(); err != nil {
+					return 0, err
+				}
+			}
 			t.wbuf = append(t.wbuf, b...)
 			return len(b), nil
 		}
 		if err := t.flushBuf(); err != nil {
 			return 0, err
-		}
-		if len(b) < corkLimit/2 {
-			t.wbuf = append(t.wbuf, b...)
-			return len(b), nil
 		}
 	}
 	return t.Conn.Write(b)
