@@ -148,3 +148,36 @@ func benchConfirms(b *testing.B, benchBody []byte) {
 		b.StopTimer()
 	})
 }
+
+// BenchmarkIntegrationPublishAwait waits for each publish before the next
+// (a script's `await ch.basic_publish(...)`): the executor hop costs two
+// goroutine handoffs per message here, with nothing to batch.
+func BenchmarkIntegrationPublishAwait(b *testing.B) {
+	body := make([]byte, 128)
+	b.Run("raw", func(b *testing.B) {
+		conn, ch := rawChannel(b)
+		defer conn.Close()
+		msg := amqp091.Publishing{Body: body}
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			if err := ch.Publish("amq.direct", "nowhere", false, false, msg); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("ours", func(b *testing.B) {
+		c := dial(b, testConfig(b))
+		ch := openCh(b, c)
+		p := &Publishing{Exchange: "amq.direct", RoutingKey: "nowhere", Body: body}
+		wait := make(chan error, 1)
+		done := func(err error) { wait <- err }
+		ctx := bg()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			ch.Publish(ctx, p, false, done)
+			if err := <-wait; err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
