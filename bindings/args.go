@@ -3,6 +3,7 @@ package bindings
 import (
 	"fmt"
 	"math"
+	"reflect"
 	"strings"
 
 	"github.com/dop251/goja"
@@ -187,11 +188,11 @@ func (s *sig) check(vm *goja.Runtime, p param, v goja.Value) *argError {
 	}
 	switch p.kind {
 	case kString:
-		if _, ok := v.Export().(string); !ok || goja.IsNull(v) {
+		if !goja.IsString(v) {
 			return bad()
 		}
 	case kBool:
-		if _, ok := v.Export().(bool); !ok {
+		if !isBool(v) {
 			return bad()
 		}
 	case kInt:
@@ -239,15 +240,28 @@ func (s *sig) check(vm *goja.Runtime, p param, v goja.Value) *argError {
 	return nil
 }
 
+// number returns a primitive number's value (not a Number object, not a
+// BigInt).
 func number(v goja.Value) (float64, bool) {
-	switch x := v.Export().(type) {
-	case int64:
-		return float64(x), true
-	case float64:
-		return x, true
+	if !goja.IsNumber(v) {
+		return 0, false
 	}
-	return 0, false
+	return v.ToFloat(), true
 }
+
+// isBool reports whether v is a primitive boolean (a Boolean object is not:
+// every object is truthy, so new Boolean(false) would read as true).
+func isBool(v goja.Value) bool {
+	if v == nil {
+		return false
+	}
+	if _, isObj := v.(*goja.Object); isObj {
+		return false
+	}
+	return v.ExportType() == typeBool
+}
+
+var typeBool = reflect.TypeOf(true)
 
 // isPlainObject reports whether v is an object literal (prototype
 // Object.prototype or null), not an array, function, buffer, date…
@@ -270,23 +284,29 @@ func isPlainObject(vm *goja.Runtime, v goja.Value) (*goja.Object, bool) {
 	return nil, false
 }
 
+// describe names v's type (and a short value) for error messages. It never
+// exports v: an object holding a huge array costs nothing.
 func describe(v goja.Value) string {
 	switch {
 	case v == nil || goja.IsUndefined(v):
 		return "undefined"
 	case goja.IsNull(v):
 		return "null"
-	}
-	switch x := v.Export().(type) {
-	case string:
+	case goja.IsString(v):
+		x := v.String()
 		if len(x) > 40 {
 			x = x[:40] + "…"
 		}
 		return fmt.Sprintf("a string (%q)", x)
-	case bool:
-		return fmt.Sprintf("a boolean (%v)", x)
-	case int64, float64:
+	case goja.IsNumber(v):
 		return fmt.Sprintf("a number (%s)", v.String())
+	case goja.IsBigInt(v):
+		return fmt.Sprintf("a bigint (%sn)", v.String())
+	case isBool(v):
+		return fmt.Sprintf("a boolean (%s)", v.String())
+	}
+	if _, ok := v.(*goja.Symbol); ok {
+		return "a symbol"
 	}
 	if _, ok := goja.AssertFunction(v); ok {
 		return "a function"
@@ -296,11 +316,22 @@ func describe(v goja.Value) string {
 		case "Array":
 			return "an array"
 		case "Object":
+			if c, ok := o.Get("constructor").(*goja.Object); ok {
+				if n := c.Get("name"); n != nil && goja.IsString(n) && n.String() != "Object" && n.String() != "" {
+					name := n.String()
+					if strings.Contains(name, "buffer.(*Buffer)") {
+						return "a Buffer"
+					}
+					if !strings.ContainsAny(name, "/(*") {
+						return "an instance of " + name
+					}
+				}
+			}
 			return "an object"
 		}
 		return "an instance of " + o.ClassName()
 	}
-	return "a " + v.ExportType().String()
+	return "a value of type " + v.ExportType().String()
 }
 
 // throwArg builds the JS error for e. Loop only.

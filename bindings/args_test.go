@@ -187,7 +187,7 @@ func TestParseArgsTypes(t *testing.T) {
 		typeErr("table: array", `'q', { t: [1] }`, `parameter 't' must be a plain object, got an array`),
 		typeErr("table: string", `'q', { t: 'x' }`, `parameter 't' must be a plain object, got a string ("x")`),
 		typeErr("table: Date", `'q', { t: new Date(0) }`, `parameter 't' must be a plain object, got an instance of Date`),
-		typeErr("table: class instance", `'q', { t: new (class Foo {})() }`, `parameter 't' must be a plain object, got an object`),
+		typeErr("table: class instance", `'q', { t: new (class Foo {})() }`, `parameter 't' must be a plain object, got an instance of Foo`),
 
 		// object
 		ok("object: plain", `'q', { o: { content_type: 'x' } }`, `s="q" o={"content_type":"x"}`),

@@ -42,7 +42,7 @@ var (
 	exchangeUnbindSig = newSig("exchange_unbind", pReq(pStr("exchange_destination")), pReq(pStr("exchange_source")), pReq(pStr("routing_key")),
 		pBool("no_wait"), param{name: "arguments", kind: kTable}, pTimeout())
 	publishSig = newSig("publish", pReq(param{name: "payload", kind: kAny}), pReq(pStr("exchange_name")), pReq(pStr("routing_key")),
-		param{name: "properties", kind: kObject}, pBool("mandatory"), pBool("immediate"), pTimeout())
+		param{name: "properties", kind: kTable}, pBool("mandatory"), pBool("immediate"), pTimeout())
 	basicPublishSig  = newSig("basic_publish", publishSig.params...)
 	confirmSelectSig = newSig("confirm_select", pBool("no_wait"), pTimeout())
 	basicQosSig      = newSig("basic_qos", pInt("prefetch_size", 0, math.MaxUint32), pInt("prefetch_count", 0, math.MaxUint16), pBool("connection_global"), pTimeout())
@@ -97,7 +97,7 @@ func (c *connection) newChannel(vm *goja.Runtime, ch *amqp.Channel, returnCB goj
 		"consume":                   x.consume,
 	}
 	for _, name := range channelMethodNames {
-		_ = o.Set(name, methods[name])
+		_ = o.Set(name, c.m.timed(name, methods[name]))
 	}
 	getter := func(name string, fn func() goja.Value, setter func(goja.FunctionCall) goja.Value) {
 		var s goja.Value
@@ -161,8 +161,12 @@ func (x *channel) op(timeout float64) (goja.Value, context.Context, func(err err
 	p, res := x.m.loop.NewPromise()
 	ctx, cancel := callContext(timeout)
 	m := x.m
+	rpc := m.rpcStart()
 	return x.m.rt.VM().ToValue(p), ctx, func(err error, build func(vm *goja.Runtime) any) {
 		cancel()
+		if rpc != nil {
+			rpc()
+		}
 		res.Settle(func(vm *goja.Runtime) (any, error) {
 			if err != nil {
 				return nil, m.rejection(err, timeout)
@@ -352,6 +356,9 @@ func (x *channel) basicGet(call goja.FunctionCall) goja.Value {
 			done(&lazyRejection{build: func(vm *goja.Runtime) goja.Value { return m.newError("EmptyQueue") }}, nil)
 			return
 		}
+		if err == nil {
+			m.recordDelivery(d)
+		}
 		done(err, func(vm *goja.Runtime) any {
 			o := vm.NewObject()
 			_ = o.Set("delivery_tag", d.DeliveryTag)
@@ -448,6 +455,7 @@ func (x *channel) addCancellationCallback(call goja.FunctionCall) goja.Value {
 
 // returned handles a basic.return on the loop.
 func (x *channel) returned(vm *goja.Runtime, r *amqp.Return) {
+	x.m.recordReturn()
 	if x.returnCB == nil {
 		x.m.warn("message returned by the broker: %d %s (exchange '%s', routing key '%s'); set channel.return_callback to handle returned messages",
 			r.ReplyCode, r.ReplyText, r.Exchange, r.RoutingKey)

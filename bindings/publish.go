@@ -25,12 +25,15 @@ func (x *channel) publish(call goja.FunctionCall, s *sig, waitConfirm bool) goja
 		Exchange: a[1].String(), RoutingKey: a[2].String(),
 		Mandatory: boolean(a[4], false), Immediate: boolean(a[5], false), Body: body,
 	}
-	if v := a[3]; v != nil {
+	if v := a[3]; v != nil && !goja.IsNull(v) {
 		if perr := propertiesFromJS(vm, v.(*goja.Object), &pub.Properties, s.method); perr != nil {
 			panic(throwArg(vm, perr))
 		}
 	}
 	p, ctx, done := x.op(seconds(a[6]))
+	if am := x.m.meter(); am != nil {
+		done = am.publishing(pub, waitConfirm && x.confirmOn, done)
+	}
 	x.ch.Publish(ctx, pub, waitConfirm, func(err error) { done(err, nil) })
 	return p
 }
@@ -40,8 +43,8 @@ func (x *channel) publish(call goja.FunctionCall, s *sig, waitConfirm bool) goja
 // DataView. The copy keeps the message intact if the script reuses its
 // buffer before the frames are written.
 func payloadBytes(vm *goja.Runtime, v goja.Value) ([]byte, error) {
-	if s, ok := v.Export().(string); ok {
-		return []byte(s), nil
+	if goja.IsString(v) {
+		return []byte(v.String()), nil
 	}
 	if o, ok := v.(*goja.Object); ok {
 		if b, ok := runtime.BytesOf(vm, o); ok {
@@ -56,6 +59,9 @@ func payloadBytes(vm *goja.Runtime, v goja.Value) ([]byte, error) {
 // RangeErrors. Loop only.
 func propertiesFromJS(vm *goja.Runtime, o *goja.Object, p *amqp.Properties, method string) *argError {
 	for _, k := range o.Keys() {
+		if !knownProperty[k] {
+			return &argError{code: "ERR_INVALID_ARG_VALUE", msg: fmt.Sprintf("%s: unknown property '%s' (expected one of: %s)", method, k, propertyNames)}
+		}
 		v := o.Get(k)
 		if goja.IsUndefined(v) || goja.IsNull(v) {
 			continue
@@ -64,10 +70,10 @@ func propertiesFromJS(vm *goja.Runtime, o *goja.Object, p *amqp.Properties, meth
 			return &argError{code: "ERR_INVALID_ARG_TYPE", msg: fmt.Sprintf("%s: property '%s' must be %s, got %s", method, k, want, describe(v))}
 		}
 		strVal := func(dst *string) *argError {
-			s, ok := v.Export().(string)
-			if !ok {
+			if !goja.IsString(v) {
 				return typeErr("a string")
 			}
+			s := v.String()
 			if len(s) > 255 {
 				return &argError{rangeErr: true, code: "ERR_OUT_OF_RANGE", msg: fmt.Sprintf("%s: property '%s' is longer than 255 bytes", method, k)}
 			}
@@ -95,20 +101,14 @@ func propertiesFromJS(vm *goja.Runtime, o *goja.Object, p *amqp.Properties, meth
 		case "cluster_id":
 			err = strVal(&p.ClusterID)
 		case "expiration":
-			switch x := v.Export().(type) {
-			case string:
-				p.Expiration = x
-			case int64:
-				if x < 0 {
-					return &argError{rangeErr: true, code: "ERR_OUT_OF_RANGE", msg: fmt.Sprintf("%s: property 'expiration' must be a non-negative integer of milliseconds, got %d", method, x)}
-				}
-				p.Expiration = strconv.FormatInt(x, 10)
-			case float64:
+			if goja.IsString(v) {
+				err = strVal(&p.Expiration)
+			} else if x, ok := number(v); ok {
 				if x < 0 || x != math.Trunc(x) || x > 1<<53 {
-					return &argError{rangeErr: true, code: "ERR_OUT_OF_RANGE", msg: fmt.Sprintf("%s: property 'expiration' must be a non-negative integer of milliseconds, got %v", method, x)}
+					return &argError{rangeErr: true, code: "ERR_OUT_OF_RANGE", msg: fmt.Sprintf("%s: property 'expiration' must be a non-negative integer of milliseconds, got %v", method, v)}
 				}
 				p.Expiration = strconv.FormatInt(int64(x), 10)
-			default:
+			} else {
 				err = typeErr("a string or a non-negative integer (milliseconds)")
 			}
 		case "delivery_mode":
@@ -130,7 +130,11 @@ func propertiesFromJS(vm *goja.Runtime, o *goja.Object, p *amqp.Properties, meth
 			}
 			p.Priority = uint8(n)
 		case "timestamp":
-			t, ok := v.Export().(time.Time)
+			o, ok := v.(*goja.Object)
+			if !ok || o.ClassName() != "Date" {
+				return typeErr("a Date")
+			}
+			t, ok := o.Export().(time.Time)
 			if !ok {
 				return typeErr("a Date")
 			}
@@ -149,6 +153,12 @@ func propertiesFromJS(vm *goja.Runtime, o *goja.Object, p *amqp.Properties, meth
 		}
 	}
 	return nil
+}
+
+var knownProperty = map[string]bool{
+	"content_type": true, "content_encoding": true, "headers": true, "delivery_mode": true, "priority": true,
+	"correlation_id": true, "reply_to": true, "expiration": true, "message_id": true, "timestamp": true,
+	"type": true, "user_id": true, "app_id": true, "cluster_id": true,
 }
 
 const propertyNames = "content_type, content_encoding, headers, delivery_mode, priority, correlation_id, reply_to, expiration, message_id, timestamp, type, user_id, app_id, cluster_id"

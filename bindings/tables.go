@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/big"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/dop251/goja"
@@ -13,8 +14,12 @@ import (
 	"github.com/amqpjs/amqpjs/runtime"
 )
 
-// maxTableDepth bounds nesting so a cyclic object cannot recurse forever.
-const maxTableDepth = 64
+// maxTableDepth bounds nesting so a cyclic object cannot recurse forever;
+// it is the amqp encoder's own limit, so a table accepted here is encodable.
+const maxTableDepth = 32
+
+// maxArrayLen bounds a field array (a sparse array's length may be 2^32-1).
+const maxArrayLen = 1 << 20
 
 // tableFromJS converts a JS plain object to an AMQP field table as API.md
 // §6 says: string → longstr, boolean → bool, integer-valued number → the
@@ -54,53 +59,54 @@ func objectToTable(vm *goja.Runtime, o *goja.Object, path string, depth int) (am
 }
 
 func fieldFromJS(vm *goja.Runtime, v goja.Value, path string, depth int) (any, error) {
-	if v == nil || goja.IsUndefined(v) {
+	switch {
+	case v == nil || goja.IsUndefined(v):
 		return nil, fmt.Errorf("%s is undefined: field tables cannot hold undefined (use null)", path)
-	}
-	if goja.IsNull(v) {
+	case goja.IsNull(v):
 		return nil, nil
-	}
-	switch x := v.Export().(type) {
-	case string:
-		return x, nil
-	case bool:
-		return x, nil
-	case int64:
-		return smallestInt(x), nil
-	case float64:
-		if x == math.Trunc(x) && !math.IsInf(x, 0) && math.Abs(x) <= 1<<53 {
+	case goja.IsString(v):
+		return v.String(), nil
+	case isBool(v):
+		return v.ToBoolean(), nil
+	case goja.IsNumber(v):
+		x := v.ToFloat()
+		if x == math.Trunc(x) && x >= math.MinInt64 && x < math.MaxInt64 {
 			return smallestInt(int64(x)), nil
 		}
 		return x, nil
-	case *big.Int:
-		if !x.IsInt64() {
-			return nil, fmt.Errorf("%s: BigInt %s does not fit in a signed 64-bit integer", path, x.String())
+	case goja.IsBigInt(v):
+		x, _ := v.Export().(*big.Int)
+		if x == nil || !x.IsInt64() {
+			return nil, fmt.Errorf("%s: BigInt %s does not fit in a signed 64-bit integer", path, v.String())
 		}
 		return x.Int64(), nil
-	case time.Time:
-		return x, nil
-	}
-	if _, ok := goja.AssertFunction(v); ok {
-		return nil, fmt.Errorf("%s is a function: field tables cannot hold functions", path)
 	}
 	if _, ok := v.(*goja.Symbol); ok {
 		return nil, fmt.Errorf("%s is a symbol: field tables cannot hold symbols", path)
+	}
+	if _, ok := goja.AssertFunction(v); ok {
+		return nil, fmt.Errorf("%s is a function: field tables cannot hold functions", path)
 	}
 	o, ok := v.(*goja.Object)
 	if !ok {
 		return nil, fmt.Errorf("%s has unsupported type %s", path, describe(v))
 	}
-	if b, ok := runtime.BytesOf(vm, v); ok {
-		return append([]byte(nil), b...), nil
-	}
-	if o.ClassName() == "Array" {
+	switch o.ClassName() {
+	case "Date":
+		if t, ok := o.Export().(time.Time); ok {
+			return t, nil
+		}
+	case "Array":
 		if depth > maxTableDepth {
 			return nil, fmt.Errorf("%s: nested deeper than %d levels (a cycle?)", path, maxTableDepth)
 		}
-		n := int(o.Get("length").ToInteger())
+		n := o.Get("length").ToInteger()
+		if n > maxArrayLen {
+			return nil, fmt.Errorf("%s: array of %d elements is longer than the %d a field array may hold here", path, n, maxArrayLen)
+		}
 		arr := make([]any, n)
-		for i := 0; i < n; i++ {
-			fv, err := fieldFromJS(vm, o.Get(fmt.Sprint(i)), fmt.Sprintf("%s[%d]", path, i), depth+1)
+		for i := int64(0); i < n; i++ {
+			fv, err := fieldFromJS(vm, o.Get(strconv.FormatInt(i, 10)), fmt.Sprintf("%s[%d]", path, i), depth+1)
 			if err != nil {
 				return nil, err
 			}
@@ -110,6 +116,9 @@ func fieldFromJS(vm *goja.Runtime, v goja.Value, path string, depth int) (any, e
 	}
 	if _, ok := isPlainObject(vm, v); ok {
 		return objectToTable(vm, o, path, depth)
+	}
+	if b, ok := runtime.BytesOf(vm, v); ok {
+		return append([]byte(nil), b...), nil
 	}
 	return nil, fmt.Errorf("%s has unsupported type %s", path, describe(v))
 }
@@ -140,12 +149,15 @@ func tableToJS(vm *goja.Runtime, t amqp.Table) goja.Value {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		_ = o.Set(k, fieldToJS(vm, t[k]))
+		// DefineDataProperty, not Set: a key named "__proto__" sent by any
+		// publisher must stay a key, not become the object's prototype.
+		_ = o.DefineDataProperty(k, fieldToJS(vm, t[k]), goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE)
 	}
 	return o
 }
 
-const maxSafeInt = 1<<53 - 1
+// Integers beyond ±2^53 arrive as BigInt (API.md §6).
+const maxSafeInt = 1 << 53
 
 func fieldToJS(vm *goja.Runtime, v any) goja.Value {
 	switch x := v.(type) {

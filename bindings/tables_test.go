@@ -110,12 +110,12 @@ func TestTableFromJSErrors(t *testing.T) {
 		{"BigInt too small", `{ n: -(2n**63n) - 1n }`, `h.n: BigInt -9223372036854775809 does not fit in a signed 64-bit integer`},
 		{"key too long", `{ ['k'.repeat(256)]: 1 }`, `h: key 'kkkkkkkkkkkkkkkkkkkk…' is longer than 255 bytes`},
 		{"nested key too long", `{ a: { ['é'.repeat(128)]: 1 } }`, `h.a: key 'éééééééééééééééééééé…' is longer than 255 bytes`},
-		{"class instance", `{ c: new (class Foo {})() }`, `h.c has unsupported type an object`},
-		{"Map", `{ m: new Map() }`, `h.m has unsupported type an object`},
+		{"class instance", `{ c: new (class Foo {})() }`, `h.c has unsupported type an instance of Foo`},
+		{"Map", `{ m: new Map() }`, `h.m has unsupported type an instance of Map`},
 		{"RegExp", `{ r: /x/ }`, `h.r has unsupported type an instance of RegExp`},
 		{"top level array", `[1]`, `h must be a plain object, got an array`},
 		{"top level string", `'x'`, `h must be a plain object, got a string ("x")`},
-		{"top level Buffer", `Buffer.from('x')`, `h must be a plain object, got an object`},
+		{"top level Buffer", `Buffer.from('x')`, `h must be a plain object, got a Buffer`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -42,16 +42,31 @@ func (e *InvalidSchemeError) Error() string {
 // Error messages never contain the password.
 func ParseURL(raw string) (ConnectDefaults, error) {
 	d := builtinDefaults()
-	u, err := url.Parse(raw)
-	if err != nil {
-		return d, fmt.Errorf("invalid URL %q: %v", RedactURL(raw), stripURLFromErr(err))
+	if raw == "" {
+		return d, fmt.Errorf("empty URL: expected amqp://user:password@host:port/vhost")
 	}
-	switch strings.ToLower(u.Scheme) {
+	scheme, rest, ok := strings.Cut(raw, ":")
+	if !ok {
+		return d, fmt.Errorf("invalid URL %q: expected amqp://user:password@host:port/vhost", RedactURL(raw))
+	}
+	switch strings.ToLower(scheme) {
 	case "amqp":
 	case "amqps":
 		d.SSL = true
 	default:
-		return d, &InvalidSchemeError{Scheme: u.Scheme}
+		return d, &InvalidSchemeError{Scheme: scheme}
+	}
+	if !strings.HasPrefix(rest, "//") {
+		return d, fmt.Errorf("invalid URL %s: expected %s://host… (the '//' is missing)", RedactURL(raw), scheme)
+	}
+	if at := strings.LastIndex(rest, "@"); at >= 0 && strings.ContainsAny(rest[2:at], "/?#") {
+		return d, fmt.Errorf("invalid URL %s: the user name or password holds a '/', '?' or '#'; percent-encode it (%%2F, %%3F, %%23)", RedactURL(raw))
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		// url.Parse's own message quotes parts of the input, the password
+		// included: say only that it is malformed.
+		return d, fmt.Errorf("invalid URL %s: malformed (check the port and that special characters are percent-encoded)", RedactURL(raw))
 	}
 	if h := u.Hostname(); h != "" {
 		d.Host = h
@@ -80,27 +95,31 @@ func ParseURL(raw string) (ConnectDefaults, error) {
 		d.Vhost = vh
 	}
 	q := u.Query()
-	intParam := func(name string) (*int, error) {
+	intParam := func(name string, max int64) (*int, error) {
 		v := q.Get(name)
 		if v == "" {
 			return nil, nil
 		}
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return nil, fmt.Errorf("invalid %s=%q in URL %s (want a non-negative integer)", name, v, RedactURL(raw))
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 || n > max {
+			return nil, fmt.Errorf("invalid %s=%q in URL %s (want an integer from 0 to %d)", name, v, RedactURL(raw), max)
 		}
-		return &n, nil
+		i := int(n)
+		return &i, nil
 	}
-	if d.Heartbeat, err = intParam("heartbeat"); err != nil {
+	if d.Heartbeat, err = intParam("heartbeat", 65535); err != nil {
 		return d, err
 	}
-	if d.FrameMax, err = intParam("frame_max"); err != nil {
+	if d.FrameMax, err = intParam("frame_max", 1<<32-1); err != nil {
 		return d, err
 	}
-	if d.ChannelMax, err = intParam("channel_max"); err != nil {
+	if d.FrameMax != nil && *d.FrameMax != 0 && *d.FrameMax < 4096 {
+		return d, fmt.Errorf("invalid frame_max=%d in URL %s (want 0, no limit, or at least 4096)", *d.FrameMax, RedactURL(raw))
+	}
+	if d.ChannelMax, err = intParam("channel_max", 65535); err != nil {
 		return d, err
 	}
-	ct, err := intParam("connection_timeout")
+	ct, err := intParam("connection_timeout", 1<<31-1)
 	if err != nil {
 		return d, err
 	}
@@ -123,31 +142,23 @@ func DefaultsFromURL(raw string) (*ConnectDefaults, error) {
 	return &d, nil
 }
 
-// RedactURL returns raw with its password replaced by "***". Strings that do
-// not parse are returned with everything between "://" and "@" replaced.
+// RedactURL returns raw with its password — what stands between the first
+// ':' of the user part and the last '@' — replaced by "***". It does not
+// parse the URL, so a malformed one is redacted too.
 func RedactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err == nil && u.User != nil {
-		if _, ok := u.User.Password(); ok {
-			u.User = url.UserPassword(u.User.Username(), "___AMQPJS_REDACTED___")
-			return strings.Replace(u.String(), "___AMQPJS_REDACTED___", "***", 1)
-		}
+	start := 0
+	if i := strings.Index(raw, "://"); i >= 0 {
+		start = i + 3
+	} else if i := strings.Index(raw, ":"); i >= 0 {
+		start = i + 1
+	}
+	at := strings.LastIndex(raw, "@")
+	if at < start {
 		return raw
 	}
-	if i := strings.Index(raw, "://"); i >= 0 {
-		if j := strings.LastIndex(raw, "@"); j > i {
-			rest := raw[i+3 : j]
-			if k := strings.Index(rest, ":"); k >= 0 {
-				return raw[:i+3] + rest[:k] + ":***" + raw[j:]
-			}
-		}
+	userinfo := raw[start:at]
+	if k := strings.Index(userinfo, ":"); k >= 0 {
+		return raw[:start] + userinfo[:k] + ":***" + raw[at:]
 	}
 	return raw
-}
-
-func stripURLFromErr(err error) string {
-	if ue, ok := err.(*url.Error); ok {
-		return ue.Err.Error()
-	}
-	return "malformed"
 }

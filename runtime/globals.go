@@ -3,6 +3,7 @@ package runtime
 import (
 	"io"
 	"os"
+	"reflect"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -242,31 +243,69 @@ func NewRangeError(vm *goja.Runtime, msg string) *goja.Object {
 // BytesOf returns the bytes of an ArrayBuffer, a typed array (Buffer,
 // Uint8Array, …) or a DataView, without copying. Loop only.
 func BytesOf(vm *goja.Runtime, v goja.Value) ([]byte, bool) {
-	switch x := v.Export().(type) {
-	case []byte:
-		return x, true
-	case goja.ArrayBuffer:
-		return x.Bytes(), true
-	}
 	o, ok := v.(*goja.Object)
 	if !ok {
 		return nil, false
 	}
-	bufV := o.Get("buffer")
-	if bufV == nil {
+	// ExportType is cheap: unlike Export it converts nothing, so an object
+	// holding a huge array costs nothing here.
+	switch o.ExportType() {
+	case typeBytes:
+		b, ok := o.Export().([]byte)
+		return b, ok
+	case typeArrayBuffer:
+		ab, ok := o.Export().(goja.ArrayBuffer)
+		return ab.Bytes(), ok
+	}
+	if !isArrayBufferView(vm, o) {
 		return nil, false
 	}
-	ab, ok := bufV.Export().(goja.ArrayBuffer)
-	if !ok {
+	bufV, offV, lenV := o.Get("buffer"), o.Get("byteOffset"), o.Get("byteLength")
+	if bufV == nil || offV == nil || lenV == nil {
 		return nil, false
 	}
-	off := int(o.Get("byteOffset").ToInteger())
-	n := int(o.Get("byteLength").ToInteger())
+	bo, ok := bufV.(*goja.Object)
+	if !ok || bo.ExportType() != typeArrayBuffer {
+		return nil, false
+	}
+	ab, _ := bo.Export().(goja.ArrayBuffer)
+	off, n := offV.ToInteger(), lenV.ToInteger()
 	b := ab.Bytes()
-	if off < 0 || n < 0 || off+n > len(b) {
+	if off < 0 || n < 0 || off+n > int64(len(b)) {
 		return nil, false
 	}
 	return b[off : off+n], true
+}
+
+var (
+	typeBytes       = reflect.TypeOf([]byte(nil))
+	typeArrayBuffer = reflect.TypeOf(goja.ArrayBuffer{})
+)
+
+// isArrayBufferView reports whether o is a typed array or a DataView (its
+// prototype chain reaches %TypedArray%.prototype or DataView.prototype).
+func isArrayBufferView(vm *goja.Runtime, o *goja.Object) bool {
+	var protos []*goja.Object
+	if u8, ok := vm.Get("Uint8Array").(*goja.Object); ok {
+		if p, ok := u8.Get("prototype").(*goja.Object); ok && p.Prototype() != nil {
+			protos = append(protos, p.Prototype())
+		}
+	}
+	if dv, ok := vm.Get("DataView").(*goja.Object); ok {
+		if p, ok := dv.Get("prototype").(*goja.Object); ok {
+			protos = append(protos, p)
+		}
+	}
+	p := o.Prototype()
+	for depth := 0; p != nil && depth < 16; depth++ {
+		for _, want := range protos {
+			if p.SameAs(want) {
+				return true
+			}
+		}
+		p = p.Prototype()
+	}
+	return false
 }
 
 // typeOf names a value's type for error messages ("a string", "null", …).
