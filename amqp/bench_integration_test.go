@@ -5,7 +5,9 @@ package amqp
 import (
 	"fmt"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	amqp091 "github.com/rabbitmq/amqp091-go"
 )
@@ -17,6 +19,22 @@ import (
 const benchWindow = 10000
 
 var benchSizes = []int{128, 16 << 10}
+
+// cpuTime is this process's user+system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// measureCPU reports the client's CPU time per operation, which the
+// broker's speed (on the same machine) does not blur like ns/op.
+func measureCPU(b *testing.B) func() {
+	start := cpuTime()
+	return func() {
+		b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+	}
+}
 
 func rawChannel(b *testing.B) (*amqp091.Connection, *amqp091.Channel) {
 	b.Helper()
@@ -52,6 +70,7 @@ func benchPublish(b *testing.B, benchBody []byte) {
 		b.SetBytes(int64(len(benchBody)))
 		b.ReportAllocs()
 		b.ResetTimer()
+		defer measureCPU(b)()
 		for i := 0; i < b.N; i++ {
 			if err := ch.Publish("amq.direct", "nowhere", false, false, msg); err != nil {
 				b.Fatal(err)
@@ -75,6 +94,7 @@ func benchPublish(b *testing.B, benchBody []byte) {
 		b.SetBytes(int64(len(benchBody)))
 		b.ReportAllocs()
 		b.ResetTimer()
+		defer measureCPU(b)()
 		for i := 0; i < b.N; i++ {
 			ch.Publish(ctx, p, false, done)
 		}
@@ -96,6 +116,7 @@ func benchConfirms(b *testing.B, benchBody []byte) {
 		b.SetBytes(int64(len(benchBody)))
 		b.ReportAllocs()
 		b.ResetTimer()
+		defer measureCPU(b)()
 		for i := 0; i < b.N; i++ {
 			if len(inflight)-head == benchWindow {
 				if !inflight[head].Wait() {
@@ -140,6 +161,7 @@ func benchConfirms(b *testing.B, benchBody []byte) {
 		b.SetBytes(int64(len(benchBody)))
 		b.ReportAllocs()
 		b.ResetTimer()
+		defer measureCPU(b)()
 		for i := 0; i < b.N; i++ {
 			sem <- struct{}{}
 			ch.Publish(ctx, p, true, done)
@@ -159,6 +181,7 @@ func BenchmarkIntegrationPublishAwait(b *testing.B) {
 		defer conn.Close()
 		msg := amqp091.Publishing{Body: body}
 		b.ResetTimer()
+		defer measureCPU(b)()
 		for i := 0; i < b.N; i++ {
 			if err := ch.Publish("amq.direct", "nowhere", false, false, msg); err != nil {
 				b.Fatal(err)
@@ -173,6 +196,7 @@ func BenchmarkIntegrationPublishAwait(b *testing.B) {
 		done := func(err error) { wait <- err }
 		ctx := bg()
 		b.ResetTimer()
+		defer measureCPU(b)()
 		for i := 0; i < b.N; i++ {
 			ch.Publish(ctx, p, false, done)
 			if err := <-wait; err != nil {
