@@ -98,6 +98,35 @@ const name = `amqpjs-e2e-connect-${Math.random().toString(16).slice(2, 10)}`;
   assert.strictEqual(protocol.state, aioamqp.CLOSED);
 }
 
+// 4b. channel_max takes the lower of ours and the server's; NoChannelAvailable past it.
+{
+  const [, protocol] = await aioamqp.connect({ channel_max: 2 });
+  assert.strictEqual(protocol.server_channel_max, 2);
+  assert.deepStrictEqual(protocol.connection_tunning, { channel_max: 2 });
+  const a = await protocol.channel();
+  const b = await protocol.channel();
+  await assert.rejects(protocol.channel(), (e) => {
+    assert.ok(e instanceof aioamqp.NoChannelAvailable, `got ${e && e.name}: ${e && e.message}`);
+    assert.ok(e instanceof aioamqp.AioamqpException);
+    return true;
+  });
+  assert.strictEqual(protocol.channels_ids_count, 2);
+  // A closed channel's id is reused.
+  await a.close();
+  const c = await protocol.channel();
+  assert.strictEqual(c.channel_id, a.channel_id);
+  assert.strictEqual(b.is_open, true);
+  // timeout: a call that waits longer rejects TimeoutError.
+  await assert.rejects(protocol.wait_closed({ timeout: 0.05 }), (e) => {
+    assert.ok(e instanceof aioamqp.TimeoutError, `got ${e && e.name}: ${e && e.message}`);
+    assert.ok(e instanceof aioamqp.AioamqpException);
+    assert.strictEqual(e.timeout, 0.05);
+    return true;
+  });
+  assert.strictEqual(protocol.state, aioamqp.OPEN);
+  await protocol.close();
+}
+
 // 5. from_url: percent-encoded vhost, query tuning.
 {
   const [transport, protocol] = await aioamqp.from_url('amqp://guest:guest@127.0.0.1:5672/%2F?heartbeat=7&frame_max=16384');
