@@ -30,6 +30,7 @@ type consumer struct {
 
 // Delivery is called from the amqp pump goroutine.
 func (c *consumer) Delivery(d *amqp.Delivery) {
+	c.x.m.recordDelivery(d)
 	c.x.m.loop.RunOnLoop(func(vm *goja.Runtime) {
 		c.queue = append(c.queue, d)
 		c.pump(vm)

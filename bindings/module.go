@@ -60,6 +60,7 @@ type module struct {
 	prelude *goja.Object
 	conns   map[*connection]struct{}
 	hooked  bool
+	mx      moduleMetrics // metrics.go
 }
 
 func (m *module) load(vm *goja.Runtime, module *goja.Object) {

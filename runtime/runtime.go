@@ -63,6 +63,7 @@ type Runtime struct {
 	modules  map[string]ModuleLoader
 	stdout   io.Writer
 	stderr   io.Writer
+	mhook    metricsHook // metrics_hook.go
 }
 
 // New makes a runtime. Native modules are added with [Runtime.RegisterModule].
