@@ -38,10 +38,8 @@ type Channel struct {
 	wg   sync.WaitGroup // executor and consumer pumps
 
 	// Executor-owned: corked is true while a run of publishes and acks is
-	// being written into the tap's cork buffer; written holds those whose
-	// done waits for the flush.
-	corked  bool
-	written []*op
+	// being written into the tap's cork buffer.
+	corked bool
 
 	open            atomic.Bool
 	closingByClient atomic.Bool
@@ -235,7 +233,8 @@ func (ch *Channel) Confirm(ctx context.Context, noWait bool, done func(error)) {
 
 /*
 Publish publishes p. Not in confirm mode, or without waitConfirm, done is
-called once the frames are written. In confirm mode with waitConfirm, done is
+called once the frames are written to the connection's buffer, which goes
+to the socket at the end of the executor's current batch. In confirm mode with waitConfirm, done is
 called when the broker acks the message (nil) or nacks it (KindPublishNacked
 with Error.DeliveryTag). p and p.Body must not be modified until done is
 called.
@@ -307,33 +306,20 @@ func batchable(k opKind) bool {
 	return k == opPublish || k == opAck || k == opNack || k == opReject
 }
 
-// wrote completes o once the cork it was written under is flushed.
-func (ch *Channel) wrote(o *op) {
-	if ch.corked {
-		ch.written = append(ch.written, o)
-		return
-	}
-	ok(o)
-}
+// wrote completes o, whose frames are in the connection's write buffer (as
+// aioamqp resolves once the transport has the bytes). Calling done now, not
+// after the flush, keeps it ahead of any broker reply to a later operation.
+func (ch *Channel) wrote(o *op) { ok(o) }
 
-// flush ends the executor's cork: the buffered frames are written, then the
-// operations that waited for that get their done. Called after each batch
-// and before any operation that waits for the broker.
+// flush ends the executor's cork: the buffered frames are written. Called
+// after each batch and before any operation that waits for the broker. A
+// failed write closes the socket, and the connection's end reports it.
 func (ch *Channel) flush() {
 	if !ch.corked {
 		return
 	}
 	ch.corked = false
-	err := ch.conn.tap.uncork()
-	for i, o := range ch.written {
-		if err != nil {
-			ch.failed(o, err)
-		} else {
-			ok(o)
-		}
-		ch.written[i] = nil
-	}
-	ch.written = ch.written[:0]
+	_ = ch.conn.tap.uncork()
 }
 
 // run executes one operation on the executor goroutine.

@@ -83,7 +83,9 @@ or of amqp091 held, so callbacks may call back into this package (except
 Conn.Close, which waits for the channels' goroutines to end).
 
 Writes are corked per executor batch (see tap): a run of publishes and acks
-leaves in one socket write, and their done callbacks run after it.
+leaves in one socket write at the end of the batch. Their done callbacks run
+as each is buffered (aioamqp resolves a publish once the transport holds
+the bytes), so they always precede any broker reply to a later call.
 
 Handlers and callbacks must not block: a blocked ConsumerHandler stalls its
 pump (and, by the end of the channel, Conn.Close); a blocked confirm callback

@@ -85,8 +85,7 @@ one write per message. Order is kept because everything, injections included,
 goes through the same buffer. A method frame on channel 0 (connection.close,
 close-ok, ...) flushes the buffer at once, and so does every uncork; a cork
 lasts one executor batch, which never waits for the broker, so nothing stays
-buffered while somebody waits for a reply. The done callbacks of corked
-writes run after the flush.
+buffered while somebody waits for a reply.
 
 Read side (called only by amqp091's reader goroutine, through its
 bufio.Reader). The tap reads the socket in 64 KiB chunks and hands bytes on
