@@ -17,6 +17,8 @@ import (
 
 	"github.com/amqpjs/amqpjs/bindings"
 	"github.com/amqpjs/amqpjs/runtime"
+	"github.com/amqpjs/amqpjs/runtime/metrics"
+	"github.com/amqpjs/amqpjs/runtime/scenario"
 )
 
 func main() {
@@ -64,6 +66,13 @@ pending (no timer, no open connection). Exit codes: 0 success, 1 uncaught
 error or unhandled rejection (or --timeout), 2 usage or syntax error,
 130 interrupted (Ctrl-C; a second Ctrl-C exits at once).
 
+A script whose exports have a default function is a load or test scenario,
+in k6's vocabulary: setup() once, the default function repeated by virtual
+users (VUs) under an executor, teardown(data) once; AMQP metrics are
+recorded without script changes; a summary is printed on stderr; exit code
+99 when a threshold failed. The scenario flags below override the script's
+'export const options'. See README.md, "Load and test scenarios".
+
 Flags:
 `
 
@@ -73,6 +82,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	url := fs.String("url", "", "AMQP URL whose parts are connect()'s defaults (amqp://user:pass@host:port/vhost); default $AMQP_URL")
 	timeout := fs.Duration("timeout", 0, "end the run after this long (e.g. 30s), exit 1; 0 means no limit")
 	help := fs.BoolP("help", "h", false, "show this help")
+	sf := addScenarioFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, runUsage)
 		fmt.Fprint(stderr, fs.FlagUsages())
@@ -113,14 +123,25 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 		return runtime.ExitUsage
 	}
 
-	rt := runtime.New(runtime.Options{
-		Stdout: stdout,
-		Stderr: stderr,
-		Env:    environ(),
-		Args:   scriptArgs,
-		Argv0:  os.Args[0],
-	})
-	bindings.Register(rt, bindings.Options{Defaults: defaults})
+	reg := metrics.NewRegistry()
+	newRuntime := func(int) (*runtime.Runtime, error) {
+		rt := runtime.New(runtime.Options{
+			Stdout: stdout,
+			Stderr: stderr,
+			Env:    environ(),
+			Args:   scriptArgs,
+			Argv0:  os.Args[0],
+		})
+		bindings.Register(rt, bindings.Options{Defaults: defaults})
+		scenario.RegisterModule(rt, reg)
+		return rt, nil
+	}
+	rt, _ := newRuntime(0)
+	sc, err := sf.scenario(script, reg, newRuntime, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "amqpjs run: %v\n", err)
+		return runtime.ExitUsage
+	}
 
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
@@ -129,6 +150,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 		ctx, stop = context.WithTimeoutCause(ctx, *timeout, &runtime.TimeoutError{After: *timeout})
 		defer stop()
 	}
+	ctx = sc.Bind(ctx)
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
@@ -137,7 +159,11 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	go func() {
 		select {
 		case <-sigs:
-			cancel(runtime.ErrInterrupted)
+			if sc.Active() {
+				sc.Interrupt() // stop the VUs, teardown, summary, exit 130
+			} else {
+				cancel(runtime.ErrInterrupted)
+			}
 		case <-done:
 			return
 		}
@@ -149,7 +175,11 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 		}
 	}()
 
-	_, err = rt.RunFile(ctx, script)
+	_, err = rt.RunFileThen(ctx, script, sc.Hook(rt))
+	if sc.Active() {
+		return sc.Finish(rt, err)
+	}
+	sf.closeOutputs()
 	if msg := rt.FormatError(err); msg != "" {
 		fmt.Fprintln(stderr, msg)
 	}

@@ -25,16 +25,27 @@ type Summary struct {
 	Thresholds []*Threshold
 }
 
-// Summarize collects the summary of the run so far. Thresholds are reported
-// as the last [Registry.EvalThresholds] left them; call it first.
+// Summarize collects the summary of the run so far: every metric with a
+// sample or a threshold, and its sub-series. Thresholds are reported as the
+// last [Registry.EvalThresholds] left them; call it first.
 func (r *Registry) Summarize(elapsed time.Duration) *Summary {
 	s := &Summary{Duration: elapsed, Thresholds: r.Thresholds()}
+	watched := map[*Metric]bool{}
+	for _, t := range s.Thresholds {
+		watched[t.series.Metric] = true
+	}
 	for _, m := range r.Metrics() {
-		s.Rows = append(s.Rows, Row{Name: m.Name, Series: m.root, Stats: m.root.Stats()})
+		st := m.root.Stats()
+		if st.Count == 0 && !watched[m] {
+			continue // nothing recorded: not worth a row
+		}
+		s.Rows = append(s.Rows, Row{Name: m.Name, Series: m.root, Stats: st})
 		subs := m.Sub()
 		sort.Slice(subs, func(i, j int) bool { return subs[i].key < subs[j].key })
 		for _, se := range subs {
-			s.Rows = append(s.Rows, Row{Name: "  " + se.key, Series: se, Stats: se.Stats()})
+			if sst := se.Stats(); sst.Count > 0 {
+				s.Rows = append(s.Rows, Row{Name: "  " + se.key, Series: se, Stats: sst})
+			}
 		}
 	}
 	return s

@@ -1,0 +1,414 @@
+package scenario
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/amqpjs/amqpjs/runtime/metrics"
+)
+
+// The executors, in k6's vocabulary.
+const (
+	ConstantVUs         = "constant-vus"          // VUs iterate for a duration
+	SharedIterations    = "shared-iterations"     // VUs share a number of iterations
+	RampingVUs          = "ramping-vus"           // the number of VUs follows stages
+	ConstantArrivalRate = "constant-arrival-rate" // iterations start at a rate, on a pool of VUs
+)
+
+// Stage is one step of a ramping-vus scenario: go linearly to Target VUs
+// over Duration.
+type Stage struct {
+	Duration time.Duration
+	Target   int
+}
+
+// Config is a resolved scenario: the executor and its parameters.
+type Config struct {
+	Executor        string
+	VUs             int           // constant-vus, shared-iterations; ramping-vus: start VUs
+	Duration        time.Duration // constant-vus, constant-arrival-rate; shared-iterations: max duration
+	Iterations      int           // shared-iterations
+	Stages          []Stage       // ramping-vus
+	Rate            float64       // constant-arrival-rate: iterations per TimeUnit
+	TimeUnit        time.Duration // constant-arrival-rate (1s)
+	PreAllocatedVUs int           // constant-arrival-rate: VUs made before the start
+	MaxVUs          int           // constant-arrival-rate: the pool's limit
+	GracefulStop    time.Duration // time in-flight iterations get at the end before they are interrupted
+	Thresholds      []metrics.ThresholdSpec
+}
+
+// Total is the scheduled length of the run (without GracefulStop): the
+// duration, the sum of the stages, or the shared-iterations' maximum.
+func (c *Config) Total() time.Duration {
+	if c.Executor == RampingVUs {
+		var d time.Duration
+		for _, s := range c.Stages {
+			d += s.Duration
+		}
+		return d
+	}
+	return c.Duration
+}
+
+// MaxActiveVUs is the largest number of VUs the scenario runs at once.
+func (c *Config) MaxActiveVUs() int {
+	switch c.Executor {
+	case RampingVUs:
+		n := c.VUs
+		for _, s := range c.Stages {
+			n = max(n, s.Target)
+		}
+		return n
+	case ConstantArrivalRate:
+		return c.MaxVUs
+	}
+	return c.VUs
+}
+
+// Overrides are the command line's flags; nil fields are not set.
+type Overrides struct {
+	VUs        *int
+	Duration   *time.Duration
+	Iterations *int
+	Stages     []Stage
+	Rate       *float64
+	MaxVUs     *int
+}
+
+// options is the JSON shape of a script's `export const options`.
+type options struct {
+	Executor         string          `json:"executor"`
+	VUs              *int            `json:"vus"`
+	Duration         json.RawMessage `json:"duration"`
+	Iterations       *int            `json:"iterations"`
+	Stages           []stageJSON     `json:"stages"`
+	StartVUs         *int            `json:"startVUs"`
+	Rate             *float64        `json:"rate"`
+	TimeUnit         json.RawMessage `json:"timeUnit"`
+	PreAllocatedVUs  *int            `json:"preAllocatedVUs"`
+	MaxVUs           *int            `json:"maxVUs"`
+	MaxDuration      json.RawMessage `json:"maxDuration"`
+	GracefulStop     json.RawMessage `json:"gracefulStop"`
+	Thresholds       json.RawMessage `json:"thresholds"`
+	SummaryTrendStat json.RawMessage `json:"summaryTrendStats"` // accepted, ignored
+}
+
+type stageJSON struct {
+	Duration json.RawMessage `json:"duration"`
+	Target   *int            `json:"target"`
+}
+
+type thresholdObj struct {
+	Threshold      string          `json:"threshold"`
+	AbortOnFail    bool            `json:"abortOnFail"`
+	DelayAbortEval json.RawMessage `json:"delayAbortEval"`
+}
+
+// ParseDuration reads k6's durations: a Go duration string ("30s",
+// "1m30s", "500ms") or a number of milliseconds.
+func ParseDuration(raw json.RawMessage) (time.Duration, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return 0, nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err == nil {
+		if n, err := strconv.ParseFloat(s, 64); err == nil {
+			return msDuration(n)
+		}
+		d, err := time.ParseDuration(strings.TrimSpace(s))
+		if err != nil || d < 0 {
+			return 0, fmt.Errorf("invalid duration %q (e.g. \"30s\", \"1m30s\", \"500ms\")", s)
+		}
+		return d, nil
+	}
+	var n float64
+	if err := json.Unmarshal(raw, &n); err != nil {
+		return 0, fmt.Errorf("invalid duration %s: want a string like \"30s\" or a number of milliseconds", raw)
+	}
+	return msDuration(n)
+}
+
+func msDuration(n float64) (time.Duration, error) {
+	if n < 0 || math.IsNaN(n) || n > float64(math.MaxInt64/int64(time.Millisecond)) {
+		return 0, fmt.Errorf("invalid duration %v ms", n)
+	}
+	return time.Duration(n * float64(time.Millisecond)), nil
+}
+
+// ParseStage reads the --stage flag's "DURATION:TARGET" (e.g. "10s:50").
+func ParseStage(s string) (Stage, error) {
+	d, t, ok := strings.Cut(s, ":")
+	if !ok {
+		return Stage{}, fmt.Errorf("invalid stage %q: want DURATION:TARGET, e.g. 10s:50", s)
+	}
+	dur, err := time.ParseDuration(strings.TrimSpace(d))
+	if err != nil || dur < 0 {
+		return Stage{}, fmt.Errorf("invalid stage %q: bad duration %q", s, d)
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(t))
+	if err != nil || n < 0 {
+		return Stage{}, fmt.Errorf("invalid stage %q: bad target %q", s, t)
+	}
+	return Stage{Duration: dur, Target: n}, nil
+}
+
+// ConfigError is an invalid `options` export or flag: the run does not
+// start (exit code 2).
+type ConfigError struct{ Msg string }
+
+func (e *ConfigError) Error() string { return "options: " + e.Msg }
+
+func configErr(format string, args ...any) error {
+	return &ConfigError{Msg: fmt.Sprintf(format, args...)}
+}
+
+// Resolve builds the Config from the script's options (JSON, may be empty)
+// and the flags, which win. The executor follows k6's shortcuts when
+// options do not name one: stages → ramping-vus; rate → constant-arrival-
+// rate; iterations → shared-iterations (duration is then its maximum);
+// duration → constant-vus; nothing → one VU, one iteration.
+func Resolve(optionsJSON []byte, ov Overrides) (*Config, error) {
+	var o options
+	if len(bytes.TrimSpace(optionsJSON)) > 0 && string(bytes.TrimSpace(optionsJSON)) != "null" {
+		dec := json.NewDecoder(bytes.NewReader(optionsJSON))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&o); err != nil {
+			msg := err.Error()
+			if name, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
+				return nil, configErr("unknown option %s (expected one of: executor, vus, duration, iterations, stages, startVUs, rate, timeUnit, preAllocatedVUs, maxVUs, maxDuration, gracefulStop, thresholds)", name)
+			}
+			return nil, configErr("%s", strings.TrimPrefix(msg, "json: "))
+		}
+	}
+	c := &Config{TimeUnit: time.Second, GracefulStop: 30 * time.Second}
+	var err error
+	if c.Duration, err = ParseDuration(o.Duration); err != nil {
+		return nil, configErr("duration: %v", err)
+	}
+	if o.MaxDuration != nil {
+		if c.Duration, err = ParseDuration(o.MaxDuration); err != nil {
+			return nil, configErr("maxDuration: %v", err)
+		}
+	}
+	if o.TimeUnit != nil {
+		if c.TimeUnit, err = ParseDuration(o.TimeUnit); err != nil || c.TimeUnit <= 0 {
+			return nil, configErr("timeUnit: must be a positive duration")
+		}
+	}
+	if o.GracefulStop != nil {
+		if c.GracefulStop, err = ParseDuration(o.GracefulStop); err != nil {
+			return nil, configErr("gracefulStop: %v", err)
+		}
+	}
+	for i, s := range o.Stages {
+		d, err := ParseDuration(s.Duration)
+		if err != nil {
+			return nil, configErr("stages[%d].duration: %v", i, err)
+		}
+		if s.Target == nil || *s.Target < 0 {
+			return nil, configErr("stages[%d].target: must be a number of VUs ≥ 0", i)
+		}
+		c.Stages = append(c.Stages, Stage{Duration: d, Target: *s.Target})
+	}
+	vus, vusSet := 1, false
+	if o.VUs != nil {
+		vus, vusSet = *o.VUs, true
+	}
+	iterations := 0
+	if o.Iterations != nil {
+		iterations = *o.Iterations
+	}
+	var rate float64
+	if o.Rate != nil {
+		rate = *o.Rate
+	}
+	maxVUs, maxSet := 0, false
+	if o.MaxVUs != nil {
+		maxVUs, maxSet = *o.MaxVUs, true
+	}
+	// Flags override.
+	if ov.VUs != nil {
+		vus, vusSet = *ov.VUs, true
+	}
+	if ov.Duration != nil {
+		c.Duration = *ov.Duration
+	}
+	if ov.Iterations != nil {
+		iterations = *ov.Iterations
+	}
+	if ov.Stages != nil {
+		c.Stages = ov.Stages
+	}
+	if ov.Rate != nil {
+		rate = *ov.Rate
+	}
+	if ov.MaxVUs != nil {
+		maxVUs, maxSet = *ov.MaxVUs, true
+	}
+	flagExecutor := ov.Stages != nil || ov.Rate != nil || ov.Iterations != nil || ov.Duration != nil
+	if vus < 0 || (vusSet && vus == 0 && len(c.Stages) == 0) {
+		return nil, configErr("vus: must be at least 1")
+	}
+	if iterations < 0 {
+		return nil, configErr("iterations: must be at least 1")
+	}
+	if rate < 0 || math.IsNaN(rate) {
+		return nil, configErr("rate: must be positive")
+	}
+
+	c.Executor = o.Executor
+	if c.Executor == "" || flagExecutor {
+		switch {
+		case len(c.Stages) > 0:
+			c.Executor = RampingVUs
+		case rate > 0:
+			c.Executor = ConstantArrivalRate
+		case iterations > 0:
+			c.Executor = SharedIterations
+		case c.Duration > 0:
+			c.Executor = ConstantVUs
+		default:
+			c.Executor, iterations = SharedIterations, 1
+		}
+	}
+	switch c.Executor {
+	case ConstantVUs:
+		if c.Duration <= 0 {
+			return nil, configErr("%s needs a duration", ConstantVUs)
+		}
+		c.VUs = vus
+	case SharedIterations:
+		if iterations <= 0 {
+			iterations = 1
+		}
+		c.Iterations = iterations
+		c.VUs = min(vus, iterations)
+		if c.Duration <= 0 {
+			c.Duration = 10 * time.Minute
+		}
+	case RampingVUs:
+		if len(c.Stages) == 0 {
+			return nil, configErr("%s needs stages", RampingVUs)
+		}
+		c.VUs = 1
+		if o.StartVUs != nil {
+			c.VUs = *o.StartVUs
+		} else if vusSet {
+			c.VUs = vus
+		}
+		if c.VUs < 0 {
+			return nil, configErr("startVUs: must be ≥ 0")
+		}
+		if c.MaxActiveVUs() == 0 {
+			return nil, configErr("%s: every stage targets 0 VUs", RampingVUs)
+		}
+	case ConstantArrivalRate:
+		if rate <= 0 {
+			return nil, configErr("%s needs a rate (iterations per timeUnit)", ConstantArrivalRate)
+		}
+		if c.Duration <= 0 {
+			return nil, configErr("%s needs a duration", ConstantArrivalRate)
+		}
+		c.Rate = rate
+		c.PreAllocatedVUs = 1
+		if o.PreAllocatedVUs != nil {
+			c.PreAllocatedVUs = *o.PreAllocatedVUs
+		} else if vusSet {
+			c.PreAllocatedVUs = vus
+		}
+		c.MaxVUs = max(c.PreAllocatedVUs, 100)
+		if maxSet {
+			c.MaxVUs = maxVUs
+		}
+		if c.MaxVUs < 1 || c.PreAllocatedVUs < 0 {
+			return nil, configErr("maxVUs: must be at least 1 (and preAllocatedVUs ≥ 0)")
+		}
+		c.PreAllocatedVUs = min(c.PreAllocatedVUs, c.MaxVUs)
+		c.VUs = c.PreAllocatedVUs
+	default:
+		return nil, configErr("unknown executor %q (expected one of: %s, %s, %s, %s)", c.Executor, ConstantVUs, SharedIterations, RampingVUs, ConstantArrivalRate)
+	}
+
+	keys, values, err := orderedObject(o.Thresholds)
+	if err != nil {
+		return nil, configErr("thresholds: must be an object of metric → thresholds")
+	}
+	for i, key := range keys {
+		specs, err := parseThresholds(key, values[i])
+		if err != nil {
+			return nil, err
+		}
+		c.Thresholds = append(c.Thresholds, specs...)
+	}
+	return c, nil
+}
+
+// orderedObject splits a JSON object into its keys and values in
+// declaration order (the order the summary reports thresholds in).
+func orderedObject(raw json.RawMessage) ([]string, []json.RawMessage, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, nil, fmt.Errorf("not an object")
+	}
+	var keys []string
+	var values []json.RawMessage
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, nil, err
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, nil, err
+		}
+		keys = append(keys, t.(string))
+		values = append(values, v)
+	}
+	return keys, values, nil
+}
+
+// parseThresholds reads one `thresholds` entry: a string, or an array of
+// strings and {threshold, abortOnFail, delayAbortEval} objects.
+func parseThresholds(key string, raw json.RawMessage) ([]metrics.ThresholdSpec, error) {
+	var list []json.RawMessage
+	if err := json.Unmarshal(raw, &list); err != nil {
+		list = []json.RawMessage{raw}
+	}
+	var out []metrics.ThresholdSpec
+	for _, item := range list {
+		sp := metrics.ThresholdSpec{Selector: key}
+		var s string
+		if err := json.Unmarshal(item, &s); err == nil {
+			sp.Source = s
+		} else {
+			var obj thresholdObj
+			dec := json.NewDecoder(bytes.NewReader(item))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&obj); err != nil || obj.Threshold == "" {
+				return nil, configErr("thresholds[%q]: each threshold is a string like \"p(95)<200\" or {threshold, abortOnFail, delayAbortEval}", key)
+			}
+			sp.Source, sp.AbortOnFail = obj.Threshold, obj.AbortOnFail
+			if sp.DelayAbortEval, err = ParseDuration(obj.DelayAbortEval); err != nil {
+				return nil, configErr("thresholds[%q].delayAbortEval: %v", key, err)
+			}
+		}
+		if _, err := metrics.ParseCondition(sp.Source); err != nil {
+			return nil, configErr("thresholds[%q]: %v", key, err)
+		}
+		if _, _, err := metrics.ParseSelector(key); err != nil {
+			return nil, configErr("thresholds: %v", err)
+		}
+		out = append(out, sp)
+	}
+	return out, nil
+}

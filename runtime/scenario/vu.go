@@ -1,0 +1,193 @@
+package scenario
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/dop251/goja"
+
+	"github.com/amqpjs/amqpjs/runtime"
+)
+
+// errVUStopped is the cause that ends a VU's loop at the end of the run.
+var errVUStopped = errors.New("VU stopped")
+
+// errVUDead is what iterate returns when the VU's runtime ended (an error
+// outside an iteration, e.g. an exception in a consumer callback, or an
+// unhandled rejection); the executor replaces the VU.
+var errVUDead = errors.New("VU ended")
+
+// vu is one virtual user: its own runtime, on its own goroutine (the one in
+// RunFileThen), that runs the script's default function on request.
+type vu struct {
+	id     int
+	s      *Scenario
+	rt     *runtime.Runtime
+	cancel context.CancelCauseFunc
+	done   chan struct{} // closed when the loop ended; err is then set
+	err    error
+
+	// loop-owned
+	ref     *runtime.Ref
+	fn      goja.Callable
+	data    goja.Value
+	iter    int64
+	pending chan iterResult // the iteration in flight
+	started time.Time
+	onOK    goja.Value
+	onErr   goja.Value
+}
+
+type iterResult struct {
+	err string // formatted error; "" on success
+}
+
+// startVU makes VU id and runs the script's init code (its top level). It
+// returns when the VU is ready to iterate, or with the error that ended its
+// init. ctx bounds the wait and the VU's life.
+func (s *Scenario) startVU(ctx context.Context, id int) (*vu, error) {
+	rt, err := s.opts.NewRuntime(id)
+	if err != nil {
+		return nil, err
+	}
+	rt.SetMetrics(s.reg)
+	rt.SetE2EHeader(s.opts.E2EHeader)
+	vm := rt.VM()
+	if err := vm.Set("__VU", id); err != nil {
+		return nil, err
+	}
+	if err := vm.Set("__ITER", 0); err != nil {
+		return nil, err
+	}
+	vctx, cancel := context.WithCancelCause(ctx)
+	v := &vu{id: id, s: s, rt: rt, cancel: cancel, done: make(chan struct{})}
+	ready := make(chan error, 1)
+	go func() {
+		_, err := rt.RunFileThen(vctx, s.opts.Script, func(vm *goja.Runtime, exports *goja.Object) error {
+			fn, ok := goja.AssertFunction(exports.Get("default"))
+			if !ok {
+				return fmt.Errorf("VU %d: the script has no default function", id)
+			}
+			v.fn = fn
+			v.data = goja.Undefined()
+			if s.dataJSON != "" {
+				parse, _ := goja.AssertFunction(vm.Get("JSON").ToObject(vm).Get("parse"))
+				d, err := parse(goja.Undefined(), vm.ToValue(s.dataJSON))
+				if err != nil {
+					return err
+				}
+				v.data = d
+			}
+			v.onOK = vm.ToValue(func(goja.FunctionCall) goja.Value {
+				v.finish("")
+				return goja.Undefined()
+			})
+			v.onErr = vm.ToValue(func(call goja.FunctionCall) goja.Value {
+				v.finish(rt.FormatError(&runtime.UncaughtError{Value: call.Argument(0)}))
+				return goja.Undefined()
+			})
+			v.ref = rt.Loop().Ref()
+			ready <- nil
+			return nil
+		})
+		v.err = err
+		close(v.done)
+	}()
+	select {
+	case err := <-ready:
+		return v, err
+	case <-v.done:
+		cancel(errVUStopped)
+		if v.err == nil {
+			v.err = fmt.Errorf("VU %d: the script ended before it was ready", id)
+		}
+		return nil, v.err
+	case <-ctx.Done():
+		v.stop()
+		return nil, context.Cause(ctx)
+	}
+}
+
+// finish ends the iteration in flight. Loop only.
+func (v *vu) finish(errText string) {
+	if v.pending == nil {
+		return
+	}
+	v.s.iterDone(v, time.Since(v.started), errText)
+	v.pending <- iterResult{err: errText}
+	v.pending = nil
+}
+
+// iterate runs one iteration and waits for it to settle. It returns
+// errVUDead when the VU's runtime ended, or ctx's cause when ctx ended
+// first (the iteration is then interrupted by stopping the VU). An
+// exception in the iteration is not an error here: it was counted and
+// reported on the loop.
+func (v *vu) iterate(ctx context.Context) error {
+	res := make(chan iterResult, 1)
+	ok := v.ref.Enqueue(func(vm *goja.Runtime) error {
+		if err := vm.Set("__ITER", v.iter); err != nil {
+			return err
+		}
+		v.iter++
+		v.pending = res
+		v.started = time.Now()
+		ret, err := v.fn(goja.Undefined(), v.data)
+		if err != nil {
+			var ie *goja.InterruptedError
+			if errors.As(err, &ie) {
+				return err // the VU is being stopped
+			}
+			v.finish(v.rt.FormatError(err))
+			return nil
+		}
+		if o, isObj := ret.(*goja.Object); isObj {
+			if p, isPromise := o.Export().(*goja.Promise); isPromise {
+				switch p.State() {
+				case goja.PromiseStateFulfilled:
+					v.finish("")
+					return nil
+				}
+				then, _ := goja.AssertFunction(o.Get("then"))
+				_, err := then(o, v.onOK, v.onErr)
+				return err
+			}
+		}
+		v.finish("")
+		return nil
+	})
+	if !ok {
+		return errVUDead
+	}
+	select {
+	case <-res:
+		return nil
+	case <-v.done:
+		select {
+		case <-res:
+			return nil
+		default:
+		}
+		return errVUDead
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+// stop ends the VU: its loop is interrupted, its shutdown hooks close its
+// connections. It waits for the loop to end. Any goroutine; idempotent.
+func (v *vu) stop() {
+	v.cancel(errVUStopped)
+	<-v.done
+}
+
+// deathError is the error that ended the VU's loop, formatted, or "" when
+// the loop was stopped by the scenario.
+func (v *vu) deathError() string {
+	if v.err == nil || errors.Is(v.err, errVUStopped) || errors.Is(v.err, context.Canceled) {
+		return ""
+	}
+	return v.rt.FormatError(v.err)
+}

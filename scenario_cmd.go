@@ -1,0 +1,116 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/amqpjs/amqpjs/bindings"
+	"github.com/amqpjs/amqpjs/runtime"
+	"github.com/amqpjs/amqpjs/runtime/metrics"
+	"github.com/amqpjs/amqpjs/runtime/scenario"
+)
+
+// scenarioFlags are the flags of `amqpjs run` for load and test scenarios
+// (scripts with a default export). They override the script's options.
+type scenarioFlags struct {
+	fs            *pflag.FlagSet
+	vus           *int
+	duration      *time.Duration
+	iterations    *int
+	stages        *[]string
+	rate          *float64
+	maxVUs        *int
+	quiet         *bool
+	summaryExport *string
+	outs          *[]string
+	noE2E         *bool
+	outputs       []metrics.Output
+}
+
+func addScenarioFlags(fs *pflag.FlagSet) *scenarioFlags {
+	return &scenarioFlags{
+		fs:            fs,
+		vus:           fs.Int("vus", 0, "scenario: number of virtual users"),
+		duration:      fs.Duration("duration", 0, "scenario: how long the VUs iterate (e.g. 30s)"),
+		iterations:    fs.Int("iterations", 0, "scenario: iterations shared by the VUs"),
+		stages:        fs.StringArray("stage", nil, "scenario: a ramping stage DURATION:TARGET_VUS, e.g. 10s:50 (repeatable)"),
+		rate:          fs.Float64("rate", 0, "scenario: start this many iterations per second (constant arrival rate)"),
+		maxVUs:        fs.Int("max-vus", 0, "scenario: the most VUs --rate may use"),
+		quiet:         fs.Bool("quiet", false, "scenario: no live progress"),
+		summaryExport: fs.String("summary-export", "", "scenario: write the end summary as JSON to this file"),
+		outs:          fs.StringArray("out", nil, "scenario: write the per-second time series, json=FILE or csv=FILE (repeatable)"),
+		noE2E:         fs.Bool("no-e2e-header", false, "scenario: do not add the "+bindings.E2EHeader+" header to publishes (no amqp_e2e_latency)"),
+	}
+}
+
+// scenario builds the scenario run for script (inactive unless the script
+// has a default export). newRuntime makes a VU's runtime with the modules.
+func (f *scenarioFlags) scenario(script string, reg *metrics.Registry, newRuntime func(int) (*runtime.Runtime, error), stderr io.Writer) (*scenario.Scenario, error) {
+	var ov scenario.Overrides
+	if f.fs.Changed("vus") {
+		ov.VUs = f.vus
+	}
+	if f.fs.Changed("duration") {
+		ov.Duration = f.duration
+	}
+	if f.fs.Changed("iterations") {
+		ov.Iterations = f.iterations
+	}
+	if f.fs.Changed("rate") {
+		ov.Rate = f.rate
+	}
+	if f.fs.Changed("max-vus") {
+		ov.MaxVUs = f.maxVUs
+	}
+	for _, s := range *f.stages {
+		st, err := scenario.ParseStage(s)
+		if err != nil {
+			return nil, fmt.Errorf("--stage: %v", err)
+		}
+		ov.Stages = append(ov.Stages, st)
+	}
+	for _, spec := range *f.outs {
+		o, err := metrics.OpenOutput(spec)
+		if err != nil {
+			f.closeOutputs()
+			return nil, err
+		}
+		f.outputs = append(f.outputs, o)
+	}
+	progress := scenario.ProgressPlain
+	switch {
+	case *f.quiet:
+		progress = scenario.ProgressNone
+	case stderr == io.Writer(os.Stderr) && isTerminal(os.Stderr):
+		progress = scenario.ProgressLine
+	}
+	bindings.RegisterMetrics(reg)
+	return scenario.New(scenario.Options{
+		Script:        script,
+		NewRuntime:    newRuntime,
+		Registry:      reg,
+		Overrides:     ov,
+		E2EHeader:     !*f.noE2E,
+		Stderr:        stderr,
+		Progress:      progress,
+		Outputs:       f.outputs,
+		SummaryExport: *f.summaryExport,
+	}), nil
+}
+
+// closeOutputs closes the --out files of a run that was not a scenario.
+func (f *scenarioFlags) closeOutputs() {
+	for _, o := range f.outputs {
+		_ = o.Close()
+	}
+	f.outputs = nil
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
