@@ -7,7 +7,9 @@ const queue = `amqpjs.e2e.shutdown.${Math.random().toString(16).slice(2, 10)}`;
 const N = 100000;
 const [, counter] = await aioamqp.connect();
 const cch = await counter.channel();
-await cch.queue_declare(queue, { durable: false, exclusive: false, auto_delete: false });
+// Not exclusive (the publishing connection is another one); x-expires removes
+// it even if this run is killed before its clean-up.
+await cch.queue_declare(queue, { durable: false, exclusive: false, auto_delete: false, arguments: { 'x-expires': 120000 } });
 try {
   const [, protocol] = await aioamqp.connect();
   const ch = await protocol.channel();
