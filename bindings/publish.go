@@ -164,48 +164,150 @@ var knownProperty = map[string]bool{
 const propertyNames = "content_type, content_encoding, headers, delivery_mode, priority, correlation_id, reply_to, expiration, message_id, timestamp, type, user_id, app_id, cluster_id"
 
 // propertiesToJS builds the properties object of a received message: every
-// field present, absent ones null. Loop only.
+// field present, absent ones null. The object is a lazy view of p: a field
+// becomes a JS value the first time it is read (then cached, so headers
+// stays the same object), which keeps delivery dispatch cheap when a
+// callback reads one or two properties. It behaves as a plain object:
+// Object.keys, JSON.stringify, util.inspect, assignment and delete work.
+// Loop only.
 func propertiesToJS(vm *goja.Runtime, p *amqp.Properties) *goja.Object {
-	o := vm.NewObject()
-	s := func(name, v string) {
-		if v == "" {
-			_ = o.Set(name, goja.Null())
-		} else {
-			_ = o.Set(name, v)
+	return vm.NewDynamicObject(&propsView{vm: vm, p: p})
+}
+
+// propertyOrder is the order of API.md §6 (and of Object.keys).
+var propertyOrder = []string{
+	"content_type", "content_encoding", "headers", "delivery_mode", "priority", "correlation_id", "reply_to",
+	"expiration", "message_id", "timestamp", "type", "user_id", "app_id", "cluster_id",
+}
+
+// propsView is the goja.DynamicObject behind a received message's
+// properties. loop-owned.
+type propsView struct {
+	vm      *goja.Runtime
+	p       *amqp.Properties
+	cache   map[string]goja.Value // converted or assigned values
+	deleted map[string]bool
+	extra   []string // keys the script added, in order
+}
+
+func (v *propsView) Get(key string) goja.Value {
+	if val, ok := v.cache[key]; ok {
+		return val
+	}
+	if v.deleted[key] || !knownProperty[key] {
+		return nil
+	}
+	val := v.convert(key)
+	if key == "headers" || key == "timestamp" {
+		// Objects keep their identity across reads.
+		if v.cache == nil {
+			v.cache = make(map[string]goja.Value, 2)
 		}
+		v.cache[key] = val
 	}
-	s("content_type", p.ContentType)
-	s("content_encoding", p.ContentEncoding)
-	if p.Headers == nil {
-		_ = o.Set("headers", goja.Null())
-	} else {
-		_ = o.Set("headers", tableToJS(vm, p.Headers))
+	return val
+}
+
+func (v *propsView) convert(key string) goja.Value {
+	p, vm := v.p, v.vm
+	str := func(s string) goja.Value {
+		if s == "" {
+			return goja.Null()
+		}
+		return vm.ToValue(s)
 	}
-	if p.DeliveryMode == 0 {
-		_ = o.Set("delivery_mode", goja.Null())
-	} else {
-		_ = o.Set("delivery_mode", p.DeliveryMode)
-	}
-	if p.Priority == 0 {
-		_ = o.Set("priority", goja.Null())
-	} else {
-		_ = o.Set("priority", p.Priority)
-	}
-	s("correlation_id", p.CorrelationID)
-	s("reply_to", p.ReplyTo)
-	s("expiration", p.Expiration)
-	s("message_id", p.MessageID)
-	if p.Timestamp.IsZero() {
-		_ = o.Set("timestamp", goja.Null())
-	} else {
+	switch key {
+	case "content_type":
+		return str(p.ContentType)
+	case "content_encoding":
+		return str(p.ContentEncoding)
+	case "headers":
+		if p.Headers == nil {
+			return goja.Null()
+		}
+		return tableToJS(vm, p.Headers)
+	case "delivery_mode":
+		if p.DeliveryMode == 0 {
+			return goja.Null()
+		}
+		return vm.ToValue(p.DeliveryMode)
+	case "priority":
+		if p.Priority == 0 {
+			return goja.Null()
+		}
+		return vm.ToValue(p.Priority)
+	case "correlation_id":
+		return str(p.CorrelationID)
+	case "reply_to":
+		return str(p.ReplyTo)
+	case "expiration":
+		return str(p.Expiration)
+	case "message_id":
+		return str(p.MessageID)
+	case "timestamp":
+		if p.Timestamp.IsZero() {
+			return goja.Null()
+		}
 		d, err := vm.New(vm.Get("Date"), vm.ToValue(p.Timestamp.UnixMilli()))
-		if err == nil {
-			_ = o.Set("timestamp", d)
+		if err != nil {
+			return goja.Null()
+		}
+		return d
+	case "type":
+		return str(p.Type)
+	case "user_id":
+		return str(p.UserID)
+	case "app_id":
+		return str(p.AppID)
+	case "cluster_id":
+		return str(p.ClusterID)
+	}
+	return nil
+}
+
+func (v *propsView) Set(key string, val goja.Value) bool {
+	if v.cache == nil {
+		v.cache = make(map[string]goja.Value, 2)
+	}
+	if _, ok := v.cache[key]; !ok && !knownProperty[key] {
+		v.extra = append(v.extra, key)
+	}
+	delete(v.deleted, key)
+	v.cache[key] = val
+	return true
+}
+
+func (v *propsView) Has(key string) bool {
+	if _, ok := v.cache[key]; ok {
+		return true
+	}
+	return knownProperty[key] && !v.deleted[key]
+}
+
+func (v *propsView) Delete(key string) bool {
+	if v.Has(key) {
+		delete(v.cache, key)
+		if v.deleted == nil {
+			v.deleted = map[string]bool{}
+		}
+		v.deleted[key] = true
+		for i, k := range v.extra {
+			if k == key {
+				v.extra = append(v.extra[:i], v.extra[i+1:]...)
+				delete(v.deleted, key) // an added key is simply gone
+				break
+			}
 		}
 	}
-	s("type", p.Type)
-	s("user_id", p.UserID)
-	s("app_id", p.AppID)
-	s("cluster_id", p.ClusterID)
-	return o
+	return true
+}
+
+func (v *propsView) Keys() []string {
+	keys := make([]string, 0, len(propertyOrder)+len(v.extra))
+	for _, k := range propertyOrder {
+		if !v.deleted[k] {
+			keys = append(keys, k)
+		}
+	}
+	return append(keys, v.extra...)
 }
