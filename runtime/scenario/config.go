@@ -169,7 +169,8 @@ func configErr(format string, args ...any) error {
 }
 
 // Resolve builds the Config from the script's options (JSON, may be empty)
-// and the flags, which win. The executor follows k6's shortcuts when
+// and the flags, which win; a flag among duration, iterations, stages and
+// rate replaces all four of the options. The executor follows k6's shortcuts when
 // options do not name one: stages → ramping-vus; rate → constant-arrival-
 // rate; iterations → shared-iterations (duration is then its maximum);
 // duration → constant-vus; nothing → one VU, one iteration.
@@ -232,7 +233,13 @@ func Resolve(optionsJSON []byte, ov Overrides) (*Config, error) {
 	if o.MaxVUs != nil {
 		maxVUs, maxSet = *o.MaxVUs, true
 	}
-	// Flags override.
+	// Flags override. Like k6, a flag that sets how long the run is
+	// (duration, iterations, stages, rate) replaces all of those from the
+	// options, so that --duration 1m runs a minute whatever the script says.
+	flagExecutor := ov.Stages != nil || ov.Rate != nil || ov.Iterations != nil || ov.Duration != nil
+	if flagExecutor {
+		c.Duration, iterations, c.Stages, rate = 0, 0, nil, 0
+	}
 	if ov.VUs != nil {
 		vus, vusSet = *ov.VUs, true
 	}
@@ -251,7 +258,6 @@ func Resolve(optionsJSON []byte, ov Overrides) (*Config, error) {
 	if ov.MaxVUs != nil {
 		maxVUs, maxSet = *ov.MaxVUs, true
 	}
-	flagExecutor := ov.Stages != nil || ov.Rate != nil || ov.Iterations != nil || ov.Duration != nil
 	if vus < 0 || (vusSet && vus == 0 && len(c.Stages) == 0) {
 		return nil, configErr("vus: must be at least 1")
 	}

@@ -1,0 +1,173 @@
+//go:build integration
+
+package tests
+
+// Scenarios against RabbitMQ through the built binary: 200 VUs at once, and
+// the end-to-end latency header.
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+type summaryExport struct {
+	ThresholdsFailed bool `json:"thresholds_failed"`
+	Metrics          map[string]struct {
+		Values map[string]float64 `json:"values"`
+	} `json:"metrics"`
+}
+
+func readSummary(t *testing.T, path string) summaryExport {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s summaryExport
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatalf("%v\n%s", err, b)
+	}
+	return s
+}
+
+// TestIntegrationScenario200VUs: 200 VUs, each with its own connection,
+// publish with confirms to a queue that setup's runtime consumes.
+func TestIntegrationScenario200VUs(t *testing.T) {
+	path := WriteScript(t, "vus200.js", `
+import * as aioamqp from 'aioamqp';
+import { setTimeout as sleep } from 'timers/promises';
+export const options = {
+  vus: 200, duration: '3s',
+  thresholds: { errors: ['count==0'], amqp_confirmed: ['count>=200'], amqp_e2e_latency: ['p(99)<5000'] },
+};
+let server;
+export async function setup() {
+  const [transport, protocol] = await aioamqp.connect();
+  const channel = await protocol.channel();
+  const { queue } = await channel.queue_declare('', { exclusive: true });
+  await channel.basic_consume(() => {}, { queue_name: queue, no_ack: true });
+  server = { transport, protocol };
+  return { queue };
+}
+let channel;
+export default async function ({ queue }) {
+  if (!channel) {
+    const [, protocol] = await aioamqp.connect({ client_properties: { connection_name: 'amqpjs-200-vus-' + __VU } });
+    channel = await protocol.channel();
+    await channel.confirm_select();
+  }
+  await channel.publish('from VU ' + __VU, '', queue);
+  await sleep(100);
+}
+export async function teardown() {
+  await server.protocol.close();
+  server.transport.close();
+  console.log('done');
+}`)
+	sum := filepath.Join(t.TempDir(), "summary.json")
+	start := time.Now()
+	res := Run(t, Opts{Args: []string{"run", "--quiet", "--summary-export", sum, path}, Env: []string{"AMQP_URL=" + aioamqpURL()}, Timeout: 2 * time.Minute})
+	if res.Code != 0 || res.Stdout != "done\n" {
+		t.Fatalf("200 VUs: %s", res)
+	}
+	s := readSummary(t, sum)
+	v := func(m, k string) float64 { return s.Metrics[m].Values[k] }
+	t.Logf("200 VUs in %s: %v published, %v confirmed, e2e p99 %.2f ms, confirm p99 %.2f ms",
+		time.Since(start).Round(time.Millisecond), v("amqp_published", "count"), v("amqp_confirmed", "count"), v("amqp_e2e_latency", "p(99)"), v("amqp_confirm_latency", "p(99)"))
+	if v("vus_max", "value") != 200 || v("vus", "max") != 200 {
+		t.Errorf("vus_max %v, vus max %v", v("vus_max", "value"), v("vus", "max"))
+	}
+	// Every publish was confirmed (the iterations in flight at the end had
+	// gracefulStop to finish) and consumed, and 200 connections were made.
+	if v("amqp_published", "count") != v("amqp_confirmed", "count") || v("amqp_published", "count") < 200*5 {
+		t.Errorf("published %v, confirmed %v", v("amqp_published", "count"), v("amqp_confirmed", "count"))
+	}
+	if v("amqp_e2e_latency", "count") < v("amqp_published", "count")*0.9 {
+		t.Errorf("e2e samples %v for %v published", v("amqp_e2e_latency", "count"), v("amqp_published", "count"))
+	}
+	if v("amqp_rpc_duration{method:confirm_select}", "count") != 200 {
+		t.Errorf("confirm_select rpc count %v", v("amqp_rpc_duration{method:confirm_select}", "count"))
+	}
+	// No connection of the run is left on the broker.
+	waitNoConnections(t, "amqpjs-200-vus-")
+}
+
+func waitNoConnections(t *testing.T, prefix string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out, err := rabbitmqConnectionNames()
+		if err != nil {
+			t.Logf("cannot list connections: %v", err)
+			return
+		}
+		if !strings.Contains(out, prefix) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("connections %s* still open", prefix)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestIntegrationE2EHeader: publishes of a scenario carry x-amqpjs-sent-at
+// (a script's own value is kept); --no-e2e-header leaves it out.
+func TestIntegrationE2EHeader(t *testing.T) {
+	path := WriteScript(t, "e2e.js", `
+import * as aioamqp from 'aioamqp';
+import { check } from 'amqpjs/metrics';
+const on = process.env.E2E === 'on';
+export const options = { iterations: 4, thresholds: { checks: ['rate==1'] } };
+let channel, queue;
+export default async function () {
+  if (!channel) {
+    const [, protocol] = await aioamqp.connect();
+    channel = await protocol.channel();
+    queue = (await channel.queue_declare('', { exclusive: true })).queue;
+  }
+  const own = __ITER % 2 === 1;
+  const headers = own ? { 'x-amqpjs-sent-at': 42, app: 'x' } : { app: 'x' };
+  await channel.publish('m', '', queue, { properties: { headers } });
+  let m;
+  for (let i = 0; i < 100 && !m; i++) {
+    try { m = await channel.basic_get(queue, { no_ack: true }); } catch (e) { await new Promise((r) => setTimeout(r, 10)); }
+  }
+  const h = m.properties.headers;
+  check(h, {
+    'script headers kept': (h) => h.app === 'x',
+    'the header as expected': (h) => own ? Number(h['x-amqpjs-sent-at']) === 42
+      : on ? Math.abs(Number(h['x-amqpjs-sent-at']) / 1e6 - Date.now()) < 60000 : !('x-amqpjs-sent-at' in h),
+  });
+}`)
+	for _, mode := range []string{"on", "off"} {
+		sum := filepath.Join(t.TempDir(), "summary.json")
+		args := []string{"run", "--quiet", "--summary-export", sum}
+		if mode == "off" {
+			args = append(args, "--no-e2e-header")
+		}
+		res := Run(t, Opts{Args: append(args, path), Env: []string{"AMQP_URL=" + aioamqpURL(), "E2E=" + mode}})
+		if res.Code != 0 {
+			t.Fatalf("%s: %s", mode, res)
+		}
+		s := readSummary(t, sum)
+		// With the header: 2 of the 4 messages carry our time (the other 2
+		// the script's 42, far in the past: recorded too, as latency).
+		n := s.Metrics["amqp_e2e_latency"].Values["count"]
+		if want := map[string]float64{"on": 4, "off": 2}[mode]; n != want {
+			t.Errorf("%s: %v e2e samples, want %v", mode, n, want)
+		}
+	}
+}
+
+// rabbitmqConnectionNames lists the client properties of the broker's
+// connections, one line each.
+func rabbitmqConnectionNames() (string, error) {
+	out, err := exec.Command("rabbitmqctl", "-q", "list_connections", "client_properties").CombinedOutput()
+	return string(out), err
+}
