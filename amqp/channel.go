@@ -536,6 +536,21 @@ func (ch *Channel) run(o *op) {
 
 	case opCancel:
 		ch.runCancel(o)
+
+	case opBarrier:
+		// Not batchable: run flushed every write queued before it.
+		ok(o)
+	}
+}
+
+// drain waits until every operation queued on the channel before it has
+// been written (or the channel ended, or ctx ended).
+func (ch *Channel) drain(ctx context.Context) {
+	done := make(chan struct{})
+	ch.submit(&op{kind: opBarrier, done: func(error) { close(done) }})
+	select {
+	case <-done:
+	case <-ctx.Done():
 	}
 }
 

@@ -553,7 +553,22 @@ func (c *Conn) Close(ctx context.Context, noWait bool) error {
 		c.mu.Unlock()
 		return c.closedErr(opConnectionClose)
 	}
+	chans := make([]*Channel, 0, len(c.channels))
+	for ch := range c.channels {
+		chans = append(chans, ch)
+	}
 	c.mu.Unlock()
+
+	// Nothing published is lost on a clean shutdown: let every channel's
+	// executor write what was queued before this Close (un-awaited
+	// publishes included) before Connection.Close goes out.
+	for _, ch := range chans {
+		ch.drain(ctx)
+	}
+	if ctx.Err() != nil {
+		c.Abort()
+		return timeoutError(opConnectionClose, ctx)
+	}
 
 	res := make(chan error, 1)
 	go func() { res <- c.raw.Close() }()

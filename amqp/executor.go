@@ -30,7 +30,8 @@ const (
 	opGet
 	opConsume
 	opCancel
-	opTest // executor unit tests
+	opBarrier // Conn.Close: everything queued before it is written
+	opTest    // executor unit tests
 )
 
 var opNames = [...]string{
@@ -55,6 +56,7 @@ var opNames = [...]string{
 	opGet:             "basic_get",
 	opConsume:         "basic_consume",
 	opCancel:          "basic_cancel",
+	opBarrier:         "barrier",
 	opTest:            "test",
 }
 

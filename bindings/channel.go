@@ -335,6 +335,9 @@ func (x *channel) basicCancel(call goja.FunctionCall) goja.Value {
 	p, ctx, done := x.op(seconds(a[2]))
 	x.ch.Cancel(ctx, tag, noWait, func(err error) {
 		done(err, func(vm *goja.Runtime) any {
+			// The tag is free again as soon as basic_cancel resolves
+			// (deliveries already received are still dispatched).
+			delete(x.consumers, tag)
 			if noWait {
 				return nil
 			}
