@@ -24,9 +24,14 @@ var utilJS string
 //go:embed js/assert.js
 var assertJS string
 
+//go:embed js/buffer_extras.js
+var bufferExtrasJS string
+
 var (
 	utilPrg   = goja.MustCompile("amqpjs:util.js", utilJS, true)
 	assertPrg = goja.MustCompile("amqpjs:assert.js", assertJS, true)
+
+	bufferExtrasPrg = goja.MustCompile("amqpjs:buffer_extras.js", bufferExtrasJS, true)
 )
 
 // Version is the amqpjs version; main sets it from build info.
@@ -56,6 +61,7 @@ type Runtime struct {
 	registry *require.Registry
 	req      *require.RequireModule
 	mainPath string
+	mainSrc  *memSource // RunSource's main module (source.go)
 	util     *goja.Object
 	inspect  goja.Callable
 	format   goja.Callable
@@ -109,7 +115,7 @@ func (r *Runtime) Require(name string) (goja.Value, error) {
 }
 
 func (r *Runtime) loadSource(path string) ([]byte, error) {
-	src, err := os.ReadFile(path)
+	src, err := r.readSource(path)
 	if errors.Is(err, fs.ErrNotExist) && strings.HasSuffix(path, ".js") {
 		// TypeScript's convention: import './lib.js' (or './lib', which the
 		// resolver tries as './lib.js') finds lib.ts.
@@ -162,7 +168,7 @@ func (r *Runtime) installGlobals() {
 	must(err)
 	installTimers(r.loop)
 	buffer.Enable(vm)
-	_, err = vm.RunString(`if (!Buffer.isBuffer) Object.defineProperty(Buffer, "isBuffer", { value: (v) => v instanceof Buffer, writable: true, configurable: true })`)
+	_, err = vm.RunProgram(bufferExtrasPrg)
 	must(err)
 	url.Enable(vm)
 	installTextCoding(vm)
