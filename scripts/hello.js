@@ -16,8 +16,8 @@ const received = new Promise((resolve) => {
   }, { queue_name: queue });
 });
 
+console.log('publishing: hello, world');
 await channel.publish('hello, world', '', queue, { properties: { content_type: 'text/plain' } });
-console.log('published: hello, world');
 await received;
 
 await protocol.close();
