@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"regexp"
 	goruntime "runtime"
 	"strconv"
@@ -129,7 +128,7 @@ func (r *Runtime) FormatError(err error) string {
 	var ex *goja.Exception
 	where := ""
 	if errors.As(err, &ex) {
-		where = sourceExcerpt(ex)
+		where = r.sourceExcerpt(ex)
 	}
 	return where + prefix + describeValue(r.vm, v)
 }
@@ -206,14 +205,14 @@ func shortValue(v goja.Value) string {
 
 // sourceExcerpt returns "file:line\n<source line>\n<caret>\n\n" for the top
 // frame of ex, read from the user's file, or "" when it cannot.
-func sourceExcerpt(ex *goja.Exception) string {
+func (r *Runtime) sourceExcerpt(ex *goja.Exception) string {
 	frames := ex.Stack()
 	for _, f := range frames {
 		pos := f.Position()
 		if pos.Filename == "" || pos.Line <= 0 || strings.HasPrefix(pos.Filename, "amqpjs:") {
 			continue
 		}
-		src, err := os.ReadFile(pos.Filename)
+		src, err := r.readSource(pos.Filename)
 		if err != nil {
 			return ""
 		}
