@@ -104,7 +104,7 @@ func (m *module) connect(vm *goja.Runtime, method string, d ConnectDefaults, a [
 	cfg := amqp.Config{
 		Host: d.Host, Port: d.Port, Login: d.Login, Password: d.Password, Vhost: d.Vhost,
 		LoginMethod: "PLAIN", Heartbeat: d.Heartbeat, FrameMax: d.FrameMax, ChannelMax: d.ChannelMax,
-		ConnectTimeout: d.ConnectTimeout,
+		ConnectTimeout: d.ConnectTimeout, Dial: m.opts.Dial,
 	}
 	tlsOn := d.SSL
 	var tlsOpts amqp.TLSOptions
@@ -233,10 +233,17 @@ func (m *module) connect(vm *goja.Runtime, method string, d ConnectDefaults, a [
 
 	p, res := m.loop.NewPromise()
 	go func() {
-		conn, err := amqp.Dial(context.Background(), cfg)
+		conn, err := amqp.Dial(m.runCtx, cfg)
+		var drop func() bool // until the loop adopts conn, the run's end aborts it
+		if err == nil {
+			drop = context.AfterFunc(m.runCtx, conn.Abort)
+		}
 		res.Settle(func(vm *goja.Runtime) (any, error) {
 			if err != nil {
 				return nil, m.rejection(withStartHint(err), seconds(a[cTimeout]))
+			}
+			if !drop() {
+				return nil, m.rejection(&amqp.Error{Kind: amqp.KindConnectionClosed, Reason: "connect cancelled"}, 0)
 			}
 			return c.open(vm, conn), nil
 		})

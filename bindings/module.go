@@ -12,9 +12,12 @@
 package bindings
 
 import (
+	"context"
 	_ "embed"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net"
 
 	"github.com/dop251/goja"
 	"github.com/dop251/goja_nodejs/buffer"
@@ -41,11 +44,32 @@ var (
 type Options struct {
 	// Defaults from --url / AMQP_URL; nil means aioamqp's defaults.
 	Defaults *ConnectDefaults
+
+	// Dial, when not nil, opens the transport of every connect() and
+	// from_url() of the runtime instead of a net.Dialer (it becomes
+	// amqp.Config.Dial): a proxy, an SSH tunnel, an in-memory pipe, a fault
+	// injector. It is called on a goroutine of its own, never on the loop,
+	// with the connect timeout in ctx and the "host:port" the script asked
+	// for; it may block until ctx ends. When the script asks for TLS, TLS
+	// runs over the connection it returns.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+
+	// Logger, when not nil, receives the module's warnings (a returned
+	// message without a return_callback, a failing cancellation callback)
+	// as slog records at level Warn, instead of the "amqpjs: warning: …"
+	// lines written to the runtime's stderr. It is called on the loop
+	// goroutine.
+	Logger *slog.Logger
 }
 
 // Register installs the aioamqp module in rt. Call before rt runs.
 func Register(rt *runtime.Runtime, opts Options) {
 	m := &module{rt: rt, loop: rt.Loop(), opts: opts, conns: map[*connection]struct{}{}}
+	// Connects still dialling when the run ends are cancelled, and a
+	// connection dialled but not yet handed to the script is dropped (see
+	// connect), so no socket outlives the runtime.
+	m.runCtx, m.endRun = context.WithCancel(context.Background())
+	rt.Loop().OnShutdown(m.endRun)
 	rt.RegisterModule(ModuleName, m.load)
 	rt.RegisterModule("node:"+ModuleName, m.load)
 }
@@ -60,6 +84,8 @@ type module struct {
 	prelude *goja.Object
 	conns   map[*connection]struct{}
 	hooked  bool
+	runCtx  context.Context // cancelled when the loop shuts down
+	endRun  context.CancelFunc
 	mx      moduleMetrics // metrics.go
 }
 
@@ -184,8 +210,12 @@ func newBuffer(vm *goja.Runtime, b []byte) goja.Value {
 	return buffer.WrapBytes(vm, b)
 }
 
-// warn prints a warning on stderr. Loop only.
+// warn prints a warning on stderr, or logs it to Options.Logger. Loop only.
 func (m *module) warn(format string, args ...any) {
+	if m.opts.Logger != nil {
+		m.opts.Logger.Warn(fmt.Sprintf(format, args...), "module", ModuleName)
+		return
+	}
 	_, _ = fmt.Fprintf(m.rt.Stderr(), "amqpjs: warning: "+format+"\n", args...)
 }
 
