@@ -1,0 +1,165 @@
+package amqpjs
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+
+	"github.com/dop251/goja"
+
+	"github.com/amqpjs/amqpjs/runtime"
+)
+
+// Exit codes of `amqpjs run` (API.md §1), as [ExitCode] returns them.
+const (
+	ExitOK          = runtime.ExitOK          // the run succeeded
+	ExitFailure     = runtime.ExitFailure     // uncaught error, unhandled rejection, timeout
+	ExitUsage       = runtime.ExitUsage       // syntax error, unreadable script
+	ExitInterrupted = runtime.ExitInterrupted // cancelled or closed
+)
+
+// SyntaxError is a script (or a module it imports) that does not parse:
+// File, 1-based Line, 0-based Column (in bytes), Message and the source line
+// (Text). Its Error text is the position, the message, the line and a caret.
+type SyntaxError = runtime.SyntaxError
+
+// ExitError is a run that ended with a non-zero exit code chosen by the
+// script: process.exit(Code), or process.exitCode left set. process.exit(0)
+// is a success (nil), not an ExitError.
+type ExitError = runtime.ExitError
+
+// ScriptError is a JavaScript value thrown and not caught: an uncaught
+// exception (in the main script, a timer, a consumer callback…), or an
+// unhandled promise rejection (InPromise). It is made on the loop, so its
+// fields are plain Go values, safe to read from any goroutine.
+type ScriptError struct {
+	// Name and Message of the thrown Error ("TypeError", "x is not a
+	// function"; "ChannelClosed", …); for a thrown value that is not an
+	// Error, Name is "" and Message is the value as inspect shows it.
+	Name, Message string
+	// Stack is the JavaScript stack, Node-style, with file:line:col of
+	// the script's own source ("" for a thrown non-Error).
+	Stack string
+	// Value is the thrown value exported to Go (goja's Export: a string,
+	// number, map…); nil for an Error object, whose fields are above.
+	Value any
+	// InPromise tells an unhandled rejection from a throw.
+	InPromise bool
+
+	text string // what `amqpjs run` prints
+	err  error  // the runtime's error
+}
+
+// Error returns what `amqpjs run` prints on stderr for this error: the
+// source line with a caret when known, then "Uncaught " (or "Uncaught (in
+// promise) ") and the stack with any extra fields of the error (such as an
+// AMQP code).
+func (e *ScriptError) Error() string { return e.text }
+
+// Unwrap returns the runtime's error (*goja.Exception,
+// *runtime.UncaughtError or *runtime.UnhandledRejectionError), for hosts
+// that need the goja value; read that value only while the runtime's loop
+// is stopped or on the loop.
+func (e *ScriptError) Unwrap() error { return e.err }
+
+// InterruptedError is a run (or an Eval) ended by its context: cancelled,
+// past its deadline, or closed with [Runtime.Close] (cause [ErrClosed]).
+// The script was interrupted wherever it was and its connections closed.
+type InterruptedError struct {
+	// Cause is context.Cause of the context that ended: context.Canceled,
+	// context.DeadlineExceeded, ErrClosed, or the host's own cause.
+	Cause error
+}
+
+// Error says the run was interrupted, and why.
+func (e *InterruptedError) Error() string {
+	if e.Timeout() {
+		return "amqpjs: run timed out: " + e.Cause.Error()
+	}
+	return "amqpjs: run interrupted: " + e.Cause.Error()
+}
+
+// Unwrap returns the cause, so errors.Is(err, context.DeadlineExceeded)
+// works.
+func (e *InterruptedError) Unwrap() error { return e.Cause }
+
+// Timeout reports whether the run ended because of a deadline
+// (context.DeadlineExceeded, or a [runtime.TimeoutError] cause, as
+// `amqpjs run --timeout` uses).
+func (e *InterruptedError) Timeout() bool {
+	var te *runtime.TimeoutError
+	return errors.Is(e.Cause, context.DeadlineExceeded) || errors.As(e.Cause, &te)
+}
+
+// ExitCode maps the error of a run to the exit code `amqpjs run` gives it:
+// 0 for nil; the code of an [*ExitError]; 2 for a [*SyntaxError] or a
+// script that cannot be read (fs errors); 1 for a [*ScriptError] or a
+// timeout; 130 for any other [*InterruptedError]; 1 for anything else.
+func ExitCode(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var ee *ExitError
+	var se *SyntaxError
+	var ie *InterruptedError
+	var pe *fs.PathError
+	switch {
+	case errors.As(err, &ee):
+		return ee.Code
+	case errors.As(err, &se), errors.As(err, &pe):
+		return ExitUsage
+	case errors.As(err, &ie):
+		if ie.Timeout() {
+			return ExitFailure
+		}
+		return ExitInterrupted
+	}
+	return ExitFailure
+}
+
+// scriptError makes a *ScriptError (or the *SyntaxError of a module that
+// did not parse) of a thrown value. On the loop, or once it has stopped.
+func (r *Runtime) scriptError(err error) error {
+	var v goja.Value
+	inPromise := false
+	var ex *goja.Exception
+	var ue *runtime.UncaughtError
+	var ur *runtime.UnhandledRejectionError
+	switch {
+	case errors.As(err, &ur):
+		v, inPromise = ur.Reason, true
+	case errors.As(err, &ue):
+		v = ue.Value
+	case errors.As(err, &ex):
+		v = ex.Value()
+	default:
+		return err
+	}
+	e := &ScriptError{InPromise: inPromise, err: err, text: r.rt.FormatError(err)}
+	if o, ok := v.(*goja.Object); ok {
+		if s := o.Get("__amqpjs_syntax"); s != nil {
+			if se, ok := s.Export().(*runtime.SyntaxError); ok {
+				return se
+			}
+		}
+		if st := o.Get("stack"); st != nil && !goja.IsUndefined(st) {
+			e.Name = stringProp(o, "name")
+			e.Message = stringProp(o, "message")
+			e.Stack = runtime.CleanStack(st.String())
+			return e
+		}
+	}
+	if v != nil {
+		e.Value = v.Export()
+		e.Message = r.rt.Inspect(v, false)
+	}
+	return e
+}
+
+func stringProp(o *goja.Object, name string) string {
+	v := o.Get(name)
+	if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
+		return ""
+	}
+	return v.String()
+}

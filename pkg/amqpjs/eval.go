@@ -1,0 +1,179 @@
+package amqpjs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+
+	"github.com/dop251/goja"
+
+	"github.com/amqpjs/amqpjs/runtime"
+)
+
+// evalName names evaluated code in stack traces; the runtime's stack
+// cleaner leaves its (already 1-based) columns as they are.
+const evalName = "<eval>"
+
+type evalResult struct {
+	v   any
+	err error
+}
+
+// Eval evaluates src in the running runtime — a live one ([Runtime.Start])
+// or one inside RunFile/RunSource — as a script in the global scope, like a
+// line typed at the REPL: top-level declarations stay visible to later
+// Evals, require() works and the aioamqp module and host modules are there.
+// The result is the value of the last expression statement, exported to Go
+// (goja's Export: nil for undefined and null, string, int64 or float64,
+// bool, map[string]any, []any, []byte for a Buffer…). When that value is a
+// promise, Eval waits for it and returns what it resolves to.
+//
+// src is JavaScript (no TypeScript, no import statements: use require). A
+// source that uses await at top level runs as the body of an async
+// function: its declarations are then local to it, and its value is what it
+// returns (`return await ch.queue_declare('jobs')`).
+//
+// A thrown exception or a rejected result is a [*ScriptError] and leaves the
+// runtime running; a source that does not parse is a [*SyntaxError]. When
+// ctx ends first, Eval returns an [*InterruptedError]: code still running
+// synchronously is interrupted (best effort, [runtime.Loop.InterruptTask]),
+// a promise is left to settle on its own. Once the runtime has ended, Eval
+// returns an error wrapping [ErrClosed]. Any goroutine but the loop's.
+func (r *Runtime) Eval(ctx context.Context, src string) (any, error) {
+	r.mu.Lock()
+	started := r.started
+	r.mu.Unlock()
+	if !started {
+		return nil, ErrNotRunning
+	}
+	loop := r.rt.Loop()
+	out := make(chan evalResult, 1)
+	var running atomic.Bool
+	queued := loop.RunOnLoop(func(vm *goja.Runtime) {
+		running.Store(true)
+		v, err := r.evalOnLoop(vm, src)
+		running.Store(false)
+		if err != nil {
+			var ie *goja.InterruptedError
+			if errors.As(err, &ie) {
+				// process.exit, Close, or our own interrupt: the run's
+				// end or ctx tells the caller.
+				return
+			}
+			out <- evalResult{err: r.evalError(err)}
+			return
+		}
+		if p, ok := v.Export().(*goja.Promise); ok {
+			r.awaitEval(vm, p, out)
+			return
+		}
+		out <- evalResult{v: export(v)}
+	})
+	if !queued {
+		return nil, r.endedError()
+	}
+	select {
+	case res := <-out:
+		return res.v, res.err
+	case <-ctx.Done():
+		if running.Load() {
+			loop.InterruptTask()
+		}
+		return nil, &InterruptedError{Cause: context.Cause(ctx)}
+	case <-r.done:
+		select {
+		case res := <-out:
+			return res.v, res.err
+		default:
+		}
+		return nil, r.endedError()
+	}
+}
+
+func (r *Runtime) endedError() error {
+	<-r.done
+	if err := r.Err(); err != nil {
+		var ie *InterruptedError
+		if errors.As(err, &ie) && errors.Is(ie.Cause, ErrClosed) {
+			return ErrClosed
+		}
+		return fmt.Errorf("%w: %w", ErrClosed, err)
+	}
+	return ErrClosed
+}
+
+// evalOnLoop compiles and runs src. Loop only.
+func (r *Runtime) evalOnLoop(vm *goja.Runtime, src string) (goja.Value, error) {
+	prg, err := goja.Compile(evalName, src, false)
+	if err != nil && strings.Contains(src, "await") {
+		// Top-level await: run the source as an async function's body,
+		// opened on its first line so that line numbers stay right.
+		if p, err2 := goja.Compile(evalName, "(async () => {"+src+"\n})()", false); err2 == nil {
+			prg, err = p, nil
+		}
+	}
+	if err != nil {
+		return nil, compileError(err, src)
+	}
+	return vm.RunProgram(prg)
+}
+
+// awaitEval sends what p settles to. The loop stays alive meanwhile. Loop
+// only.
+func (r *Runtime) awaitEval(vm *goja.Runtime, p *goja.Promise, out chan<- evalResult) {
+	ref := r.rt.Loop().Ref()
+	then, _ := goja.AssertFunction(vm.ToValue(p).ToObject(vm).Get("then"))
+	_, err := then(vm.ToValue(p),
+		vm.ToValue(func(call goja.FunctionCall) goja.Value {
+			ref.Close()
+			out <- evalResult{v: export(call.Argument(0))}
+			return goja.Undefined()
+		}),
+		vm.ToValue(func(call goja.FunctionCall) goja.Value {
+			ref.Close()
+			out <- evalResult{err: r.evalError(&runtime.UncaughtError{Value: call.Argument(0)})}
+			return goja.Undefined()
+		}))
+	if err != nil {
+		ref.Close()
+		out <- evalResult{err: r.evalError(err)}
+	}
+}
+
+func (r *Runtime) evalError(err error) error {
+	var se *runtime.SyntaxError
+	if errors.As(err, &se) {
+		return se
+	}
+	return r.scriptError(err)
+}
+
+// compileError turns goja's compile error into a *SyntaxError.
+func compileError(err error, src string) error {
+	var ce *goja.CompilerSyntaxError
+	if !errors.As(err, &ce) {
+		return err
+	}
+	se := &runtime.SyntaxError{File: evalName, Message: ce.Message, Line: 1}
+	if ce.File != nil {
+		pos := ce.File.Position(ce.Offset)
+		se.Line, se.Column = pos.Line, pos.Column-1
+		if lines := strings.Split(src, "\n"); pos.Line >= 1 && pos.Line <= len(lines) {
+			se.Text = strings.TrimRight(lines[pos.Line-1], "\r")
+		}
+	}
+	if se.Column < 0 {
+		se.Column = 0
+	}
+	return se
+}
+
+// export converts a result for the host: goja's Export, undefined as nil.
+func export(v goja.Value) any {
+	if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
+		return nil
+	}
+	return v.Export()
+}
