@@ -160,10 +160,14 @@ func (e *engine) replace(v *vu) *vu {
 	return nv
 }
 
-// drive runs iterations on v while next allows; it replaces v when it dies.
-func (e *engine) drive(slot int, v *vu, next func(slot int) bool) {
-	for next(slot) {
-		err := v.iterate(e.ctx)
+// drive runs iterations on v while next allows; it replaces v when it
+// dies. next(slot, true) may wait (a ramping slot above the target);
+// next(slot, false) answers at once and is asked on the VU's loop between
+// back-to-back iterations.
+func (e *engine) drive(slot int, v *vu, next func(slot int, wait bool) bool) {
+	more := func() bool { return next(slot, false) }
+	for next(slot, true) {
+		err := v.run(e.ctx, more)
 		switch {
 		case err == nil:
 		case errors.Is(err, errVUDead):
@@ -215,7 +219,7 @@ func (e *engine) looping(pool []*vu, d time.Duration, next func(int) bool) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			e.drive(i, v, func(slot int) bool {
+			e.drive(i, v, func(slot int, _ bool) bool {
 				select {
 				case <-s.stopC:
 					return false
@@ -278,7 +282,7 @@ func (e *engine) ramping(pool []*vu) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			e.drive(i, v, func(slot int) bool {
+			e.drive(i, v, func(slot int, wait bool) bool {
 				for {
 					ch := e.targetChanged()
 					select {
@@ -288,6 +292,9 @@ func (e *engine) ramping(pool []*vu) {
 					}
 					if int64(slot) < e.target.Load() {
 						return true
+					}
+					if !wait {
+						return false
 					}
 					select {
 					case <-ch:

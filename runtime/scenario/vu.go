@@ -35,6 +35,7 @@ type vu struct {
 	data    goja.Value
 	iter    int64
 	pending chan iterResult // the iteration in flight
+	more    func() bool     // whether to go on with another iteration; nil: no
 	started time.Time
 	onOK    goja.Value
 	onErr   goja.Value
@@ -110,53 +111,76 @@ func (s *Scenario) startVU(ctx context.Context, id int) (*vu, error) {
 	}
 }
 
-// finish ends the iteration in flight. Loop only.
+// finish ends the iteration in flight: it is recorded, then the next one
+// starts at once on the loop when more allows, else the waiting goroutine
+// is told. Loop only.
 func (v *vu) finish(errText string) {
 	if v.pending == nil {
 		return
 	}
 	v.s.iterDone(v, time.Since(v.started), errText)
+	if v.more != nil && v.more() {
+		// A task of its own: the next iteration does not run inside this
+		// one's promise callbacks, and the stack stays flat.
+		v.rt.Loop().RunOnLoop(func(vm *goja.Runtime) {
+			if err := v.start(vm); err != nil {
+				v.rt.Loop().Fail(err)
+			}
+		})
+		return
+	}
 	v.pending <- iterResult{err: errText}
 	v.pending = nil
 }
 
-// iterate runs one iteration and waits for it to settle. It returns
-// errVUDead when the VU's runtime ended, or ctx's cause when ctx ended
-// first (the iteration is then interrupted by stopping the VU). An
-// exception in the iteration is not an error here: it was counted and
-// reported on the loop.
-func (v *vu) iterate(ctx context.Context) error {
-	res := make(chan iterResult, 1)
-	ok := v.ref.Enqueue(func(vm *goja.Runtime) error {
-		if err := vm.Set("__ITER", v.iter); err != nil {
+// start begins an iteration: __ITER, the default function, and its promise.
+// Loop only.
+func (v *vu) start(vm *goja.Runtime) error {
+	if err := vm.Set("__ITER", v.iter); err != nil {
+		return err
+	}
+	v.iter++
+	v.started = time.Now()
+	ret, err := v.fn(goja.Undefined(), v.data)
+	if err != nil {
+		var ie *goja.InterruptedError
+		if errors.As(err, &ie) {
+			return err // the VU is being stopped
+		}
+		v.finish(v.rt.FormatError(err))
+		return nil
+	}
+	if o, isObj := ret.(*goja.Object); isObj {
+		if p, isPromise := o.Export().(*goja.Promise); isPromise {
+			if p.State() == goja.PromiseStateFulfilled {
+				v.finish("")
+				return nil
+			}
+			then, _ := goja.AssertFunction(o.Get("then"))
+			_, err := then(o, v.onOK, v.onErr)
 			return err
 		}
-		v.iter++
+	}
+	v.finish("")
+	return nil
+}
+
+// iterate runs one iteration and waits for it to settle; see run.
+func (v *vu) iterate(ctx context.Context) error { return v.run(ctx, nil) }
+
+// run runs iterations back to back on the VU's loop, the first one at
+// once and each next one while more (called on the loop after each
+// iteration; it must not block; nil: one iteration) allows. It returns when
+// more said no and the last iteration settled, errVUDead when the VU's
+// runtime ended, or ctx's cause when ctx ended first (the iteration in
+// flight is then interrupted by stopping the VU). An exception in an
+// iteration is not an error here: it was counted and reported on the loop.
+func (v *vu) run(ctx context.Context, more func() bool) error {
+	res := make(chan iterResult, 1)
+	ok := v.ref.Enqueue(func(vm *goja.Runtime) error {
 		v.pending = res
-		v.started = time.Now()
-		ret, err := v.fn(goja.Undefined(), v.data)
-		if err != nil {
-			var ie *goja.InterruptedError
-			if errors.As(err, &ie) {
-				return err // the VU is being stopped
-			}
-			v.finish(v.rt.FormatError(err))
-			return nil
-		}
-		if o, isObj := ret.(*goja.Object); isObj {
-			if p, isPromise := o.Export().(*goja.Promise); isPromise {
-				switch p.State() {
-				case goja.PromiseStateFulfilled:
-					v.finish("")
-					return nil
-				}
-				then, _ := goja.AssertFunction(o.Get("then"))
-				_, err := then(o, v.onOK, v.onErr)
-				return err
-			}
-		}
-		v.finish("")
-		return nil
+		v.more = more
+		return v.start(vm)
 	})
 	if !ok {
 		return errVUDead
