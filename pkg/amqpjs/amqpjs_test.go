@@ -171,9 +171,9 @@ func TestScriptErrors(t *testing.T) {
 	t.Run("exit", func(t *testing.T) {
 		for src, want := range map[string]int{
 			"process.exit(3); console.log('not reached')": 3,
-			"process.exitCode = 4":                         4,
-			"process.exitCode = 4; process.exit(0)":        0,
-			"setTimeout(() => process.exit(), 1)":          0,
+			"process.exitCode = 4":                        4,
+			"process.exitCode = 4; process.exit(0)":       0,
+			"setTimeout(() => process.exit(), 1)":         0,
 		} {
 			err, o := runSource(t, src, amqpjs.Options{})
 			if got := amqpjs.ExitCode(err); got != want {

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 
 	"github.com/dop251/goja"
+	"github.com/dop251/goja/ast"
+	"github.com/dop251/goja/parser"
 
 	"github.com/amqpjs/amqpjs/runtime"
 )
@@ -108,9 +110,8 @@ func (r *Runtime) endedError() error {
 func (r *Runtime) evalOnLoop(vm *goja.Runtime, src string) (goja.Value, error) {
 	prg, err := goja.Compile(evalName, src, false)
 	if err != nil && strings.Contains(src, "await") {
-		// Top-level await: run the source as an async function's body,
-		// opened on its first line so that line numbers stay right.
-		if p, err2 := goja.Compile(evalName, "(async () => {"+src+"\n})()", false); err2 == nil {
+		// Top-level await: run the source as an async function's body.
+		if p, err2 := goja.Compile(evalName, asyncBody(src), false); err2 == nil {
 			prg, err = p, nil
 		}
 	}
@@ -176,4 +177,74 @@ func export(v goja.Value) any {
 		return nil
 	}
 	return v.Export()
+}
+
+// asyncBody wraps src, which awaits at top level, in an async function
+// called at once, opened on src's first line so that line numbers stay
+// right. When the body ends with an expression statement, that statement is
+// returned, so the value is the same as a script's completion value.
+func asyncBody(src string) string {
+	const head = "(async () => {"
+	wrapped := head + src + "\n})()"
+	prog, err := parser.ParseFile(nil, evalName, wrapped, 0)
+	if err != nil || len(prog.Body) != 1 {
+		return wrapped
+	}
+	es, ok := prog.Body[0].(*ast.ExpressionStatement)
+	if !ok {
+		return wrapped
+	}
+	call, ok := es.Expression.(*ast.CallExpression)
+	if !ok {
+		return wrapped
+	}
+	fn, ok := call.Callee.(*ast.ArrowFunctionLiteral)
+	if !ok {
+		return wrapped
+	}
+	body, ok := fn.Body.(*ast.BlockStatement)
+	if !ok || len(body.List) == 0 {
+		return wrapped
+	}
+	last, ok := body.List[len(body.List)-1].(*ast.ExpressionStatement)
+	if !ok {
+		return wrapped
+	}
+	// Insert "return " at the first token after the previous statement
+	// (not at the expression, which may start after a parenthesis).
+	from := int(body.LeftBrace) // 1-based index of "{": the 0-based index just past it
+	if n := len(body.List); n > 1 {
+		from = int(body.List[n-2].Idx1()) - 1
+	}
+	at := skipSpaceAndComments(wrapped, from)
+	if at < 0 || at > int(last.Idx0())-1 {
+		return wrapped
+	}
+	return wrapped[:at] + "return " + wrapped[at:]
+}
+
+// skipSpaceAndComments returns the index of the first byte at or after i
+// that is not white space, a semicolon or inside a comment.
+func skipSpaceAndComments(s string, i int) int {
+	for i < len(s) {
+		switch {
+		case s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r' || s[i] == ';':
+			i++
+		case strings.HasPrefix(s[i:], "//"):
+			j := strings.IndexByte(s[i:], '\n')
+			if j < 0 {
+				return -1
+			}
+			i += j + 1
+		case strings.HasPrefix(s[i:], "/*"):
+			j := strings.Index(s[i+2:], "*/")
+			if j < 0 {
+				return -1
+			}
+			i += j + 4
+		default:
+			return i
+		}
+	}
+	return -1
 }

@@ -54,8 +54,17 @@ func TestEval(t *testing.T) {
 	if v := eval(t, rt, "new Promise(r => setTimeout(r, 5, 'later'))"); v != "later" {
 		t.Errorf("promise: %#v", v)
 	}
-	if v := eval(t, rt, "const w = await require('timers/promises').setTimeout(1, 7); return w * 6"); v != int64(42) {
-		t.Errorf("top-level await: %#v", v)
+	for src, want := range map[string]any{
+		"const w = await require('timers/promises').setTimeout(1, 7); return w * 6": int64(42),
+		"const w = await require('timers/promises').setTimeout(1, 7); w * 6":        int64(42),
+		"(await Promise.resolve({ q: 'x' })).q":                                     "x",
+		"await 1; // a comment\n /* another */ ; (await 2) + 1":                     int64(3),
+		"let z = await 1":       nil,
+		"if (await true) { 5 }": nil,
+	} {
+		if v := eval(t, rt, src); v != want {
+			t.Errorf("top-level await %q: got %#v, want %#v", src, v, want)
+		}
 	}
 	// Errors leave the runtime running.
 	_, err := rt.Eval(context.Background(), "null.x")
