@@ -31,6 +31,7 @@ func builtinDefaults() ConnectDefaults {
 // InvalidSchemeError is a URL whose scheme is neither amqp nor amqps.
 type InvalidSchemeError struct{ Scheme string }
 
+// Error returns aioamqp's message for an unknown scheme.
 func (e *InvalidSchemeError) Error() string {
 	return fmt.Sprintf("Invalid protocol %s, valid protocols are amqp or amqps", e.Scheme)
 }

@@ -27,12 +27,14 @@ var ErrInterrupted = errors.New("interrupted")
 // TimeoutError is the cause given to the run context by --timeout.
 type TimeoutError struct{ After time.Duration }
 
+// Error says after how long the run was stopped.
 func (e *TimeoutError) Error() string {
 	return fmt.Sprintf("run timed out after %s (--timeout)", e.After)
 }
 
 // ExitCodeOf maps the error of [Runtime.RunFile] to the process exit code and
-// tells whether the error should be printed.
+// tells whether the error should be printed. Loop goroutine or after Run
+// returned (for a nil error it reads process.exitCode).
 func (r *Runtime) ExitCodeOf(err error) int {
 	if err == nil {
 		return r.ExitCode()

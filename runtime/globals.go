@@ -336,5 +336,5 @@ func typeOf(v goja.Value) string {
 	return v.ExportType().String()
 }
 
-// TypeOf is typeOf for other packages' error messages.
+// TypeOf is typeOf for other packages' error messages. Loop only.
 func TypeOf(v goja.Value) string { return typeOf(v) }

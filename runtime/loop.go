@@ -48,7 +48,8 @@ type Loop struct {
 	softPending atomic.Bool // counts tasks run; timers use it to share a start time per task
 }
 
-// NewLoop makes a loop around vm. The loop takes ownership of vm.
+// NewLoop makes a loop around vm. The loop takes ownership of vm: from then
+// on only the goroutine inside [Loop.Run] touches it.
 func NewLoop(vm *goja.Runtime) *Loop {
 	l := &Loop{vm: vm, wakeup: make(chan struct{}, 1)}
 	vm.SetPromiseRejectionTracker(l.trackRejection)
@@ -322,6 +323,8 @@ func (r *Resolver) Settle(build func(vm *goja.Runtime) (any, error)) {
 // Rejection is an error that carries the JS value a promise rejects with.
 type Rejection struct{ Value goja.Value }
 
+// Error returns the value's string conversion. Loop only (it converts a
+// JS value).
 func (e *Rejection) Error() string { return e.Value.String() }
 
 // RejectionValue turns err into the JS value to reject or throw with: the
@@ -366,6 +369,7 @@ func (r *Resolver) settle(fn func(vm *goja.Runtime) error) {
 }
 
 // Done reports whether the promise was settled (or a settle is queued).
+// Any goroutine.
 func (r *Resolver) Done() bool { return r.done.Load() }
 
 // UnhandledRejectionError ends a run when a promise was rejected and no
@@ -375,6 +379,8 @@ type UnhandledRejectionError struct {
 	Text   string
 }
 
+// Error returns "Uncaught (in promise) " and the reason as described when
+// the run ended (Text); any goroutine.
 func (e *UnhandledRejectionError) Error() string { return "Uncaught (in promise) " + e.Text }
 
 func (l *Loop) trackRejection(p *goja.Promise, op goja.PromiseRejectionOperation) {

@@ -1,3 +1,24 @@
+// Package runtime is the JavaScript engine of amqpjs: a goja VM with a
+// Node-like event loop ([Loop]), CommonJS/ES module/TypeScript loading with
+// top-level await, the globals of API.md §1 (console, timers, Buffer,
+// process, TextEncoder…) and the built-in modules (assert, util,
+// timers/promises, buffer). Native modules such as the aioamqp bindings are
+// added with [Runtime.RegisterModule].
+//
+// # Goroutines
+//
+// A [Runtime] and every goja value it makes belong to its loop goroutine:
+// the goroutine inside RunFile / RunSource (or [Loop.Run]). Other
+// goroutines reach it only through the loop's queue ([Loop.RunOnLoop],
+// [Ref.Enqueue], [Resolver]); each method says where it may be called
+// ("Loop only", "Any goroutine"). Before the run starts, the goroutine that
+// made the runtime may configure it. Runtimes share no mutable state, so
+// any number may run side by side in one process; package-level values are
+// read-only (compiled built-in programs, regular expressions, [Version],
+// which main sets before any runtime exists).
+//
+// For embedding in a Go program, package github.com/amqpjs/amqpjs/pkg/amqpjs
+// wraps this package and the bindings in a smaller API.
 package runtime
 
 import (
@@ -73,6 +94,8 @@ type Runtime struct {
 }
 
 // New makes a runtime. Native modules are added with [Runtime.RegisterModule].
+// Any goroutine; the goroutine that then calls RunFile (or RunSource)
+// becomes its loop goroutine.
 func New(opts Options) *Runtime {
 	vm := goja.New()
 	r := &Runtime{opts: opts, vm: vm, modules: map[string]ModuleLoader{}}
@@ -93,13 +116,16 @@ func New(opts Options) *Runtime {
 // VM returns the goja runtime. Loop only.
 func (r *Runtime) VM() *goja.Runtime { return r.vm }
 
-// Loop returns the event loop.
+// Loop returns the event loop. Any goroutine (the Loop's methods say where
+// they may be called).
 func (r *Runtime) Loop() *Loop { return r.loop }
 
-// Stdout returns the writer console.log writes to.
+// Stdout returns the writer console.log writes to. Any goroutine; the
+// runtime writes to it on the loop goroutine only.
 func (r *Runtime) Stdout() io.Writer { return r.stdout }
 
-// Stderr returns the writer console.error writes to.
+// Stderr returns the writer console.error writes to. Any goroutine; the
+// runtime writes to it on the loop goroutine only.
 func (r *Runtime) Stderr() io.Writer { return r.stderr }
 
 // RegisterModule makes a native module available to require and import
@@ -294,6 +320,7 @@ func (r *Runtime) requireError(name string, err error) goja.Value {
 // ExitError is process.exit(code).
 type ExitError struct{ Code int }
 
+// Error returns "process.exit(<code>)".
 func (e *ExitError) Error() string { return fmt.Sprintf("process.exit(%d)", e.Code) }
 
 // ExitCode returns process.exitCode as the script left it (0 when unset).
@@ -308,7 +335,9 @@ func (r *Runtime) ExitCode() int {
 
 // RunFile runs the script at path as the main module, then the event loop
 // until nothing is pending, ctx ends, or an error is uncaught. It returns
-// the module's exports (nil on error) and the error.
+// the module's exports (nil on error) and the error. The calling goroutine
+// is the loop goroutine until RunFile returns; a Runtime runs once (one
+// RunFile, RunFileThen, RunSource or RunSourceThen).
 func (r *Runtime) RunFile(ctx context.Context, path string) (*goja.Object, error) {
 	return r.RunFileThen(ctx, path, nil)
 }
@@ -396,6 +425,9 @@ func (r *Runtime) OnSettled(p *goja.Promise, onOK func(goja.Value) error) error 
 // await, or an exception in a callback the runtime called).
 type UncaughtError struct{ Value goja.Value }
 
+// Error returns "Uncaught " and the value's string conversion. Loop only,
+// or after Run returned (it converts a JS value); FormatError renders it
+// with the stack.
 func (e *UncaughtError) Error() string { return "Uncaught " + e.Value.String() }
 
 func (r *Runtime) argv0() string {

@@ -25,6 +25,8 @@ type SyntaxError struct {
 	Text    string // the source line
 }
 
+// Error returns "file:line:col: SyntaxError: message", then the source
+// line and a caret under the column.
 func (e *SyntaxError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s:%d:%d: SyntaxError: %s", e.File, e.Line, e.Column+1, e.Message)

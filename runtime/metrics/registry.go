@@ -45,6 +45,7 @@ const (
 	Trend
 )
 
+// String returns the kind's name as scripts and summaries spell it.
 func (k Kind) String() string {
 	switch k {
 	case Counter:
@@ -69,6 +70,7 @@ const (
 	Data              // bytes
 )
 
+// String returns the value type's name.
 func (t ValueType) String() string {
 	switch t {
 	case Time:

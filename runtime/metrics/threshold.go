@@ -16,6 +16,7 @@ type Aggregation struct {
 	P      float64 // for "p"
 }
 
+// String returns the aggregation as a threshold spells it ("avg", "p(95)").
 func (a Aggregation) String() string {
 	if a.Method == "p" {
 		return "p(" + strconv.FormatFloat(a.P, 'f', -1, 64) + ")"

@@ -162,6 +162,7 @@ func ParseStage(s string) (Stage, error) {
 // start (exit code 2).
 type ConfigError struct{ Msg string }
 
+// Error returns "options: " and the message.
 func (e *ConfigError) Error() string { return "options: " + e.Msg }
 
 func configErr(format string, args ...any) error {
