@@ -43,6 +43,7 @@ type Loop struct {
 	failed    error
 	taskSeq   uint64
 	softHook  func()
+	errHook   func(error) bool // see SetErrorHook (eval.go)
 
 	inTask      atomic.Bool
 	softPending atomic.Bool // counts tasks run; timers use it to share a start time per task
@@ -144,12 +145,15 @@ func (l *Loop) runTask(t Task) error {
 		l.onSoftInterrupt()
 	}
 	if l.failed != nil {
-		return l.failed
+		err = l.failed
+	} else if err == nil {
+		err = l.checkRejections()
 	}
-	if err != nil {
-		return err
+	if err != nil && l.errHook != nil && l.errHook(err) {
+		l.failed = nil
+		return nil
 	}
-	return l.checkRejections()
+	return err
 }
 
 type softInterrupt struct{}
