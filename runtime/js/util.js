@@ -63,7 +63,8 @@
 
   function reduceToSingle(ctx, output, base, braces, indent) {
     const start = output.length + ctx.indentation + braces[0].length + base.length + 10;
-    const total = output.reduce((n, s) => n + s.length + 2, 0);
+    // Widths as seen: colour codes take no room (Node's getStringWidth).
+    const total = output.reduce((n, s) => n + (ctx.colors ? s.replace(/\u001b\[\d+m/g, '') : s).length + 2, 0);
     if (start + total <= ctx.breakLength && !output.some(s => s.includes('\n'))) {
       return `${base ? base + ' ' : ''}${braces[0]} ${output.join(', ')} ${braces[1]}`;
     }
