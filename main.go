@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/amqpjs/amqpjs/bindings"
+	"github.com/amqpjs/amqpjs/repl"
 	"github.com/amqpjs/amqpjs/runtime"
 	"github.com/amqpjs/amqpjs/runtime/metrics"
 	"github.com/amqpjs/amqpjs/runtime/scenario"
@@ -29,10 +31,11 @@ const usage = `amqpjs — run JavaScript against RabbitMQ with aioamqp's API
 
 Usage:
   amqpjs run [flags] script.js [-- args...]   run a script (.js, .mjs, .cjs, .ts)
+  amqpjs repl [flags]                          an interactive shell (aioamqp preloaded)
   amqpjs version                               print the version
   amqpjs help [command]                        show help
 
-Run 'amqpjs run --help' for the flags of run.
+Run 'amqpjs run --help' or 'amqpjs repl --help' for their flags.
 `
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -43,12 +46,17 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "run":
 		return runCmd(args[1:], stdout, stderr)
+	case "repl":
+		return replCmd(args[1:], stdin, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "amqpjs %s\n", runtime.Version)
 		return 0
 	case "help", "-h", "--help":
 		if len(args) > 1 && args[1] == "run" {
 			return runCmd([]string{"--help"}, stdout, stderr)
+		}
+		if len(args) > 1 && args[1] == "repl" {
+			return replCmd([]string{"--help"}, stdin, stdout, stderr)
 		}
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -198,3 +206,83 @@ func environ() map[string]string {
 
 var _ = errors.New
 var _ = time.Second
+
+const replUsage = `Usage: amqpjs repl [flags]
+
+An interactive shell like Node's REPL, on the runtime of 'amqpjs run', with
+aioamqp preloaded as a global and top-level await:
+
+  > const [transport, protocol] = await aioamqp.connect()
+  > const channel = await protocol.channel()
+  > await channel.queue_declare('jobs')
+
+Tab completes names; .help lists the commands; Ctrl-C interrupts an
+evaluation or clears the line; Ctrl-D or .exit closes open connections and
+exits 0. When stdin is not a terminal, lines are evaluated one by one with no
+prompt or colours: each value other than undefined is printed on stdout, each
+error on stderr.
+
+Flags:
+`
+
+func replCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := pflag.NewFlagSet("repl", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	url := fs.String("url", "", "AMQP URL whose parts are connect()'s defaults (amqp://user:pass@host:port/vhost); default $AMQP_URL")
+	history := fs.String("history", "", "file keeping the lines typed across sessions; default $AMQPJS_HISTORY, else ~/.amqpjs_history; '' keeps none")
+	noColor := fs.Bool("no-color", false, "print results without colours (also NO_COLOR=1)")
+	help := fs.BoolP("help", "h", false, "show this help")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, replUsage)
+		fmt.Fprint(stderr, fs.FlagUsages())
+	}
+	if err := fs.Parse(args); err != nil {
+		fmt.Fprintf(stderr, "amqpjs repl: %v\n", err)
+		fmt.Fprintln(stderr, "Run 'amqpjs repl --help' for usage.")
+		return runtime.ExitUsage
+	}
+	if *help {
+		fmt.Fprint(stdout, replUsage)
+		fmt.Fprint(stdout, fs.FlagUsages())
+		return 0
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "amqpjs repl: unexpected argument %q\n", fs.Arg(0))
+		fmt.Fprintln(stderr, "Run 'amqpjs repl --help' for usage.")
+		return runtime.ExitUsage
+	}
+	amqpURL := *url
+	if amqpURL == "" {
+		amqpURL = os.Getenv("AMQP_URL")
+	}
+	defaults, err := bindings.DefaultsFromURL(amqpURL)
+	if err != nil {
+		fmt.Fprintf(stderr, "amqpjs repl: --url: %v\n", err)
+		return runtime.ExitUsage
+	}
+	historyFile := *history
+	if !fs.Changed("history") {
+		if h, ok := os.LookupEnv("AMQPJS_HISTORY"); ok {
+			historyFile = h
+		} else if home, err := os.UserHomeDir(); err == nil {
+			historyFile = filepath.Join(home, ".amqpjs_history")
+		}
+	}
+	banner := "aioamqp is preloaded; connect() defaults to amqp://guest:***@localhost:5672/."
+	if amqpURL != "" {
+		banner = "aioamqp is preloaded; connect() defaults to " + bindings.RedactURL(amqpURL) + "."
+	}
+	return repl.Run(context.Background(), repl.Options{
+		Runtime: runtime.Options{Env: environ(), Argv0: os.Args[0]},
+		Setup: func(rt *runtime.Runtime) {
+			bindings.Register(rt, bindings.Options{Defaults: defaults})
+		},
+		Globals:     map[string]string{"aioamqp": bindings.ModuleName},
+		HistoryFile: historyFile,
+		NoColor:     *noColor,
+		Banner:      banner,
+		Stdin:       stdin,
+		Stdout:      stdout,
+		Stderr:      stderr,
+	})
+}
