@@ -229,7 +229,7 @@ func replCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("repl", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	url := fs.String("url", "", "AMQP URL whose parts are connect()'s defaults (amqp://user:pass@host:port/vhost); default $AMQP_URL")
-	history := fs.String("history", "", "file keeping the lines typed across sessions; default $AMQPJS_HISTORY, else ~/.amqpjs_history; '' keeps none")
+	history := fs.String("history", "", "keep the lines typed in `FILE` across sessions; default $AMQPJS_HISTORY, else ~/.amqpjs_history; '' keeps none")
 	noColor := fs.Bool("no-color", false, "print results without colours (also NO_COLOR=1)")
 	help := fs.BoolP("help", "h", false, "show this help")
 	fs.Usage = func() {

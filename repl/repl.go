@@ -409,7 +409,13 @@ func (s *session) command(cmd, arg string) bool {
 		if strings.HasPrefix(text, "#!") {
 			text = "//" + text[2:]
 		}
-		s.evaluate(text, filepath.Base(arg))
+		// Named by its absolute path: its relative requires resolve next to
+		// it, and stack traces point into it.
+		name := arg
+		if abs, err := filepath.Abs(arg); err == nil {
+			name = abs
+		}
+		s.evaluate(text, name)
 	case "save":
 		if arg == "" {
 			s.println(s.errw, "Usage: .save FILE")
@@ -480,6 +486,17 @@ type evaluation struct {
 
 const interruptedMsg = "Uncaught Error: Script execution was interrupted by `SIGINT`"
 
+// printInterrupted reports an entry stopped by Ctrl-C. In a terminal the
+// message starts a line of its own, after the "^C" the terminal echoed.
+// Any goroutine.
+func (s *session) printInterrupted() {
+	if s.interactive {
+		s.println(s.errw, "\n"+interruptedMsg)
+		return
+	}
+	s.println(s.errw, interruptedMsg)
+}
+
 // evaluate runs one entry and prints its value or error; it returns when
 // it is done, when Ctrl-C gave up on it, or when the session ended.
 func (s *session) evaluate(src, name string) {
@@ -532,7 +549,7 @@ func (s *session) interruptEntry(ev *evaluation) bool {
 			// and drop this entry.
 			if ev.state.CompareAndSwap(stQueued, stCancelled) {
 				s.loop.InterruptTask()
-				s.println(s.errw, interruptedMsg)
+				s.printInterrupted()
 				return true
 			}
 		case stRunning:
@@ -546,12 +563,12 @@ func (s *session) interruptEntry(ev *evaluation) bool {
 			// A second Ctrl-C: the interrupt did not take (Go code
 			// blocking); give up on the entry.
 			if ev.state.CompareAndSwap(stRunning, stCancelled) {
-				s.println(s.errw, interruptedMsg)
+				s.printInterrupted()
 				return true
 			}
 		case stAwaiting:
 			if ev.state.CompareAndSwap(stAwaiting, stCancelled) {
-				s.println(s.errw, interruptedMsg)
+				s.printInterrupted()
 				return true
 			}
 		default: // finished, or cancelled by the loop: done is closed
@@ -601,7 +618,7 @@ func (s *session) runEntry(vm *goja.Runtime, ev *evaluation, p *prepared, name s
 				return // process.exit(): the loop ends
 			}
 			if ev.state.CompareAndSwap(stRunning, stFinished) {
-				s.println(s.errw, interruptedMsg)
+				s.printInterrupted()
 				close(ev.done)
 			}
 			return
@@ -624,7 +641,7 @@ func (s *session) runEntry(vm *goja.Runtime, ev *evaluation, p *prepared, name s
 	}
 	if ev.interrupt.Load() && ev.state.CompareAndSwap(stAwaiting, stCancelled) {
 		// Ctrl-C came as the synchronous part ended.
-		s.println(s.errw, interruptedMsg)
+		s.printInterrupted()
 		close(ev.done)
 		return
 	}
