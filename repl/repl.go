@@ -67,8 +67,9 @@ type Options struct {
 
 // Run runs a session until `.exit`, Ctrl-D (end of input), a second Ctrl-C
 // at an empty prompt, or process.exit(). Open connections are closed
-// (the loop's shutdown hooks) before it returns the exit code: 0, the code
-// given to process.exit(), or 130 after SIGTERM.
+// (the loop's shutdown hooks) before it returns the exit code: 0 (or
+// process.exitCode when set), the code given to process.exit(), or 130
+// after SIGTERM.
 func Run(ctx context.Context, opts Options) int {
 	return newSession(opts).run(ctx)
 }
@@ -773,7 +774,7 @@ func (s *session) finish() int {
 		return runtime.ExitInterrupted
 	}
 	if err == nil || errors.Is(err, errSessionEnded) {
-		return runtime.ExitOK
+		return s.rt.ExitCode() // process.exitCode, as Node's REPL; 0 when unset
 	}
 	if msg := s.rt.FormatError(err); msg != "" {
 		fmt.Fprintln(s.opts.Stderr, msg)

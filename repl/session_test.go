@@ -126,6 +126,11 @@ func TestSessionProcessExit(t *testing.T) {
 	if code != 4 || out.String() != "1\n" {
 		t.Fatalf("exit code %d, stdout %q, stderr %q", code, out.String(), errw.String())
 	}
+	out = syncBuffer{}
+	code = Run(context.Background(), testOptions(strings.NewReader("process.exitCode = 3\n'set'\n"), &out, &errw))
+	if code != 3 || out.String() != "3\n'set'\n" {
+		t.Fatalf("process.exitCode: exit code %d, stdout %q", code, out.String())
+	}
 	// From a timer, while the session waits for input that never comes.
 	r, w := io.Pipe()
 	defer w.Close()
