@@ -1,0 +1,95 @@
+// TypeScript definitions for load and test scenarios (docs/scenarios.md):
+// the 'amqpjs/metrics' module, the __VU and __ITER globals, and the shape
+// of a scenario's `export const options`. Checked against the scenario
+// package by runtime/types/types_test.go.
+
+/** The number of the VU running this code: 0 in the runtime that runs setup and teardown, 1, 2, … in VUs. */
+declare var __VU: number;
+/** The number of the VU's current iteration, from 0. */
+declare var __ITER: number;
+
+declare module 'amqpjs/metrics' {
+  /** Tags of a sample: they make sub-series (`name{tag:value}`). */
+  export interface Tags {
+    [tag: string]: string | number | boolean;
+  }
+
+  /** A sum: add(1) per event. Summary: count, rate. */
+  export class Counter {
+    /** A metric of the same name made again (in every VU) is the same metric. */
+    constructor(name: string, isTime?: boolean);
+    readonly name: string;
+    readonly type: 'counter';
+    add(value: number, tags?: Tags): void;
+  }
+
+  /** The last value. Summary: value, min, max. */
+  export class Gauge {
+    constructor(name: string, isTime?: boolean);
+    readonly name: string;
+    readonly type: 'gauge';
+    add(value: number, tags?: Tags): void;
+  }
+
+  /** The share of non-zero (true) samples. Summary: rate, passes, fails. */
+  export class Rate {
+    constructor(name: string, isTime?: boolean);
+    readonly name: string;
+    readonly type: 'rate';
+    add(value: number | boolean, tags?: Tags): void;
+  }
+
+  /** A distribution (HdrHistogram). Summary: avg, min, med, max, p(90), p(95), p(99). isTime: values are milliseconds. */
+  export class Trend {
+    constructor(name: string, isTime?: boolean);
+    readonly name: string;
+    readonly type: 'trend';
+    add(value: number, tags?: Tags): void;
+  }
+
+  /**
+   * Runs each check on value (a function called with value, or a boolean),
+   * records each result in `checks{check:<name>}` and returns whether all
+   * passed. It never throws.
+   */
+  export function check<T>(value: T, checks: { [name: string]: ((value: T) => unknown) | boolean }, tags?: Tags): boolean;
+
+  /** A ramping-VUs stage. */
+  export interface Stage {
+    /** A Go duration ('30s', '1m30s') or milliseconds. */
+    duration: string | number;
+    target: number;
+  }
+
+  /** A threshold with options (thresholds: { metric: [ '…' | ThresholdObject ] }). */
+  export interface ThresholdObject {
+    /** 'p(95)<50', 'rate==1', 'count==0', … */
+    threshold: string;
+    /** Stop the run as soon as the threshold fails. */
+    abortOnFail?: boolean;
+    /** Wait this long before abortOnFail applies. */
+    delayAbortEval?: string | number;
+  }
+
+  /** A scenario's `export const options` (k6's names; flags override them). */
+  export interface ScenarioOptions {
+    /** 'constant-vus', 'shared-iterations', 'ramping-vus' or 'constant-arrival-rate'; inferred from the other options when not given. */
+    executor?: string;
+    vus?: number;
+    duration?: string | number;
+    iterations?: number;
+    stages?: Stage[];
+    startVUs?: number;
+    /** Iterations started per timeUnit (constant-arrival-rate). */
+    rate?: number;
+    timeUnit?: string | number;
+    preAllocatedVUs?: number;
+    maxVUs?: number;
+    maxDuration?: string | number;
+    /** How long iterations still running at the end may finish (default 30 s). */
+    gracefulStop?: string | number;
+    thresholds?: { [metric: string]: (string | ThresholdObject)[] };
+    /** Accepted, ignored. */
+    summaryTrendStats?: string[];
+  }
+}
