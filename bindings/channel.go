@@ -97,7 +97,7 @@ func (c *connection) newChannel(vm *goja.Runtime, ch *amqp.Channel, returnCB goj
 		"consume":                   x.consume,
 	}
 	for _, name := range channelMethodNames {
-		_ = o.Set(name, c.m.timed(name, methods[name]))
+		setMethod(vm, o, name, c.m.timed(name, methods[name]))
 	}
 	getter := func(name string, fn func() goja.Value, setter func(goja.FunctionCall) goja.Value) {
 		var s goja.Value

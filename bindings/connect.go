@@ -287,9 +287,9 @@ func (c *connection) open(vm *goja.Runtime, conn *amqp.Conn) goja.Value {
 
 	proto := vm.NewObject()
 	c.protocol = proto
-	_ = proto.Set("channel", c.jsChannel)
-	_ = proto.Set("close", c.jsClose)
-	_ = proto.Set("wait_closed", c.jsWaitClosed)
+	setMethod(vm, proto, "channel", c.jsChannel)
+	setMethod(vm, proto, "close", c.jsClose)
+	setMethod(vm, proto, "wait_closed", c.jsWaitClosed)
 	getter := func(name string, fn func() any) {
 		_ = proto.DefineAccessorProperty(name, vm.ToValue(func(goja.FunctionCall) goja.Value { return vm.ToValue(fn()) }), nil, goja.FLAG_FALSE, goja.FLAG_TRUE)
 	}
@@ -305,7 +305,7 @@ func (c *connection) open(vm *goja.Runtime, conn *amqp.Conn) goja.Value {
 	getter("channels_ids_count", func() any { return conn.ChannelsInUse() })
 
 	transport := vm.NewObject()
-	_ = transport.Set("close", func(goja.FunctionCall) goja.Value {
+	setMethod(vm, transport, "close", func(goja.FunctionCall) goja.Value {
 		if c.state != stateClosed {
 			c.byScript = true
 			c.state = stateClosing

@@ -130,8 +130,8 @@ func (m *module) load(vm *goja.Runtime, module *goja.Object) {
 	for i, name := range []string{"CONNECTING", "OPEN", "CLOSING", "CLOSED"} {
 		_ = exports.Set(name, i)
 	}
-	_ = exports.Set("connect", m.jsConnect)
-	_ = exports.Set("from_url", m.jsFromURL)
+	setMethod(vm, exports, "connect", m.jsConnect)
+	setMethod(vm, exports, "from_url", m.jsFromURL)
 	_ = exports.Set("default", exports)
 }
 
@@ -199,6 +199,15 @@ func (m *module) jsError(err error, timeout float64) goja.Value {
 // rejection wraps jsError for a Resolver.
 func (m *module) rejection(err error, timeout float64) error {
 	return &runtime.Rejection{Value: m.jsError(err, timeout)}
+}
+
+// setMethod sets obj[name] to fn as a function whose name is name (goja
+// would otherwise name it after the Go symbol, which stack traces and
+// util.inspect show). Loop only.
+func setMethod(vm *goja.Runtime, obj *goja.Object, name string, fn func(goja.FunctionCall) goja.Value) {
+	f := vm.ToValue(fn).(*goja.Object)
+	_ = f.DefineDataProperty("name", vm.ToValue(name), goja.FLAG_FALSE, goja.FLAG_TRUE, goja.FLAG_FALSE)
+	_ = obj.Set(name, f)
 }
 
 func uncaught(v goja.Value) error { return &runtime.UncaughtError{Value: v} }

@@ -74,6 +74,9 @@ func transform(path string, src []byte, main bool) (string, error) {
 		Supported:  map[string]bool{"async-await": true, "async-generator": false, "for-await": false, "bigint": true},
 		LogLevel:   api.LogLevelSilent,
 	}
+	// esbuild hangs building a source map for invalid UTF-8; the JS
+	// source is text, so replace invalid bytes as a decoder would.
+	src = []byte(strings.ToValidUTF8(string(src), "\uFFFD"))
 	res := api.Transform(string(src), opts)
 	if len(res.Errors) > 0 && hasTLAError(res.Errors) {
 		if !main {
