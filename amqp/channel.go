@@ -835,6 +835,10 @@ func (ch *Channel) serverCancel(tag string) {
 // and consumers (nil when the client ended it), opErr for pending calls.
 func (ch *Channel) endErrors(raw *amqp091.Error) (endErr, opErr *Error) {
 	c := ch.conn
+	if sc := c.tap.serverClosed(); sc != nil && !c.aborted.Load() &&
+		((raw != nil && !raw.Server) || (raw == nil && !c.closing.Load() && !ch.closingByClient.Load())) {
+		raw = sc // the broker closed the connection (see Conn.watch)
+	}
 	switch {
 	case c.aborted.Load():
 		return nil, &Error{Kind: KindConnectionClosed, Op: opChannel, Reason: "connection aborted by the client"}

@@ -439,6 +439,11 @@ loop:
 		}
 	}
 
+	if sc := c.tap.serverClosed(); sc != nil && ((rawErr != nil && !rawErr.Server) || (rawErr == nil && !c.closing.Load())) {
+		// The broker closed the connection; a socket error that reached
+		// amqp091 first (a write failing behind the close) is not the cause.
+		rawErr = sc
+	}
 	var endErr *Error
 	switch {
 	case c.aborted.Load():

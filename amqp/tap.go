@@ -5,6 +5,9 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
+
+	amqp091 "github.com/rabbitmq/amqp091-go"
 )
 
 // AMQP 0-9-1 framing (spec section 2.3.5):
@@ -137,6 +140,11 @@ type tap struct {
 
 	closeSent     chan struct{} // closed once connection.close was written
 	closeSentOnce sync.Once
+
+	// serverClose is the broker's connection.close, once it has been read:
+	// the connection's end reports it even when a socket error (the broker
+	// closing its side, a write failing) reaches amqp091 first.
+	serverClose atomic.Pointer[serverCloseInfo]
 
 	hbIn, hbOut atomic.Int64 // heartbeat frames seen, for tests
 	maxOut      atomic.Int64 // largest frame written, for tests
@@ -319,6 +327,10 @@ func (t *tap) decide() (need int, flen int64, drop bool) {
 		if tc = t.lookup(id); tc == nil || tc.ring == nil {
 			return 0, flen, false
 		}
+	case mConnectionClose:
+		if id != 0 {
+			return 0, flen, false
+		}
 	default:
 		return 0, flen, false
 	}
@@ -349,8 +361,47 @@ func (t *tap) decide() (need int, flen int64, drop bool) {
 			tag := binary.BigEndian.Uint64(args[0:8])
 			tc.ring.settle(tag, args[8]&1 != 0, m == mBasicAck)
 		}
+	case mConnectionClose:
+		t.sawServerClose(args)
 	}
 	return 0, flen, false
+}
+
+// serverCloseInfo is the reply code and text of the broker's
+// connection.close.
+type serverCloseInfo struct {
+	code   int
+	reason string
+}
+
+// serverCloseGrace bounds how long a write may still block once the broker
+// has closed the connection: amqp091 must get its close-ok out (or fail)
+// instead of waiting behind a publish the broker will never read.
+const serverCloseGrace = 2 * time.Second
+
+// sawServerClose records connection.close's arguments (reply-code, then
+// reply-text as a short string) and bounds the remaining writes.
+func (t *tap) sawServerClose(args []byte) {
+	if len(args) < 3 {
+		return
+	}
+	info := &serverCloseInfo{code: int(binary.BigEndian.Uint16(args[0:2]))}
+	if n := int(args[2]); 3+n <= len(args) {
+		info.reason = string(args[3 : 3+n])
+	}
+	if t.serverClose.CompareAndSwap(nil, info) {
+		_ = t.Conn.SetWriteDeadline(time.Now().Add(serverCloseGrace))
+	}
+}
+
+// serverClosed returns the broker's connection.close as amqp091 reports it,
+// or nil when none was read.
+func (t *tap) serverClosed() *amqp091.Error {
+	info := t.serverClose.Load()
+	if info == nil {
+		return nil
+	}
+	return &amqp091.Error{Code: info.code, Reason: info.reason, Server: true, Recover: false}
 }
 
 // Write implements io.Writer for amqp091's bufio.Writer. It tracks frame
