@@ -40,6 +40,9 @@ type Channel struct {
 	// Executor-owned: corked is true while a run of publishes and acks is
 	// being written into the tap's cork buffer.
 	corked bool
+	// Executor-owned: the per-consumer qos (global=false) last set by Qos,
+	// which a consumer with its own Prefetch restores.
+	consumerQosCount, consumerQosSize int
 
 	open            atomic.Bool
 	closingByClient atomic.Bool
@@ -470,6 +473,9 @@ func (ch *Channel) run(o *op) {
 			ch.failed(o, err)
 			return
 		}
+		if !o.f1 {
+			ch.consumerQosCount, ch.consumerQosSize = o.n2, o.n1
+		}
 		ok(o)
 
 	case opFlow:
@@ -693,6 +699,10 @@ func (ch *Channel) runConsume(o *op) {
 		o.fail(e)
 		return
 	}
+	if a.Prefetch < 0 || a.Prefetch > 0xFFFF {
+		o.fail(invalidf(name, "consumer prefetch must be 0..65535"))
+		return
+	}
 	c := &consumer{tag: tag, h: o.h, fin: make(chan struct{})}
 	ch.cmu.Lock()
 	if ch.consumers == nil {
@@ -710,7 +720,24 @@ func (ch *Channel) runConsume(o *op) {
 	ch.consumers[tag] = c
 	ch.cmu.Unlock()
 
+	if a.Prefetch > 0 {
+		// This consumer's own window: RabbitMQ applies a global=false qos
+		// to the consumers started after it on the channel.
+		if err := ch.raw.Qos(a.Prefetch, 0, false); err != nil {
+			ch.dropConsumer(tag, c)
+			ch.failed(o, err)
+			return
+		}
+	}
 	out, err := ch.raw.Consume(a.Queue, tag, a.NoAck, a.Exclusive, a.NoLocal, a.NoWait, args)
+	if a.Prefetch > 0 && err == nil {
+		err = ch.raw.Qos(ch.consumerQosCount, ch.consumerQosSize, false)
+		if err != nil {
+			// The channel is gone (the consumer with it); out closes.
+			for range out {
+			}
+		}
+	}
 	if err != nil {
 		ch.dropConsumer(tag, c)
 		ch.failed(o, err)

@@ -107,6 +107,13 @@ type ConsumeArgs struct {
 	Exclusive bool
 	NoWait    bool
 	Args      Table
+
+	// Prefetch, when > 0, gives this consumer its own prefetch window:
+	// basic.qos(prefetch_count=Prefetch, global=false) is sent just before
+	// basic.consume, and the channel's previous per-consumer qos (the last
+	// Qos with global false, else 0) just after, so that later consumers
+	// are not affected. 0..65535.
+	Prefetch int
 }
 
 // ConsumerHandler receives the events of one consumer. All three methods are

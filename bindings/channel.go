@@ -48,10 +48,10 @@ var (
 	basicQosSig      = newSig("basic_qos", pInt("prefetch_size", 0, math.MaxUint32), pInt("prefetch_count", 0, math.MaxUint16), pBool("connection_global"), pTimeout())
 	basicConsumeSig  = newSig("basic_consume", pReq(param{name: "callback", kind: kFunc}), pStr("queue_name"), pStr("consumer_tag"),
 		pBool("no_local"), pBool("no_ack"), pBool("exclusive"), pBool("no_wait"), param{name: "arguments", kind: kTable},
-		pOpt(pInt("concurrency", 1, 1<<20)), pTimeout())
+		pOpt(pInt("concurrency", 1, 1<<20)), pTimeout(), pOpt(pInt("no_ack_window", 0, 65535)))
 	consumeSig = newSig("consume", pReq(pStr("queue_name")), pOpt(pStr("consumer_tag")),
 		pOpt(pBool("no_local")), pOpt(pBool("no_ack")), pOpt(pBool("exclusive")), pOpt(pBool("no_wait")), pOpt(param{name: "arguments", kind: kTable}),
-		pOpt(pInt("concurrency", 1, 1<<20)), pTimeout())
+		pOpt(pInt("concurrency", 1, 1<<20)), pTimeout(), pOpt(pInt("no_ack_window", 0, 65535)))
 	basicCancelSig       = newSig("basic_cancel", pReq(pStr("consumer_tag")), pBool("no_wait"), pTimeout())
 	basicGetSig          = newSig("basic_get", pStr("queue_name"), pBool("no_ack"), pTimeout())
 	basicAckSig          = newSig("basic_client_ack", pReq(pInt("delivery_tag", 0, maxTag)), pBool("multiple"))

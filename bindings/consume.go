@@ -10,14 +10,24 @@ import (
 // in delivery order, at most concurrency callbacks pending at once (a
 // callback that returns a promise holds its slot until it settles). The
 // amqp pump only appends to the queue through RunOnLoop, so it never waits
-// for JavaScript; with manual acks, basic_qos's prefetch bounds the queue,
-// with no_ack nothing does (documented).
+// for JavaScript; with manual acks, basic_qos's prefetch bounds the queue.
+//
+// no_ack is emulated (autoAck) so that it is bounded too: the consumer is
+// started with manual acks and a prefetch window of its own (no_ack_window,
+// default defaultNoAckWindow), and each delivery is acked at the moment it
+// is handed to the script — before its callback is called, or when a
+// consume() iterator's next() hands it over. At most the window's worth of
+// messages is ever on the client side. Deliveries not yet handed over when
+// the channel ends are dropped: they were never acked, so the broker
+// requeues them (nothing lost). no_ack_window 0 is the broker's own no_ack.
 type consumer struct {
 	x           *channel
 	tag         string
 	cb          goja.Callable // callback style; nil for consume()
 	push, end   goja.Callable // consume() iterator style
 	concurrency int
+	autoAck     bool // no_ack emulated with manual acks (see above)
+	acked       bool // its deliveries are acked (manual acks, or autoAck)
 	// loop-owned
 	queue    []*amqp.Delivery
 	head     int
@@ -56,11 +66,35 @@ func (c *consumer) End(err error) {
 			if err != nil {
 				e = c.x.m.jsError(err, 0)
 			}
-			if _, cerr := c.end(goja.Undefined(), e); cerr != nil {
+			// An iterator whose messages are acked drops what it holds
+			// once the channel is gone: the broker requeues those messages.
+			drop := vm.ToValue(c.droppable())
+			if _, cerr := c.end(goja.Undefined(), e, drop); cerr != nil {
 				c.x.m.loop.Fail(cerr)
 			}
 		}
 	})
+}
+
+// defaultNoAckWindow is the prefetch window of a no_ack consumer (see
+// consumer): what bounds its deliveries on the client side.
+const defaultNoAckWindow = 1000
+
+// ackHandedOver acks an emulated no_ack delivery as it is handed to the
+// script. A failure means the channel is closing: the broker requeues it.
+func (c *consumer) ackHandedOver(tag uint64) {
+	c.x.ch.Ack(tag, false, nil)
+}
+
+// droppable reports whether the deliveries queued for the script must be
+// dropped: they are acked (manual acks or emulated no_ack) and the channel
+// is gone, so the broker requeues them. Handing them over would only make
+// the script process messages it can no longer ack, which the broker
+// delivers again (API.md §7: when the connection ends, every consumer
+// stops). With the broker's own no_ack they are handed over: nobody else
+// will get them.
+func (c *consumer) droppable() bool {
+	return c.acked && !c.x.ch.IsOpen()
 }
 
 func (c *consumer) pump(vm *goja.Runtime) {
@@ -68,6 +102,12 @@ func (c *consumer) pump(vm *goja.Runtime) {
 		return
 	}
 	for c.head < len(c.queue) && (c.push != nil || c.inflight < c.concurrency) {
+		if c.droppable() {
+			clear(c.queue)
+			c.queue = c.queue[:0]
+			c.head = 0
+			return
+		}
 		d := c.queue[c.head]
 		c.queue[c.head] = nil
 		c.head++
@@ -94,6 +134,9 @@ func (c *consumer) pump(vm *goja.Runtime) {
 				return
 			}
 			continue
+		}
+		if c.autoAck {
+			c.ackHandedOver(d.DeliveryTag)
 		}
 		ret, err := c.cb(goja.Undefined(), body, env, props, c.x.obj)
 		if err != nil {
@@ -153,7 +196,20 @@ func (x *channel) basicConsume(call goja.FunctionCall) goja.Value {
 		Queue: str(a[1], ""), Tag: str(a[2], ""), NoLocal: boolean(a[3], false), NoAck: boolean(a[4], false),
 		Exclusive: boolean(a[5], false), NoWait: boolean(a[6], false), Args: x.table(vm, a[7], "basic_consume: arguments"),
 	}
+	c.emulateNoAck(&args, a[10])
 	return x.startConsumer(vm, c, args, seconds(a[9]), nil)
+}
+
+// emulateNoAck turns a no_ack consumer into an emulated one (see consumer)
+// unless no_ack_window (v) is 0.
+func (c *consumer) emulateNoAck(args *amqp.ConsumeArgs, v goja.Value) {
+	window := int(integer(v, defaultNoAckWindow))
+	if !args.NoAck || window == 0 {
+		return
+	}
+	args.NoAck = false
+	args.Prefetch = window
+	c.autoAck = true
 }
 
 // consume is channel.consume(queue_name, options): an async iterable of
@@ -166,6 +222,7 @@ func (x *channel) consume(call goja.FunctionCall) goja.Value {
 		Exclusive: boolean(a[4], false), NoWait: boolean(a[5], false), Args: x.table(vm, a[6], "consume: arguments"),
 	}
 	c := &consumer{x: x, concurrency: 1}
+	c.emulateNoAck(&args, a[9])
 	return x.startConsumer(vm, c, args, seconds(a[8]), func(vm *goja.Runtime, tag string) goja.Value {
 		mk, _ := goja.AssertFunction(x.m.prelude.Get("makeIterator"))
 		cancel := vm.ToValue(func(goja.FunctionCall) goja.Value {
@@ -176,7 +233,14 @@ func (x *channel) consume(call goja.FunctionCall) goja.Value {
 			}
 			return v
 		})
-		r, err := mk(goja.Undefined(), x.obj, vm.ToValue(tag), cancel)
+		var autoAck goja.Value = goja.Null()
+		if c.autoAck {
+			autoAck = vm.ToValue(func(call goja.FunctionCall) goja.Value {
+				c.ackHandedOver(uint64(call.Argument(0).ToInteger()))
+				return goja.Undefined()
+			})
+		}
+		r, err := mk(goja.Undefined(), x.obj, vm.ToValue(tag), cancel, autoAck)
 		if err != nil {
 			panic(err)
 		}
@@ -188,6 +252,7 @@ func (x *channel) consume(call goja.FunctionCall) goja.Value {
 }
 
 func (x *channel) startConsumer(vm *goja.Runtime, c *consumer, args amqp.ConsumeArgs, timeout float64, result func(vm *goja.Runtime, tag string) goja.Value) goja.Value {
+	c.acked = !args.NoAck
 	p, ctx, done := x.op(timeout)
 	if args.Tag != "" {
 		if _, dup := x.consumers[args.Tag]; dup {

@@ -4,18 +4,26 @@
   'use strict';
 
   // makeIterator builds the async iterable of channel.consume() (API.md §5).
-  // Go calls push(message) for each delivery and end(error|null) once when
-  // the consumer ends: null after cancel() or a close by the script, an
-  // exception otherwise (ConsumerCancelled, ChannelClosed, …).
-  function makeIterator(channel, consumer_tag, cancelFn) {
+  // Go calls push(message) for each delivery and end(error|null, drop) once
+  // when the consumer ends: null after cancel() or a close by the script, an
+  // exception otherwise (ConsumerCancelled, ChannelClosed, …). For an
+  // emulated no_ack consumer, autoAck(delivery_tag) acks a message as it is
+  // handed to the script. drop (the channel is gone and the messages were
+  // to be acked) discards what was not handed over yet: the broker
+  // requeues it.
+  function makeIterator(channel, consumer_tag, cancelFn, autoAck) {
     const buffer = [];
     const waiters = [];
     let finished = false;
     let failure = null;
+    function handOver(msg) {
+      if (autoAck) autoAck(msg.envelope.delivery_tag);
+      return { value: msg, done: false };
+    }
     function settleWaiters() {
       while (waiters.length && (buffer.length || finished)) {
         const w = waiters.shift();
-        if (buffer.length) w.resolve({ value: buffer.shift(), done: false });
+        if (buffer.length) w.resolve(handOver(buffer.shift()));
         else if (failure) w.reject(failure);
         else w.resolve({ value: undefined, done: true });
       }
@@ -24,7 +32,7 @@
       consumer_tag,
       channel,
       next() {
-        if (buffer.length) return Promise.resolve({ value: buffer.shift(), done: false });
+        if (buffer.length) return Promise.resolve(handOver(buffer.shift()));
         if (finished) {
           if (failure) { const f = failure; return Promise.reject(f); }
           return Promise.resolve({ value: undefined, done: true });
@@ -46,10 +54,11 @@
       buffer.push(msg);
       settleWaiters();
     }
-    function end(err) {
+    function end(err, drop) {
       if (finished) return;
       finished = true;
       failure = err || null;
+      if (drop) buffer.length = 0;
       settleWaiters();
     }
     return { iter, push, end };
