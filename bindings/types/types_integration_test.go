@@ -14,7 +14,7 @@ import (
 
 // TestLiveObjects checks the objects a script gets from a live broker —
 // transport, protocol, channel, results, envelopes, properties, messages,
-// iterators — against aioamqp.d.ts, name for name.
+// iterators — against aioamqp.d.ts and docs/reference, name for name.
 func TestLiveObjects(t *testing.T) {
 	f, m := defs(t)
 	defaults, err := bindings.DefaultsFromURL(os.Getenv("AMQP_URL"))
@@ -59,6 +59,7 @@ globalThis.got = got
 		t.Fatalf("%s\n%s", rt.FormatError(err), stderr.String())
 	}
 	vm := rt.VM()
+	rc := newRefChecker(t)
 	got := vm.Get("got").ToObject(vm)
 	checks := map[string]string{
 		"transport":          "Transport",
@@ -89,5 +90,22 @@ globalThis.got = got
 			continue
 		}
 		same(t, "live "+path, ownNames(vm, v.ToObject(vm)), members(t, f, m, iface))
+		if doc, ok := liveDocs[path]; ok {
+			rc.check(doc[0], doc[1], ownNames(vm, v.ToObject(vm)))
+		}
 	}
+}
+
+// liveDocs maps the live objects to their reference sections.
+var liveDocs = map[string][2]string{
+	"transport":          {"transport.md", "Transport"},
+	"protocol":           {"protocol.md", "Protocol"},
+	"channel":            {"channel.md", "Channel"},
+	"returnEnvelope":     {"message.md", "ReturnEnvelope"},
+	"envelope":           {"message.md", "Envelope"},
+	"iterator":           {"message.md", "ConsumeIterator"},
+	"message":            {"message.md", "Message"},
+	"get.properties":     {"message.md", "properties"},
+	"message.envelope":   {"message.md", "Envelope"},
+	"message.properties": {"message.md", "properties"},
 }

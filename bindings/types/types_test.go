@@ -108,24 +108,36 @@ func TestModuleExports(t *testing.T) {
 	same(t, "aioamqp.exceptions", ownNames(vm, exports.Get("exceptions").ToObject(vm)), members(t, f, m, "Exceptions"))
 }
 
+// excArgs are constructor arguments for each exception class.
+var excArgs = map[string]string{
+	"AioamqpException":     "'m', 1",
+	"AmqpClosedConnection": "'m', 320",
+	"ChannelClosed":        "406, 'm'",
+	"DuplicateConsumerTag": "'tag'",
+	"ConsumerCancelled":    "'tag'",
+	"EmptyQueue":           "",
+	"NoChannelAvailable":   "",
+	"PublishFailed":        "7",
+	"SynchronizationError": "",
+	"TimeoutError":         "1.5",
+}
+
+func eval(t *testing.T, vm *goja.Runtime, src string) goja.Value {
+	t.Helper()
+	v, err := vm.RunString(src)
+	if err != nil {
+		t.Fatalf("%s: %v", src, err)
+	}
+	return v
+}
+
 // Each exception class: the fields of an instance are the class's declared
 // members (with those of its bases and Error's).
 func TestExceptionClasses(t *testing.T) {
 	f, m := defs(t)
 	rt, exports := newModule(t)
 	vm := rt.VM()
-	args := map[string]string{
-		"AioamqpException":     "'m', 1",
-		"AmqpClosedConnection": "'m', 320",
-		"ChannelClosed":        "406, 'm'",
-		"DuplicateConsumerTag": "'tag'",
-		"ConsumerCancelled":    "'tag'",
-		"EmptyQueue":           "",
-		"NoChannelAvailable":   "",
-		"PublishFailed":        "7",
-		"SynchronizationError": "",
-		"TimeoutError":         "1.5",
-	}
+	args := excArgs
 	excs := exports.Get("exceptions").ToObject(vm)
 	for _, name := range excs.Keys() {
 		a, ok := args[name]
@@ -164,11 +176,21 @@ func TestExceptionClasses(t *testing.T) {
 // module's prelude; evaluate it as the module does and look at them.
 func TestMessageAndIterator(t *testing.T) {
 	f, m := defs(t)
+	rt, exports := newModule(t)
+	vm := rt.VM()
+	msg, it := preludeObjects(t, rt, exports)
+	same(t, "channel.consume() message", ownNames(vm, msg), members(t, f, m, "Message"))
+	same(t, "channel.consume() iterator", ownNames(vm, it), members(t, f, m, "ConsumeIterator"))
+}
+
+// preludeObjects makes a consume() message and iterator with the module's
+// prelude, as the bindings do.
+func preludeObjects(t *testing.T, rt *runtime.Runtime, exports *goja.Object) (msg, it *goja.Object) {
+	t.Helper()
 	src, err := os.ReadFile(filepath.Join("..", "js", "prelude.js"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt, exports := newModule(t)
 	vm := rt.VM()
 	pv, err := vm.RunScript("prelude.js", string(src))
 	if err != nil {
@@ -182,16 +204,9 @@ func TestMessageAndIterator(t *testing.T) {
 	if err := vm.Set("__prelude", prelude); err != nil {
 		t.Fatal(err)
 	}
-	msg, err := vm.RunString("__prelude.message({}, Buffer.from('x'), { delivery_tag: 1 }, {})")
-	if err != nil {
-		t.Fatal(err)
-	}
-	same(t, "channel.consume() message", ownNames(vm, msg.ToObject(vm)), members(t, f, m, "Message"))
-	it, err := vm.RunString("__prelude.makeIterator({}, 'tag', () => Promise.resolve()).iter")
-	if err != nil {
-		t.Fatal(err)
-	}
-	same(t, "channel.consume() iterator", ownNames(vm, it.ToObject(vm)), members(t, f, m, "ConsumeIterator"))
+	msgV := eval(t, vm, "__prelude.message({}, Buffer.from('x'), { delivery_tag: 1 }, {})")
+	itV := eval(t, vm, "__prelude.makeIterator({}, 'tag', () => Promise.resolve()).iter")
+	return msgV.ToObject(vm), itV.ToObject(vm)
 }
 
 // source parses a file of the bindings.
@@ -224,27 +239,37 @@ func strLit(e ast.Expr) (string, bool) {
 	return s, err == nil
 }
 
-// setNames lists the names an object gets in fn: the string literal first
-// arguments of obj.Set(...) calls, and of getter(...) calls when getter is
-// true (the local helper that defines accessors on that object).
+// setNames lists the names an object gets in fn: the string literals named
+// by obj.Set("x", …) and setMethod(vm, obj, "x", …) calls, and by
+// getter("x", …) calls when getter is true (the local helper that defines
+// accessors on that object).
 func setNames(fn *ast.FuncDecl, obj string, getter bool) []string {
 	var out []string
+	isObj := func(e ast.Expr) bool {
+		x, ok := e.(*ast.Ident)
+		return ok && x.Name == obj
+	}
 	ast.Inspect(fn, func(n ast.Node) bool {
 		call, ok := n.(*ast.CallExpr)
 		if !ok || len(call.Args) == 0 {
 			return true
 		}
-		match := false
+		var name ast.Expr
 		switch f := call.Fun.(type) {
 		case *ast.SelectorExpr:
-			if x, ok := f.X.(*ast.Ident); ok && x.Name == obj && f.Sel.Name == "Set" {
-				match = true
+			if isObj(f.X) && f.Sel.Name == "Set" {
+				name = call.Args[0]
 			}
 		case *ast.Ident:
-			match = getter && f.Name == "getter"
+			switch {
+			case getter && f.Name == "getter":
+				name = call.Args[0]
+			case f.Name == "setMethod" && len(call.Args) >= 3 && isObj(call.Args[1]):
+				name = call.Args[2]
+			}
 		}
-		if match {
-			if s, ok := strLit(call.Args[0]); ok {
+		if name != nil {
+			if s, ok := strLit(name); ok {
 				out = append(out, s)
 			}
 		}

@@ -108,3 +108,13 @@ declare module 'fn/strict' {
 		t.Errorf("Diff %v %v", u, x)
 	}
 }
+
+func TestParseReference(t *testing.T) {
+	ref := ParseReference("# Title\n\n## `Channel`\n\n### `channel.queue_declare(queue_name='', …)`\n\ntext\n\n```\n### `not_a_member`\n```\n\n### `channel_id`, `is_open`\n\n## Iterator `it`\n\n### `[Symbol.asyncIterator]()`\n### `it.next()`\n")
+	if got := keys(ref["Channel"]); !reflect.DeepEqual(got, []string{"channel_id", "is_open", "queue_declare"}) {
+		t.Errorf("Channel %v", got)
+	}
+	if got := keys(ref["it"]); !reflect.DeepEqual(got, []string{"[Symbol.asyncIterator]", "next"}) {
+		t.Errorf("it %v", got)
+	}
+}
