@@ -161,7 +161,7 @@ func (r *Runtime) Start(ctx context.Context) error {
 	go func() {
 		errc <- r.run(ctx, "<live>", func(ctx context.Context) error {
 			_, err := r.rt.RunSourceThen(ctx, "[live].js", "", func(*goja.Runtime, *goja.Object) error {
-				r.rt.Loop().Ref() // released when the loop ends: ctx, Close, or an error
+				r.rt.Loop().Ref() // never closed: only ctx, Close or an error end the loop
 				close(ready)
 				return nil
 			})
