@@ -163,6 +163,23 @@ func (r *Runtime) installProcess() {
 	must(p.Set("memoryUsage", func(goja.FunctionCall) goja.Value {
 		return vm.ToValue(memoryUsage())
 	}))
+	must(p.Set("cpuUsage", func(call goja.FunctionCall) goja.Value {
+		// Node's process.cpuUsage([previousValue]): microseconds of user
+		// and system CPU time, the difference from previousValue if given.
+		u, s := cpuUsage()
+		if prev, ok := call.Argument(0).(*goja.Object); ok {
+			if v := prev.Get("user"); v != nil {
+				u -= v.ToInteger()
+			}
+			if v := prev.Get("system"); v != nil {
+				s -= v.ToInteger()
+			}
+		}
+		o := vm.NewObject()
+		must(o.Set("user", u))
+		must(o.Set("system", s))
+		return o
+	}))
 	stream := func(w io.Writer) *goja.Object {
 		o := vm.NewObject()
 		must(o.Set("write", func(call goja.FunctionCall) goja.Value {
