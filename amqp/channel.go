@@ -46,13 +46,17 @@ type Channel struct {
 
 	open            atomic.Bool
 	closingByClient atomic.Bool
+	flushReq        atomic.Bool // Flush was called (see direct.go)
 	ring            atomic.Pointer[confirmRing]
 
-	endc  chan struct{} // closed when the channel has ended
-	opErr *Error        // for operations pending at the end; set before endc closes
+	endc     chan struct{} // closed when the channel has ended
+	execDone chan struct{} // closed when the executor goroutine has returned
+	opErr    *Error        // for operations pending at the end; set before endc closes
 
 	cmu       sync.Mutex
 	consumers map[string]*consumer // nil once ended
+
+	deliv *tapDeliveries // executor-owned; see deliveries
 
 	cbmu     sync.Mutex
 	returnFn func(*Return)
@@ -72,15 +76,18 @@ func newChannel(c *Conn, raw *amqp091.Channel, id uint16) *Channel {
 	}
 	ch.open.Store(true)
 	ch.exec = newExecutor(ch.run, ch.flush)
+	ch.exec.idle = ch.idleFlush
 	closeC := raw.NotifyClose(make(chan *amqp091.Error, 1))
 	cancelC := raw.NotifyCancel(make(chan string, 16))
 	returnC := raw.NotifyReturn(make(chan amqp091.Return, 16))
 	c.mu.Lock()
 	c.channels[ch] = struct{}{}
 	c.mu.Unlock()
+	ch.execDone = make(chan struct{})
 	ch.wg.Add(1)
 	go func() {
 		defer ch.wg.Done()
+		defer close(ch.execDone)
 		ch.exec.loop()
 	}()
 	go ch.events(closeC, cancelC, returnC)
@@ -544,7 +551,9 @@ func (ch *Channel) run(o *op) {
 		ch.runCancel(o)
 
 	case opBarrier:
-		// Not batchable: run flushed every write queued before it.
+		// Not batchable: run flushed every write queued before it; direct
+		// writes (TryPublish) go out too.
+		ch.conn.tap.flushAsync()
 		ok(o)
 	}
 }
@@ -608,6 +617,7 @@ func (ch *Channel) runConfirm(o *op) {
 	ring := newConfirmRing()
 	tc := &tapChan{ring: ring, selectOK: make(chan struct{}, 1)}
 	tc.selects.Store(1)
+	tc.deliv.Store(ch.deliv)
 	ch.cbmu.Lock()
 	if ch.ended {
 		ch.cbmu.Unlock()
@@ -719,6 +729,11 @@ func (ch *Channel) runConsume(o *op) {
 	}
 	ch.consumers[tag] = c
 	ch.cmu.Unlock()
+	if d := ch.deliveries(); d != nil {
+		// The tap assembles this consumer's deliveries (deliver.go).
+		c.tc = newTapConsumer(tag, o.h)
+		d.add(c.tc)
+	}
 
 	if a.Prefetch > 0 {
 		// This consumer's own window: RabbitMQ applies a global=false qos
@@ -756,6 +771,9 @@ func (ch *Channel) runConsume(o *op) {
 	c.active = ch.consumers[tag] == c
 	ch.cmu.Unlock()
 	o.doneTag(tag, nil)
+	if c.tc != nil {
+		c.tc.start()
+	}
 	ch.wg.Add(1)
 	go ch.pump(c)
 }
@@ -766,6 +784,44 @@ func (ch *Channel) dropConsumer(tag string, c *consumer) {
 		delete(ch.consumers, tag)
 	}
 	ch.cmu.Unlock()
+	ch.untap(c)
+}
+
+// deliveries returns the channel's delivery state in the tap, registering
+// it on first use; nil once the channel ended. Executor only.
+func (ch *Channel) deliveries() *tapDeliveries {
+	if ch.deliv != nil {
+		return ch.deliv
+	}
+	ch.cbmu.Lock()
+	defer ch.cbmu.Unlock()
+	if ch.ended {
+		return nil
+	}
+	d := newTapDeliveries()
+	if ch.tc == nil {
+		tc := &tapChan{selectOK: make(chan struct{}, 1)}
+		tc.deliv.Store(d)
+		ch.tc = tc
+		ch.conn.tap.register(ch.id, tc)
+	} else {
+		ch.tc.deliv.Store(d)
+	}
+	ch.deliv = d
+	return d
+}
+
+// untap stops the tap from assembling c's deliveries (its consumer has
+// ended on the broker, or never started). Any goroutine.
+func (ch *Channel) untap(c *consumer) {
+	if c != nil && c.tc != nil {
+		ch.cbmu.Lock()
+		tc := ch.tc
+		ch.cbmu.Unlock()
+		if tc != nil {
+			tc.deliv.Load().remove(c.tc)
+		}
+	}
 }
 
 func (ch *Channel) runCancel(o *op) {
@@ -784,6 +840,7 @@ func (ch *Channel) runCancel(o *op) {
 		delete(ch.consumers, tag)
 	}
 	ch.cmu.Unlock()
+	ch.untap(c)
 	ok(o)
 	if c != nil {
 		c.finish(false, nil)
@@ -852,6 +909,7 @@ func (ch *Channel) serverCancel(tag string) {
 		delete(ch.consumers, tag)
 	}
 	ch.cmu.Unlock()
+	ch.untap(c)
 	if c != nil {
 		c.finish(true, &Error{Kind: KindConsumerCancelled, Op: "basic_consume", ConsumerTag: tag,
 			Reason: "consumer '" + tag + "' was cancelled by the broker"})

@@ -40,6 +40,29 @@ Bodies are split by amqp091-go itself: body frames carry at most
 frame_max − 8 bytes (channel.go, Channel.sendOpen), and a received Body is a
 fresh slice per message, so Delivery.Body is handed over without a copy.
 
+# Fast paths
+
+The message paths bypass amqp091-go where it costs most (see direct.go and
+deliver.go; "amqpjs bench" and the benchmarks measure them):
+
+  - Direct writes: Channel.TryPublish and TryAck/TryNack/TryReject run on
+    the caller's goroutine when the channel's executor is idle (executor
+    claim), encode the frames themselves (the same bytes amqp091 would
+    write; bodies split at frame_max − 8) straight into the tap's write
+    buffer, and return. Channel.Flush writes the buffer out: what the socket
+    takes at once with one non-blocking write, the rest from the executor.
+    No goroutine handoff, no allocation per frame, one socket write per run
+    of messages. Past directMax buffered bytes they decline, and the queued
+    path's executor waits for the socket instead of the caller.
+  - Deliveries: the tap's read side assembles basic.deliver, its content
+    header and body frames for the consumers this package started, decodes
+    the properties as amqp091 would (then fromAMQPDelivery), and hands each
+    Delivery over from the reader goroutine: to an InlineHandler directly
+    (the bindings', which only queues it for the event loop), to any other
+    handler through its pump, in batches. amqp091 never sees those frames;
+    the tap gives it a heartbeat frame now and then so that its read
+    deadline keeps moving.
+
 # Concurrency
 
 Goroutines, per connection:
@@ -60,9 +83,10 @@ Per channel:
     never waits on us), calls OnReturn, handles broker cancels, and ends the
     channel: fails queued operations and pending confirms, finishes
     consumers, calls OnClose, then waits for the executor and pumps;
-  - one pump per consumer (Channel.pump): drains amqp091's delivery channel
-    (amqp091 buffers deliveries without bound in its own goroutine) and
-    calls the ConsumerHandler; at the end it calls Cancelled/End.
+  - one pump per consumer (Channel.pump): hands the deliveries the tap
+    assembled to a handler that is not an InlineHandler (amqp091's own
+    delivery channel stays idle but is drained too), and at the end, once
+    amqp091 closed that channel, calls Cancelled/End.
 
 Every goroutine ends when its channel or connection ends; goleak checks this
 in the tests.
@@ -75,9 +99,13 @@ own sendM; the executor injects under wmu alone). The tap's channel table is
 copy-on-write (atomic pointer), so the reader never locks to find a ring.
 
 Locks: Conn.openMu is held around amqp091's Connection.Channel; tap.wmu is
-taken inside amqp091's sendM (amqp091 → tap.Write). Every other lock of this
-package (Conn.mu, Channel.cbmu, Channel.cmu, confirmRing.mu, executor.mu,
-tap.regMu) is a leaf: nothing else is locked while it is held. No callback
+taken inside amqp091's sendM (amqp091 → tap.Write); tap.sockMu, which
+serialises socket writes, inside tap.wmu (or alone, by flushAsync);
+tap.regMu inside Channel.cbmu (Channel.deliveries). Every other lock of this
+package (Conn.mu, Channel.cmu, confirmRing.mu, executor.mu,
+tapDeliveries.mu, tapConsumer.mu) is a leaf: nothing else is locked while it
+is held. An executor claim (TryPublish, TryAck) is not a lock: it makes the
+executor wait, never the caller. No callback
 (done, OnClose, OnReturn, ConsumerHandler) runs with a lock of this package
 or of amqp091 held, so callbacks may call back into this package (except
 Conn.Close, which waits for the channels' goroutines to end).

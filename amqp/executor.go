@@ -184,6 +184,12 @@ type executor struct {
 	isClosed atomic.Bool // lets the loop stop running a batch early
 	run      func(*op)   // executes one op; set before loop starts
 	after    func()      // called after each batch (may be nil)
+	idle     func()      // called after each wakeup, queue drained (may be nil)
+
+	// running: the loop goroutine is running a batch; inline: a caller
+	// claimed the channel to run an operation on its own goroutine (see
+	// claim). Both guarded by mu.
+	running, inline bool
 }
 
 func newExecutor(run func(*op), after func()) *executor {
@@ -227,13 +233,44 @@ func (e *executor) close(err *Error) {
 	e.signal()
 }
 
+// claim lets the caller run one operation on its own goroutine instead of
+// queueing it, when that keeps the channel's order: nothing is queued or
+// running and the executor is open. A successful claim must be followed by
+// release; meanwhile the loop runs nothing.
+func (e *executor) claim() bool {
+	e.mu.Lock()
+	ok := !e.closed && !e.running && !e.inline && len(e.queue) == 0
+	if ok {
+		e.inline = true
+	}
+	e.mu.Unlock()
+	return ok
+}
+
+// release ends a claim, waking the loop for what was queued meanwhile.
+func (e *executor) release() {
+	e.mu.Lock()
+	e.inline = false
+	wake := len(e.queue) > 0 || e.closed
+	e.mu.Unlock()
+	if wake {
+		e.signal()
+	}
+}
+
 // loop is the executor goroutine.
 func (e *executor) loop() {
 	for range e.wake {
 		for {
 			e.mu.Lock()
+			if e.inline {
+				// A claim is running; its release wakes us again.
+				e.mu.Unlock()
+				break
+			}
 			batch := e.queue
 			if len(batch) == 0 {
+				e.running = false
 				closed := e.closed
 				e.mu.Unlock()
 				if closed {
@@ -241,6 +278,7 @@ func (e *executor) loop() {
 				}
 				break
 			}
+			e.running = true
 			e.queue = e.spare
 			e.mu.Unlock()
 			for i, o := range batch {
@@ -260,6 +298,9 @@ func (e *executor) loop() {
 			if e.after != nil {
 				e.after()
 			}
+		}
+		if e.idle != nil {
+			e.idle()
 		}
 	}
 }

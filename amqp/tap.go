@@ -2,9 +2,11 @@ package amqp
 
 import (
 	"encoding/binary"
+	"errors"
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	amqp091 "github.com/rabbitmq/amqp091-go"
@@ -35,6 +37,10 @@ const (
 	// corkDirect bytes or more bypass the cork buffer.
 	corkLimit  = 64 << 10
 	corkDirect = 4096
+
+	// directMax bounds what direct writes leave in the buffer before they
+	// give way to the executor (see tap.direct).
+	directMax = 1 << 20
 )
 
 // Method identifiers as class<<16 | method.
@@ -58,6 +64,9 @@ type tapChan struct {
 	// consumed by the tap (amqp091-go never asked for it and would choke).
 	selects  atomic.Int32
 	selectOK chan struct{} // a token per consumed select-ok (cap 1)
+	// deliv is the channel's consumers whose deliveries the tap
+	// assembles (see deliver.go); nil before the channel's first Consume.
+	deliv atomic.Pointer[tapDeliveries]
 }
 
 /*
@@ -122,6 +131,15 @@ type tap struct {
 	tuned bool
 	tune  func(payload []byte) // rewrites the 8 argument bytes of connection.tune
 
+	// Deliveries (deliver.go): how many are being assembled, frames
+	// swallowed since amqp091 last got a heartbeat from us, and the body
+	// frame being sunk into a delivery.
+	assembling int
+	swallowed  int
+	sinkLeft   int64
+	sinkEnd    bool
+	sinkD      *tapDeliveries
+
 	chans atomic.Pointer[map[uint16]*tapChan] // copy-on-write
 	regMu sync.Mutex                          // serialises writers of chans
 
@@ -136,7 +154,16 @@ type tap struct {
 	inj        [][]byte
 	rewrites   map[uint16][]byte // channel id -> replacement channel.close frame
 	corks      int               // executors inside a cork
-	wbuf       []byte            // bytes held back while corked
+	wbuf       []byte            // bytes held back while corked, or by direct writes
+	wspare     []byte            // the other buffer of flushAsync
+
+	// sockMu serialises writes to the socket. It is taken inside wmu, or
+	// alone by flushAsync, which takes it before letting go of wmu so that
+	// bytes reach the socket in the order they were buffered.
+	sockMu sync.Mutex
+	// rawConn, when the socket has one (TCP, not TLS), lets tryFlush make
+	// a non-blocking write.
+	rawConn syscall.RawConn
 
 	closeSent     chan struct{} // closed once connection.close was written
 	closeSentOnce sync.Once
@@ -169,6 +196,9 @@ func newTap(c net.Conn, tune func([]byte)) *tap {
 	}
 	m := map[uint16]*tapChan{}
 	t.chans.Store(&m)
+	if sc, ok := c.(syscall.Conn); ok {
+		t.rawConn, _ = sc.SyscallConn()
+	}
 	return t
 }
 
@@ -237,8 +267,33 @@ func (t *tap) Read(p []byte) (int, error) {
 			t.pass -= int64(k)
 			return k, err
 		}
+		if t.sinkLeft > 0 || t.sinkEnd {
+			if t.r == t.w {
+				if n > 0 {
+					return n, nil
+				}
+				if hb := t.heartbeat(p); hb > 0 {
+					return hb, nil
+				}
+				if !t.fill(1, true) {
+					return 0, t.takeErr()
+				}
+				continue
+			}
+			t.sinkStep()
+			continue
+		}
+		if n == 0 && t.swallowed >= heartbeatEvery && len(p) >= heartbeatFrameLen {
+			return t.heartbeat(p), nil
+		}
 		need, flen, drop := t.decide()
 		if need > 0 {
+			if n == 0 && t.w-t.r < need {
+				// About to wait for the socket.
+				if hb := t.heartbeat(p); hb > 0 {
+					return hb, nil
+				}
+			}
 			if !t.fill(need, n == 0) {
 				if n > 0 {
 					return n, nil
@@ -278,6 +333,13 @@ func (t *tap) fill(k int, block bool) bool {
 		if !block || t.rerr != nil {
 			return false
 		}
+		if k > len(t.rbuf) {
+			// A content header frame larger than the buffer (deliver.go).
+			nb := make([]byte, k)
+			t.w = copy(nb, t.rbuf[t.r:t.w])
+			t.r = 0
+			t.rbuf = nb
+		}
 		if len(t.rbuf)-t.r < k {
 			t.w = copy(t.rbuf, t.rbuf[t.r:t.w])
 			t.r = 0
@@ -302,6 +364,11 @@ func (t *tap) decide() (need int, flen int64, drop bool) {
 	}
 	size := int64(binary.BigEndian.Uint32(b[3:7]))
 	flen = size + frameOverhead
+	if t.assembling > 0 && (b[0] == frameHeader || b[0] == frameBody) {
+		if need, drop, ok := t.contentFrame(b, size, flen); ok {
+			return need, drop, drop > 0
+		}
+	}
 	if b[0] != frameMethod || size < 4 || size > maxInspect {
 		if b[0] == frameHeartbeat {
 			t.hbIn.Add(1)
@@ -314,6 +381,14 @@ func (t *tap) decide() (need int, flen int64, drop bool) {
 	id := binary.BigEndian.Uint16(b[1:3])
 	m := binary.BigEndian.Uint32(b[7:11])
 	var tc *tapChan
+	if t.assembling > 0 {
+		// A method frame interrupts content on its channel (as in amqp091).
+		if tc := t.lookup(id); tc != nil {
+			if d := tc.deliv.Load(); d != nil && d.cur != nil {
+				t.abandon(d)
+			}
+		}
+	}
 	switch m {
 	case mConnectionTune:
 		if id != 0 || t.tuned || t.tune == nil {
@@ -329,6 +404,10 @@ func (t *tap) decide() (need int, flen int64, drop bool) {
 		}
 	case mConnectionClose:
 		if id != 0 {
+			return 0, flen, false
+		}
+	case mBasicDeliver:
+		if tc = t.lookup(id); tc == nil || tc.deliv.Load() == nil {
 			return 0, flen, false
 		}
 	default:
@@ -363,6 +442,10 @@ func (t *tap) decide() (need int, flen int64, drop bool) {
 		}
 	case mConnectionClose:
 		t.sawServerClose(args)
+	case mBasicDeliver:
+		if t.startDelivery(tc.deliv.Load(), args) {
+			return 0, flen, true
+		}
 	}
 	return 0, flen, false
 }
@@ -523,7 +606,7 @@ func (t *tap) out(b []byte) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
-	if t.corks > 0 {
+	if t.corks > 0 || len(t.wbuf) > 0 {
 		if len(b) < corkDirect {
 			if len(t.wbuf)+len(b) > corkLimit {
 				if err := t.flushBuf(); err != nil {
@@ -531,12 +614,21 @@ func (t *tap) out(b []byte) (int, error) {
 				}
 			}
 			t.wbuf = append(t.wbuf, b...)
+			if t.corks == 0 {
+				// Not corked: what direct writes buffered goes out first,
+				// with b, now.
+				if err := t.flushBuf(); err != nil {
+					return 0, err
+				}
+			}
 			return len(b), nil
 		}
 		if err := t.flushBuf(); err != nil {
 			return 0, err
 		}
 	}
+	t.sockMu.Lock()
+	defer t.sockMu.Unlock()
 	return t.Conn.Write(b)
 }
 
@@ -546,14 +638,16 @@ func (t *tap) flushBuf() error {
 	if len(t.wbuf) == 0 {
 		return nil
 	}
+	t.sockMu.Lock()
 	_, err := t.Conn.Write(t.wbuf)
+	t.sockMu.Unlock()
 	if cap(t.wbuf) > 4*corkLimit {
 		t.wbuf = nil
 	} else {
 		t.wbuf = t.wbuf[:0]
 	}
 	if err != nil {
-		t.Conn.Close()
+		t.writeFailed(err)
 	}
 	return err
 }
@@ -574,6 +668,99 @@ func (t *tap) uncork() error {
 	defer t.wmu.Unlock()
 	t.corks--
 	return t.flushBuf()
+}
+
+// flushAsync writes out what direct writes buffered, unless an executor
+// holds a cork (its uncork writes everything). It holds wmu only to take
+// the buffer, so direct writes go on filling the other one meanwhile.
+func (t *tap) flushAsync() {
+	t.wmu.Lock()
+	if len(t.wbuf) == 0 || t.corks > 0 {
+		t.wmu.Unlock()
+		return
+	}
+	buf := t.wbuf
+	t.wbuf, t.wspare = t.wspare, nil
+	t.sockMu.Lock()
+	t.wmu.Unlock()
+	_, err := t.Conn.Write(buf)
+	if err != nil {
+		t.writeFailed(err)
+	}
+	t.sockMu.Unlock()
+	if cap(buf) <= 4*corkLimit {
+		t.wmu.Lock()
+		if t.wspare == nil {
+			t.wspare = buf[:0]
+		}
+		t.wmu.Unlock()
+	}
+}
+
+// tryFlush writes out what direct writes buffered with one non-blocking
+// write, on the calling goroutine; whatever the socket does not take at
+// once stays buffered. It reports whether the buffer is empty afterwards
+// (false also when it could not try: no raw socket, a cork or a write in
+// progress).
+func (t *tap) tryFlush() bool {
+	t.wmu.Lock()
+	defer t.wmu.Unlock()
+	if len(t.wbuf) == 0 {
+		return true
+	}
+	if t.rawConn == nil || t.corks > 0 || !t.sockMu.TryLock() {
+		return false
+	}
+	var n int
+	var werr error
+	err := t.rawConn.Write(func(fd uintptr) bool {
+		n, werr = syscall.Write(int(fd), t.wbuf)
+		return true // one attempt: never wait for the socket
+	})
+	t.sockMu.Unlock()
+	if err == nil && werr != nil && werr != syscall.EAGAIN && werr != syscall.EINTR {
+		err = werr
+	}
+	if err != nil {
+		t.writeFailed(err)
+		return false
+	}
+	if n > 0 {
+		t.wbuf = t.wbuf[:copy(t.wbuf, t.wbuf[n:])]
+	}
+	return len(t.wbuf) == 0
+}
+
+// direct appends the complete frames that enc builds to the write buffer,
+// for callers that encode frames themselves (see direct.go); largest is
+// the size of the largest of them. It reports false, doing nothing, when
+// that could break the outgoing stream (amqp091 is in the middle of a
+// frame, or injections wait) or when directMax bytes wait already (the
+// socket is slow: the caller then queues its operation, so that an
+// executor, not the caller, waits for it). pending is what the buffer
+// holds afterwards.
+func (t *tap) direct(enc func([]byte) []byte, largest int) (ok bool, pending int) {
+	t.wmu.Lock()
+	defer t.wmu.Unlock()
+	if t.wpos != 0 || t.wskip != 0 || len(t.inj) > 0 || len(t.wbuf) >= directMax {
+		return false, 0
+	}
+	t.wbuf = enc(t.wbuf)
+	if int64(largest) > t.maxOut.Load() {
+		t.maxOut.Store(int64(largest))
+	}
+	return true, len(t.wbuf)
+}
+
+// writeFailed closes the socket after a failed write, so that amqp091's
+// reader notices, unless the broker reset the connection: then the reader
+// gets the reset by itself once it has read what arrived before it (the
+// broker's connection.close, typically), which closing would discard.
+func (t *tap) writeFailed(err error) {
+	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
+		return
+	}
+	_ = t.Conn.Close()
 }
 
 func (t *tap) flushInj() error {

@@ -118,7 +118,8 @@ type ConsumeArgs struct {
 
 // ConsumerHandler receives the events of one consumer. All three methods are
 // called from that consumer's pump goroutine, one at a time, and must not
-// block (the bindings only post to their event loop).
+// block (the bindings only post to their event loop). An InlineHandler's
+// Delivery is called from the connection's reader goroutine instead.
 type ConsumerHandler interface {
 	// Delivery is called for each message, in delivery order, and only after
 	// Consume's done callback has been called.

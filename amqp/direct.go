@@ -1,0 +1,385 @@
+package amqp
+
+import (
+	"encoding/binary"
+	"math"
+	"time"
+
+	amqp091 "github.com/rabbitmq/amqp091-go"
+)
+
+/*
+Direct writes: the fast path of publishes and acks.
+
+A publish queued on the executor costs two goroutine handoffs (the caller
+wakes the executor; the executor's done wakes the caller's event loop),
+amqp091-go's frame encoding (several allocations per message, and a wakeup of
+its heartbeater goroutine per flush) and, when nothing else is queued, one
+socket write per message. When the channel's executor is idle, TryPublish
+and TryAck do the same work on the caller's goroutine instead: they encode
+the frames themselves, straight into the tap's write buffer, in channel
+order (the executor is claimed meanwhile, see executor.claim), and return.
+The caller makes a run of such calls and then calls Flush once, which has
+the executor write the buffer out asynchronously; the caller never waits
+for the socket (a buffer past directMax makes the Try calls give way to the
+queued path, whose executor waits instead).
+
+The frames are those amqp091-go would write: the same method arguments,
+the same property flags and encodings (tables through toAMQPTable and a
+port of amqp091's writeField), bodies split at frame_max − 8.
+*/
+
+// TryPublish publishes p at once on the calling goroutine when the
+// channel's order allows it (nothing queued or running on the executor).
+// p and p.Body are not retained: the frames are encoded into the
+// connection's write buffer before it returns, and wait there until Flush
+// (or until enough is buffered).
+//
+// handled false means nothing was done: use Publish. Otherwise err is
+// non-nil when p is invalid (KindInvalid, as Publish would report it) or the
+// channel ended; then nothing was written and done is never called. With
+// err nil, pending reports whether done will be called: in confirm mode
+// with waitConfirm, when the broker acks (nil) or nacks the message, as for
+// Publish; otherwise the message is written and done is never called.
+func (ch *Channel) TryPublish(p *Publishing, waitConfirm bool, done func(error)) (handled, pending bool, err error) {
+	if !ch.open.Load() || !ch.exec.claim() {
+		return false, false, nil
+	}
+	defer ch.exec.release()
+	if ch.raw.IsClosed() {
+		return false, false, nil
+	}
+	name := opNames[opPublish]
+	headers, e := validatePublishing(name, p)
+	if e != nil {
+		return true, false, e.withOp(name)
+	}
+	frameMax := ch.conn.raw.Config.FrameSize
+	largest := publishLargestFrame(p, frameMax)
+	enc := func(b []byte) []byte { return appendPublish(b, ch.id, frameMax, p, headers) }
+	ring := ch.ring.Load()
+	if ring == nil {
+		ok, n := ch.conn.tap.direct(enc, largest)
+		if !ok {
+			return false, false, nil
+		}
+		ch.flushIfFull(n)
+		return true, false, nil
+	}
+	var waiter *op
+	if waitConfirm {
+		waiter = &op{kind: opPublish, done: done}
+	}
+	tag, e := ring.push(waiter)
+	if e != nil {
+		return true, false, e.withOp(name)
+	}
+	ok, n := ch.conn.tap.direct(enc, largest)
+	if !ok {
+		ring.unpush(tag)
+		return false, false, nil
+	}
+	ch.flushIfFull(n)
+	return true, waiter != nil, nil
+}
+
+// TryAck acknowledges a delivery at once on the calling goroutine when the
+// channel's order allows it; false means nothing was done (use Ack). As for
+// TryPublish, the frame waits in the write buffer until Flush.
+func (ch *Channel) TryAck(tag uint64, multiple bool) bool {
+	return ch.tryAck(mBasicAck, tag, multiple, false)
+}
+
+// TryNack is TryAck for basic.nack.
+func (ch *Channel) TryNack(tag uint64, multiple, requeue bool) bool {
+	return ch.tryAck(mBasicNack, tag, multiple, requeue)
+}
+
+// TryReject is TryAck for basic.reject.
+func (ch *Channel) TryReject(tag uint64, requeue bool) bool {
+	return ch.tryAck(mBasicReject, tag, false, requeue)
+}
+
+const mBasicReject = 60<<16 | 90
+
+func (ch *Channel) tryAck(m uint32, tag uint64, multiple, requeue bool) bool {
+	if !ch.open.Load() || !ch.exec.claim() {
+		return false
+	}
+	defer ch.exec.release()
+	if ch.raw.IsClosed() {
+		return false
+	}
+	var bits byte
+	switch m {
+	case mBasicReject:
+		if requeue {
+			bits = 1
+		}
+	default:
+		if multiple {
+			bits = 1
+		}
+		if requeue {
+			bits |= 2
+		}
+	}
+	ok, n := ch.conn.tap.direct(func(b []byte) []byte {
+		b = append(b, frameMethod, byte(ch.id>>8), byte(ch.id), 0, 0, 0, 13)
+		b = binary.BigEndian.AppendUint32(b, m)
+		b = binary.BigEndian.AppendUint64(b, tag)
+		return append(b, bits, frameEnd)
+	}, 21)
+	if ok {
+		ch.flushIfFull(n)
+	}
+	return ok
+}
+
+// Flush writes out what TryPublish and TryAck left in the write buffer:
+// what the socket takes at once, with one non-blocking write, and the rest
+// asynchronously, from the channel's executor. Call it after a run of Try
+// calls.
+func (ch *Channel) Flush() {
+	if ch.conn.tap.tryFlush() {
+		return
+	}
+	ch.flushReq.Store(true)
+	ch.exec.signal()
+	if ch.exec.isClosed.Load() {
+		// The executor may have ended already; the buffer is the
+		// connection's, so it must still go out.
+		go ch.conn.tap.flushAsync()
+	}
+}
+
+func (ch *Channel) flushIfFull(pending int) {
+	if pending >= corkLimit {
+		ch.Flush()
+	}
+}
+
+// idleFlush is the executor's idle hook: it serves Flush.
+func (ch *Channel) idleFlush() {
+	if ch.flushReq.Swap(false) {
+		ch.conn.tap.flushAsync()
+	}
+}
+
+// publishLargestFrame is the size of the largest frame appendPublish makes
+// (before the properties, which are bounded by frame_max anyway).
+func publishLargestFrame(p *Publishing, frameMax int) int {
+	n := 8 + 4 + 2 + 1 + len(p.Exchange) + 1 + len(p.RoutingKey) + 1
+	if b := len(p.Body); b > 0 {
+		if frameMax > frameOverhead && b > frameMax-frameOverhead {
+			b = frameMax - frameOverhead
+		}
+		n = max(n, b+frameOverhead)
+	}
+	return n
+}
+
+// appendPublish appends the frames of a basic.publish of p on channel id:
+// method, content header, body frames of at most frameMax − 8 bytes
+// (frameMax 0: no limit). headers is p's headers as validatePublishing
+// converted them.
+func appendPublish(b []byte, id uint16, frameMax int, p *Publishing, headers amqp091.Table) []byte {
+	start := len(b)
+	b = append(b, frameMethod, byte(id>>8), byte(id), 0, 0, 0, 0,
+		0, 60, 0, 40, // basic.publish
+		0, 0) // reserved-1 (ticket)
+	b = appendShortstr(b, p.Exchange)
+	b = appendShortstr(b, p.RoutingKey)
+	var bits byte
+	if p.Mandatory {
+		bits |= 1
+	}
+	if p.Immediate {
+		bits |= 2
+	}
+	b = append(b, bits, frameEnd)
+	binary.BigEndian.PutUint32(b[start+3:], uint32(len(b)-start-frameOverhead))
+
+	start = len(b)
+	b = append(b, frameHeader, byte(id>>8), byte(id), 0, 0, 0, 0,
+		0, 60, // class
+		0, 0) // weight
+	b = binary.BigEndian.AppendUint64(b, uint64(len(p.Body)))
+	b = appendProperties(b, &p.Properties, headers)
+	b = append(b, frameEnd)
+	binary.BigEndian.PutUint32(b[start+3:], uint32(len(b)-start-frameOverhead))
+
+	body := p.Body
+	chunk := len(body)
+	if frameMax > frameOverhead {
+		chunk = frameMax - frameOverhead
+	}
+	for len(body) > 0 {
+		n := min(chunk, len(body))
+		b = append(b, frameBody, byte(id>>8), byte(id))
+		b = binary.BigEndian.AppendUint32(b, uint32(n))
+		b = append(b, body[:n]...)
+		b = append(b, frameEnd)
+		body = body[n:]
+	}
+	return b
+}
+
+// Basic property flags (AMQP 0-9-1, class basic).
+const (
+	flagContentType     = 0x8000
+	flagContentEncoding = 0x4000
+	flagHeaders         = 0x2000
+	flagDeliveryMode    = 0x1000
+	flagPriority        = 0x0800
+	flagCorrelationID   = 0x0400
+	flagReplyTo         = 0x0200
+	flagExpiration      = 0x0100
+	flagMessageID       = 0x0080
+	flagTimestamp       = 0x0040
+	flagType            = 0x0020
+	flagUserID          = 0x0010
+	flagAppID           = 0x0008
+	flagClusterID       = 0x0004
+)
+
+// appendProperties appends the property flags and list as amqp091-go's
+// headerFrame.write does: a property is present when it is not the zero
+// value (headers: not empty); ClusterID is never sent.
+func appendProperties(b []byte, pr *Properties, headers amqp091.Table) []byte {
+	var mask uint16
+	set := func(cond bool, f uint16) {
+		if cond {
+			mask |= f
+		}
+	}
+	set(pr.ContentType != "", flagContentType)
+	set(pr.ContentEncoding != "", flagContentEncoding)
+	set(len(headers) > 0, flagHeaders)
+	set(pr.DeliveryMode > 0, flagDeliveryMode)
+	set(pr.Priority > 0, flagPriority)
+	set(pr.CorrelationID != "", flagCorrelationID)
+	set(pr.ReplyTo != "", flagReplyTo)
+	set(pr.Expiration != "", flagExpiration)
+	set(pr.MessageID != "", flagMessageID)
+	set(!pr.Timestamp.IsZero(), flagTimestamp)
+	set(pr.Type != "", flagType)
+	set(pr.UserID != "", flagUserID)
+	set(pr.AppID != "", flagAppID)
+	b = binary.BigEndian.AppendUint16(b, mask)
+	if mask == 0 {
+		return b
+	}
+	if mask&flagContentType != 0 {
+		b = appendShortstr(b, pr.ContentType)
+	}
+	if mask&flagContentEncoding != 0 {
+		b = appendShortstr(b, pr.ContentEncoding)
+	}
+	if mask&flagHeaders != 0 {
+		b = appendTable(b, headers)
+	}
+	if mask&flagDeliveryMode != 0 {
+		b = append(b, pr.DeliveryMode)
+	}
+	if mask&flagPriority != 0 {
+		b = append(b, pr.Priority)
+	}
+	if mask&flagCorrelationID != 0 {
+		b = appendShortstr(b, pr.CorrelationID)
+	}
+	if mask&flagReplyTo != 0 {
+		b = appendShortstr(b, pr.ReplyTo)
+	}
+	if mask&flagExpiration != 0 {
+		b = appendShortstr(b, pr.Expiration)
+	}
+	if mask&flagMessageID != 0 {
+		b = appendShortstr(b, pr.MessageID)
+	}
+	if mask&flagTimestamp != 0 {
+		b = binary.BigEndian.AppendUint64(b, uint64(pr.Timestamp.Unix()))
+	}
+	if mask&flagType != 0 {
+		b = appendShortstr(b, pr.Type)
+	}
+	if mask&flagUserID != 0 {
+		b = appendShortstr(b, pr.UserID)
+	}
+	if mask&flagAppID != 0 {
+		b = appendShortstr(b, pr.AppID)
+	}
+	return b
+}
+
+// appendShortstr appends s (validated: at most 255 bytes).
+func appendShortstr(b []byte, s string) []byte {
+	b = append(b, byte(len(s)))
+	return append(b, s...)
+}
+
+// appendTable appends t as a field table (a longstr of key/value pairs),
+// in map order as amqp091-go does.
+func appendTable(b []byte, t amqp091.Table) []byte {
+	at := len(b)
+	b = append(b, 0, 0, 0, 0)
+	for k, v := range t {
+		b = appendShortstr(b, k)
+		b = appendField(b, v)
+	}
+	binary.BigEndian.PutUint32(b[at:], uint32(len(b)-at-4))
+	return b
+}
+
+// appendField is amqp091-go's writeField. Values of other types (which
+// toAMQPTable never produces) are written as void.
+func appendField(b []byte, value any) []byte {
+	switch v := value.(type) {
+	case bool:
+		if v {
+			return append(b, 't', 1)
+		}
+		return append(b, 't', 0)
+	case byte:
+		return append(b, 'B', v)
+	case int8:
+		return append(b, 'b', byte(v))
+	case int16:
+		return binary.BigEndian.AppendUint16(append(b, 's'), uint16(v))
+	case int:
+		return binary.BigEndian.AppendUint32(append(b, 'I'), uint32(v))
+	case int32:
+		return binary.BigEndian.AppendUint32(append(b, 'I'), uint32(v))
+	case int64:
+		return binary.BigEndian.AppendUint64(append(b, 'l'), uint64(v))
+	case uint16:
+		return binary.BigEndian.AppendUint16(append(b, 'u'), v)
+	case uint32:
+		return binary.BigEndian.AppendUint32(append(b, 'i'), v)
+	case float32:
+		return binary.BigEndian.AppendUint32(append(b, 'f'), math.Float32bits(v))
+	case float64:
+		return binary.BigEndian.AppendUint64(append(b, 'd'), math.Float64bits(v))
+	case amqp091.Decimal:
+		return binary.BigEndian.AppendUint32(append(b, 'D', v.Scale), uint32(v.Value))
+	case string:
+		b = binary.BigEndian.AppendUint32(append(b, 'S'), uint32(len(v)))
+		return append(b, v...)
+	case []any:
+		at := len(b)
+		b = append(b, 'A', 0, 0, 0, 0)
+		for _, e := range v {
+			b = appendField(b, e)
+		}
+		binary.BigEndian.PutUint32(b[at+1:], uint32(len(b)-at-5))
+		return b
+	case time.Time:
+		return binary.BigEndian.AppendUint64(append(b, 'T'), uint64(v.Unix()))
+	case amqp091.Table:
+		return appendTable(append(b, 'F'), v)
+	case []byte:
+		b = binary.BigEndian.AppendUint32(append(b, 'x'), uint32(len(v)))
+		return append(b, v...)
+	}
+	return append(b, 'V')
+}

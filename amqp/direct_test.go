@@ -1,0 +1,553 @@
+package amqp
+
+import (
+	"bytes"
+	"encoding/binary"
+	"io"
+	"net"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	amqp091 "github.com/rabbitmq/amqp091-go"
+)
+
+// fullPublishing has every property set, and headers of every type.
+func fullPublishing(body []byte) *Publishing {
+	return &Publishing{
+		Exchange: "ex", RoutingKey: "rk", Mandatory: true, Immediate: true, Body: body,
+		Properties: Properties{
+			ContentType: "text/plain", ContentEncoding: "gzip", DeliveryMode: 2, Priority: 7,
+			CorrelationID: "corr", ReplyTo: "reply", Expiration: "60000", MessageID: "mid",
+			Timestamp: time.Unix(1700000000, 0), Type: "type", UserID: "guest", AppID: "app",
+			ClusterID: "dropped",
+			Headers: Table{
+				"s": "text", "b": true, "i8": int8(-8), "i16": int16(-1600), "i32": int32(-320000),
+				"i64": int64(-1) << 40, "int": 5, "u8": uint8(200), "u16": uint16(60000),
+				"u32": uint32(4000000000), "f32": float32(1.5), "f64": 2.25, "bytes": []byte{1, 2},
+				"empty": []byte{}, "time": time.Unix(1600000000, 0), "nil": nil,
+				"arr": []any{int8(1), "two", []any{}, Table{"x": false}},
+				"tab": Table{"deep": Table{"deeper": "yes"}}, "emptytab": Table{},
+			},
+		},
+	}
+}
+
+// received is what a delivery of fullPublishing carries: properties and
+// headers normalised as fromAMQPDelivery does (ClusterID never arrives).
+func received() Properties {
+	p := fullPublishing(nil).Properties
+	p.ClusterID = ""
+	p.Timestamp = p.Timestamp.UTC()
+	p.Headers = Table{
+		"s": "text", "b": true, "i8": int64(-8), "i16": int64(-1600), "i32": int64(-320000),
+		"i64": int64(-1) << 40, "int": int64(5), "u8": int64(200), "u16": int64(60000),
+		"u32": int64(4000000000), "f32": 1.5, "f64": 2.25, "bytes": []byte{1, 2},
+		"empty": []byte{}, "time": time.Unix(1600000000, 0).UTC(), "nil": nil,
+		"arr": []any{int64(1), "two", []any{}, Table{"x": false}},
+		"tab": Table{"deep": Table{"deeper": "yes"}}, "emptytab": Table{},
+	}
+	return p
+}
+
+type frame struct {
+	typ     byte
+	ch      uint16
+	payload []byte
+}
+
+func splitFrames(t *testing.T, b []byte) []frame {
+	t.Helper()
+	var fs []frame
+	for len(b) > 0 {
+		if len(b) < 8 {
+			t.Fatalf("truncated frame: %x", b)
+		}
+		n := int(binary.BigEndian.Uint32(b[3:7]))
+		if len(b) < n+8 || b[n+7] != frameEnd {
+			t.Fatalf("bad frame")
+		}
+		fs = append(fs, frame{b[0], binary.BigEndian.Uint16(b[1:3]), b[7 : 7+n]})
+		b = b[n+8:]
+	}
+	return fs
+}
+
+// TestAppendPublish checks the frames of a publish: the method's
+// arguments, a content header that decodes back to the properties, and the
+// body split at frame_max − 8.
+func TestAppendPublish(t *testing.T) {
+	body := bytes.Repeat([]byte("0123456789"), 1000) // 10 000 bytes
+	p := fullPublishing(body)
+	headers, e := validatePublishing("basic_publish", p)
+	if e != nil {
+		t.Fatal(e)
+	}
+	fs := splitFrames(t, appendPublish(nil, 3, 4096, p, headers))
+	if len(fs) != 2+3 {
+		t.Fatalf("%d frames, want method, header and 3 body frames", len(fs))
+	}
+	for _, f := range fs {
+		if f.ch != 3 {
+			t.Fatalf("frame on channel %d", f.ch)
+		}
+	}
+	wantArgs := []byte{0, 60, 0, 40, 0, 0, 2, 'e', 'x', 2, 'r', 'k', 3}
+	if fs[0].typ != frameMethod || !bytes.Equal(fs[0].payload, wantArgs) {
+		t.Fatalf("method frame %x, want %x", fs[0].payload, wantArgs)
+	}
+	var pr Properties
+	size, err := parseContentHeader(fs[1].payload, &pr)
+	if err != nil || size != uint64(len(body)) || fs[1].typ != frameHeader {
+		t.Fatalf("header: size %d err %v", size, err)
+	}
+	if want := received(); !reflect.DeepEqual(pr, want) {
+		t.Fatalf("properties\n got %#v\nwant %#v", pr, want)
+	}
+	var got []byte
+	for i, f := range fs[2:] {
+		if f.typ != frameBody || (i < 2 && len(f.payload) != 4096-8) {
+			t.Fatalf("body frame %d: type %d, %d bytes", i, f.typ, len(f.payload))
+		}
+		got = append(got, f.payload...)
+	}
+	if !bytes.Equal(got, body) {
+		t.Fatal("body differs")
+	}
+	// No properties, no body: flags 0 and no body frame.
+	fs = splitFrames(t, appendPublish(nil, 1, 0, &Publishing{RoutingKey: "q"}, nil))
+	if len(fs) != 2 || !bytes.Equal(fs[1].payload, []byte{0, 60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}) {
+		t.Fatalf("empty publish: %d frames, header %x", len(fs), fs[1].payload)
+	}
+	if n := publishLargestFrame(p, 4096); n != 4096 {
+		t.Fatalf("largest frame %d, want 4096", n)
+	}
+}
+
+// TestAppendFieldMatchesAmqp091 compares the encoding of single values with
+// what amqp091-go writes (through a Publishing's headers, read back from a
+// real amqp091 connection to a pipe).
+func TestAppendFieldMatchesAmqp091(t *testing.T) {
+	values := []any{true, false, byte(3), int8(-3), int16(-300), int32(-70000), int64(-1) << 50,
+		uint16(65000), uint32(4e9), float32(0.5), 0.25, amqp091.Decimal{Scale: 2, Value: 12345},
+		"str", []byte("bytes"), time.Unix(1234567890, 0), nil, []any{int8(1), "x"},
+		amqp091.Table{"k": int32(1)}}
+	for _, v := range values {
+		got := appendTable(nil, amqp091.Table{"k": v})
+		want := amqp091Headers(t, amqp091.Table{"k": v})
+		if !bytes.Equal(got, want) {
+			t.Errorf("%T %v: got %x, amqp091 %x", v, v, got, want)
+		}
+	}
+}
+
+// amqp091Headers returns the encoded headers table that amqp091-go puts in
+// the content header of a publish (a client connection to a scripted
+// server over a pipe).
+func amqp091Headers(t *testing.T, h amqp091.Table) []byte {
+	t.Helper()
+	client, server := net.Pipe()
+	defer server.Close()
+	done := make(chan []byte, 1)
+	go func() {
+		sc := &scriptedServer{rw: server, header: done}
+		sc.run()
+	}()
+	conn, err := amqp091.Open(client, amqp091.Config{SASL: []amqp091.Authentication{&amqp091.PlainAuth{Username: "u", Password: "p"}}, Vhost: "/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ch.Publish("", "q", false, false, amqp091.Publishing{Headers: h}); err != nil {
+		t.Fatal(err)
+	}
+	payload := <-done
+	// class, weight, size, flags (0x2000), then the table.
+	if len(payload) < 14 || binary.BigEndian.Uint16(payload[12:14]) != flagHeaders {
+		t.Fatalf("unexpected content header %x", payload)
+	}
+	return payload[14:]
+}
+
+// scriptedServer answers an amqp091 client's handshake, channel.open and
+// connection.close, and sends the payload of each content header it
+// receives on header.
+type scriptedServer struct {
+	rw     io.ReadWriter
+	header chan []byte
+}
+
+func (s *scriptedServer) frame() (byte, []byte, error) {
+	var h [7]byte
+	if _, err := io.ReadFull(s.rw, h[:]); err != nil {
+		return 0, nil, err
+	}
+	p := make([]byte, binary.BigEndian.Uint32(h[3:])+1)
+	if _, err := io.ReadFull(s.rw, p); err != nil {
+		return 0, nil, err
+	}
+	return h[0], p[:len(p)-1], nil
+}
+
+func (s *scriptedServer) run() {
+	var hdr [8]byte
+	if _, err := io.ReadFull(s.rw, hdr[:]); err != nil {
+		return
+	}
+	longstr := func(v string) []byte { return append(binary.BigEndian.AppendUint32(nil, uint32(len(v))), v...) }
+	start := append([]byte{0, 9}, longstr("")...)
+	start = append(append(start, longstr("PLAIN")...), longstr("en_US")...)
+	s.rw.Write(methodFrame(0, 10<<16|10, start))
+	for {
+		typ, p, err := s.frame()
+		if err != nil {
+			return
+		}
+		if typ == frameHeader {
+			s.header <- p
+			continue
+		}
+		if typ != frameMethod || len(p) < 4 {
+			continue
+		}
+		switch binary.BigEndian.Uint32(p) {
+		case 10<<16 | 11: // start-ok
+			s.rw.Write(methodFrame(0, mConnectionTune, tuneArgs(10, 131072, 0)))
+		case 10<<16 | 40: // open
+			s.rw.Write(methodFrame(0, 10<<16|41, []byte{0}))
+		case 20<<16 | 10: // channel.open
+			s.rw.Write(methodFrame(1, 20<<16|11, longstr("")))
+		case 10<<16 | 50: // connection.close
+			s.rw.Write(methodFrame(0, 10<<16|51, nil))
+			return
+		}
+	}
+}
+
+// recordingHandler records deliveries; it is an InlineHandler when inline.
+type recordingHandler struct {
+	mu   sync.Mutex
+	got  []*Delivery
+	ends int
+}
+
+func (h *recordingHandler) Delivery(d *Delivery) {
+	h.mu.Lock()
+	h.got = append(h.got, d)
+	h.mu.Unlock()
+}
+func (h *recordingHandler) Cancelled(string) {}
+func (h *recordingHandler) End(error)        { h.ends++ }
+
+type inlineRecorder struct{ recordingHandler }
+
+func (*inlineRecorder) InlineDeliveries() {}
+
+// deliveryStream is a server stream with deliveries for consumer "c1" on
+// channel 1 (assembled by the tap) mixed with frames amqp091 must get.
+func deliveryStream() (in, want []byte, wantDeliveries []*Delivery) {
+	var b, w bytes.Buffer
+	pass := func(f []byte) { b.Write(f); w.Write(f) }
+	deliver := func(ch uint16, tag string, dtag uint64, rk string) []byte {
+		a := append([]byte{byte(len(tag))}, tag...)
+		a = binary.BigEndian.AppendUint64(a, dtag)
+		a = append(a, 1, 2, 'e', 'x', byte(len(rk)))
+		return mframe(ch, mBasicDeliver, append(a, rk...)...)
+	}
+	header := func(ch uint16, size uint64, props []byte) []byte {
+		p := []byte{0, 60, 0, 0}
+		p = binary.BigEndian.AppendUint64(p, size)
+		return rawFrame(frameHeader, ch, append(p, props...))
+	}
+	// 1: a small delivery, its frames interleaved with channel 2's.
+	b.Write(deliver(1, "c1", 1, "k1"))
+	pass(mframe(2, mBasicAck, ackArgs(1, false)...))
+	b.Write(header(1, 5, []byte{0, 0}))
+	pass(rawFrame(frameHeartbeat, 0, nil))
+	b.Write(rawFrame(frameBody, 1, []byte("hello")))
+	// 2: a delivery for a tag nobody registered: amqp091's.
+	pass(deliver(1, "other", 2, "k"))
+	pass(header(1, 1, []byte{0, 0}))
+	pass(rawFrame(frameBody, 1, []byte("x")))
+	// 3: an empty body, with properties.
+	props := []byte{0x90, 0} // content-type, delivery-mode
+	props = append(append(props, 4), "text"...)
+	props = append(props, 2)
+	b.Write(deliver(1, "c1", 3, "k1"))
+	b.Write(header(1, 0, props))
+	// 4: a body of three frames.
+	big := bytes.Repeat([]byte("abcdefgh"), 3000)
+	b.Write(deliver(1, "c1", 4, "k2"))
+	b.Write(header(1, uint64(len(big)), []byte{0, 0}))
+	for i := 0; i < len(big); i += 10000 {
+		b.Write(rawFrame(frameBody, 1, big[i:min(i+10000, len(big))]))
+	}
+	// 5: content interrupted by a method frame: dropped, the method passes.
+	b.Write(deliver(1, "c1", 5, "k"))
+	pass(mframe(1, mBasicAck, ackArgs(9, false)...))
+	pass(rawFrame(frameHeader, 1, []byte{0, 60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0}))
+	pass(rawFrame(frameBody, 1, []byte("y")))
+	pass(mframe(0, mConnectionClose, make([]byte, 7)...))
+
+	env := func(tag uint64, rk string) *Delivery {
+		return &Delivery{ConsumerTag: "c1", DeliveryTag: tag, Redelivered: true, Exchange: "ex", RoutingKey: rk}
+	}
+	d1, d3, d4 := env(1, "k1"), env(3, "k1"), env(4, "k2")
+	d1.Body = []byte("hello")
+	d3.Body = []byte{}
+	d3.Properties = Properties{ContentType: "text", DeliveryMode: 2}
+	d4.Body = big
+	return b.Bytes(), w.Bytes(), []*Delivery{d1, d3, d4}
+}
+
+// stripHeartbeats removes the tap's own heartbeat frames from what amqp091
+// got (the stream's own heartbeat is kept: it is matched in want).
+func stripHeartbeats(b []byte, keep int) []byte {
+	var out []byte
+	for len(b) >= 8 {
+		n := int(binary.BigEndian.Uint32(b[3:7])) + 8
+		if b[0] == frameHeartbeat && keep == 0 {
+			b = b[n:]
+			continue
+		}
+		if b[0] == frameHeartbeat {
+			keep--
+		}
+		out = append(out, b[:n]...)
+		b = b[n:]
+	}
+	return append(out, b...)
+}
+
+func TestTapDeliveries(t *testing.T) {
+	in, want, wantD := deliveryStream()
+	for _, chunk := range []int{1, 3, 7, 100, 1 << 20} {
+		for _, psize := range []int{8, 4096} {
+			h := &inlineRecorder{}
+			conn := &chunkConn{in: append([]byte(nil), in...), chunks: repeatChunk(chunk, len(in))}
+			tp := newTap(conn, nil)
+			d := newTapDeliveries()
+			c := newTapConsumer("c1", h)
+			c.start()
+			d.add(c)
+			tc := &tapChan{}
+			tc.deliv.Store(d)
+			tp.register(1, tc)
+			out := readAll(t, tp, psize)
+			// The stream's heartbeat comes right after delivery 1's
+			// header; the tap's own ones are removed around it.
+			if got := stripHeartbeats(out, 0); !bytes.Equal(got, stripHeartbeats(want, 0)) {
+				t.Fatalf("chunk %d psize %d: amqp091 got\n%x\nwant\n%x", chunk, psize, got, want)
+			}
+			if !reflect.DeepEqual(h.got, wantD) {
+				t.Fatalf("chunk %d psize %d: deliveries\n%+v\nwant\n%+v", chunk, psize, h.got, wantD)
+			}
+			if tp.assembling != 0 {
+				t.Fatalf("assembling %d at the end", tp.assembling)
+			}
+		}
+	}
+}
+
+func repeatChunk(n, total int) []int {
+	var cs []int
+	for i := 0; i < total; i += n {
+		cs = append(cs, n)
+	}
+	return cs
+}
+
+// TestTapDeliveriesHeartbeat: while the tap swallows frames, amqp091 gets a
+// heartbeat of its own before the tap waits for the socket, and every
+// heartbeatEvery swallowed frames, so that its read deadline moves.
+func TestTapDeliveriesHeartbeat(t *testing.T) {
+	var in []byte
+	for i := 1; i <= 2*heartbeatEvery; i++ {
+		in = append(in, mframe(1, mBasicDeliver, append(append([]byte{2, 'c', '1'}, binary.BigEndian.AppendUint64(nil, uint64(i))...), 0, 0, 0)...)...)
+		in = append(in, rawFrame(frameHeader, 1, []byte{0, 60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0})...)
+	}
+	h := &inlineRecorder{}
+	tp := newTap(&chunkConn{in: in}, nil)
+	d := newTapDeliveries()
+	c := newTapConsumer("c1", h)
+	c.start()
+	d.add(c)
+	tc := &tapChan{}
+	tc.deliv.Store(d)
+	tp.register(1, tc)
+	out := readAll(t, tp, 4096)
+	if len(h.got) != 2*heartbeatEvery {
+		t.Fatalf("%d deliveries", len(h.got))
+	}
+	hb := len(out) / heartbeatFrameLen
+	if len(out)%heartbeatFrameLen != 0 || hb < 2 || !bytes.Equal(out[:8], heartbeatFrame[:]) {
+		t.Fatalf("amqp091 got %d bytes, want heartbeats only (at least 2)", len(out))
+	}
+}
+
+// TestTapConsumerPending: an inline consumer's deliveries wait until
+// start; a consumer that is not inline gets them through drain.
+func TestTapConsumerPending(t *testing.T) {
+	h := &inlineRecorder{}
+	c := newTapConsumer("c", h)
+	c.deliver(&Delivery{DeliveryTag: 1})
+	c.deliver(&Delivery{DeliveryTag: 2})
+	if len(h.got) != 0 {
+		t.Fatal("delivered before start")
+	}
+	c.start()
+	c.deliver(&Delivery{DeliveryTag: 3})
+	if len(h.got) != 3 || h.got[0].DeliveryTag != 1 || h.got[2].DeliveryTag != 3 {
+		t.Fatalf("got %v", h.got)
+	}
+	p := &recordingHandler{}
+	pc := newTapConsumer("p", p)
+	pc.deliver(&Delivery{DeliveryTag: 1})
+	pc.start() // no-op: the pump drains
+	if len(p.got) != 0 || len(pc.wake) != 1 {
+		t.Fatal("a pumped consumer was called from the reader")
+	}
+	pc.drain()
+	if len(p.got) != 1 {
+		t.Fatal("drain")
+	}
+}
+
+// TestParseContentHeaderErrors: malformed headers fail, never panic.
+func TestParseContentHeaderErrors(t *testing.T) {
+	for _, b := range [][]byte{
+		nil,
+		{0, 60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, // short
+		{0, 60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x80, 0},                          // content-type missing
+		{0, 60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x20, 0, 0, 0},                    // table length cut
+		{0, 60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x20, 0, 0, 0, 0, 3, 1, 'k', '?'}, // unknown type
+	} {
+		var p Properties
+		if _, err := parseContentHeader(b, &p); err == nil {
+			t.Errorf("%x: no error", b)
+		}
+	}
+	// Nesting beyond 32 levels fails as in amqp091.
+	var v any = "leaf"
+	for i := 0; i < 40; i++ {
+		v = amqp091.Table{"n": v}
+	}
+	tb := appendTable(nil, amqp091.Table{"n": v})
+	var p Properties
+	hdr := append([]byte{0, 60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x20, 0}, tb...)
+	if _, err := parseContentHeader(hdr, &p); err == nil {
+		t.Error("deep nesting accepted")
+	}
+}
+
+// FuzzContentHeader: any content header payload decodes or fails, and what
+// decodes re-encodes to the same properties.
+func FuzzContentHeader(f *testing.F) {
+	p := fullPublishing(nil)
+	h, _ := validatePublishing("x", p)
+	fs := appendPublish(nil, 1, 0, p, h)
+	f.Add(fs[7+4+2+1+2+1+2+1+1+8:]) // roughly the header frame
+	f.Add([]byte{0, 60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0xff, 0xfc})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var pr Properties
+		_, _ = parseContentHeader(b, &pr)
+	})
+}
+
+// TestExecutorClaim: a claim succeeds only when nothing is queued or
+// running; operations submitted during a claim run after its release, in
+// order.
+func TestExecutorClaim(t *testing.T) {
+	var mu sync.Mutex
+	var ran []int
+	block := make(chan struct{})
+	e := newExecutor(func(o *op) {
+		if o.n1 == 0 {
+			<-block
+		}
+		mu.Lock()
+		ran = append(ran, o.n1)
+		mu.Unlock()
+		ok(o)
+	}, nil)
+	go e.loop()
+	defer e.close(&Error{Kind: KindChannelClosed})
+	if !e.claim() {
+		t.Fatal("claim of an idle executor failed")
+	}
+	if e.claim() {
+		t.Fatal("second claim succeeded")
+	}
+	done := make(chan struct{}, 3)
+	for i := 1; i <= 2; i++ {
+		e.submit(&op{kind: opTest, opExt: &opExt{n1: i}, done: func(error) { done <- struct{}{} }})
+	}
+	time.Sleep(10 * time.Millisecond)
+	mu.Lock()
+	if len(ran) != 0 {
+		t.Fatal("an op ran during a claim")
+	}
+	mu.Unlock()
+	e.release()
+	<-done
+	<-done
+	if !reflect.DeepEqual(ran, []int{1, 2}) {
+		t.Fatalf("ran %v", ran)
+	}
+	// Running: no claim.
+	e.submit(&op{kind: opTest, opExt: &opExt{n1: 0}, done: func(error) { done <- struct{}{} }})
+	waitUntil(t, func() bool { e.mu.Lock(); defer e.mu.Unlock(); return e.running })
+	if e.claim() {
+		t.Fatal("claim while running")
+	}
+	close(block)
+	<-done
+	waitUntil(t, func() bool { return e.claim() })
+	e.release()
+}
+
+// TestTapDirect: direct writes go into the buffer at frame boundaries only,
+// a non-corked amqp091 write sends them first, and flushAsync writes them.
+func TestTapDirect(t *testing.T) {
+	conn := &chunkConn{}
+	tp := newTap(conn, nil)
+	tp.wskip = 0
+	f1 := rawFrame(frameBody, 1, []byte("one"))
+	if ok, n := tp.direct(func(b []byte) []byte { return append(b, f1...) }, len(f1)); !ok || n != len(f1) {
+		t.Fatal("direct refused")
+	}
+	if conn.out.Len() != 0 {
+		t.Fatal("direct wrote to the socket")
+	}
+	// amqp091 in the middle of a frame: refused.
+	f2 := rawFrame(frameBody, 2, []byte("two"))
+	tp.Write(f2[:4])
+	if ok, _ := tp.direct(func(b []byte) []byte { return append(b, 'x') }, 1); ok {
+		t.Fatal("direct accepted mid-frame")
+	}
+	tp.Write(f2[4:])
+	if !bytes.Equal(conn.out.Bytes(), append(append([]byte(nil), f1...), f2...)) {
+		t.Fatalf("order: %x", conn.out.Bytes())
+	}
+	conn.out.Reset()
+	tp.direct(func(b []byte) []byte { return append(b, f1...) }, len(f1))
+	tp.flushAsync()
+	if !bytes.Equal(conn.out.Bytes(), f1) || len(tp.wbuf) != 0 {
+		t.Fatal("flushAsync")
+	}
+	// tryFlush needs a raw socket; without one it reports false.
+	tp.direct(func(b []byte) []byte { return append(b, f1...) }, len(f1))
+	if tp.tryFlush() {
+		t.Fatal("tryFlush without a raw socket")
+	}
+	// Over directMax: refused.
+	tp.wbuf = make([]byte, directMax)
+	if ok, _ := tp.direct(func(b []byte) []byte { return b }, 0); ok {
+		t.Fatal("direct accepted past directMax")
+	}
+}

@@ -1,0 +1,366 @@
+/*
+Package fakebroker is a minimal in-process AMQP 0-9-1 server for the hot-path
+benchmarks of packages amqp and bindings: enough of RabbitMQ for a client to
+connect, open channels, publish (optionally in confirm mode, acked at once),
+consume and ack, so that a benchmark measures the client alone, without a
+broker sharing the machine's CPUs.
+
+It is not a broker: nothing is routed or stored. A publish is counted (and
+acked in confirm mode); a consumer gets what Deliver pushes to it.
+*/
+package fakebroker
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+)
+
+// Server accepts AMQP connections on a loopback port.
+type Server struct {
+	ln net.Listener
+
+	// Published counts the messages received (content complete); Acks the
+	// basic.ack frames received from clients.
+	Published atomic.Int64
+	Acks      atomic.Int64
+
+	mu        sync.Mutex
+	conns     map[*Conn]struct{}
+	consumers chan *Consumer
+	wg        sync.WaitGroup
+}
+
+// Start listens on 127.0.0.1 (a free port).
+func Start() (*Server, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{ln: ln, conns: map[*Conn]struct{}{}, consumers: make(chan *Consumer, 16)}
+	s.wg.Add(1)
+	go s.accept()
+	return s, nil
+}
+
+// Addr is the server's host:port.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// URL is an amqp:// URL for the server (guest/guest).
+func (s *Server) URL() string { return "amqp://guest:guest@" + s.Addr() + "/" }
+
+// Close stops the server and closes every connection.
+func (s *Server) Close() {
+	s.ln.Close()
+	s.mu.Lock()
+	for c := range s.conns {
+		c.nc.Close()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+}
+
+// NextConsumer waits for the next basic.consume.
+func (s *Server) NextConsumer() *Consumer { return <-s.consumers }
+
+func (s *Server) accept() {
+	defer s.wg.Done()
+	for {
+		nc, err := s.ln.Accept()
+		if err != nil {
+			return
+		}
+		c := &Conn{s: s, nc: nc, r: bufio.NewReaderSize(nc, 64<<10), confirming: map[uint16]uint64{}}
+		s.mu.Lock()
+		s.conns[c] = struct{}{}
+		s.mu.Unlock()
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			_ = c.serve()
+			nc.Close()
+			s.mu.Lock()
+			delete(s.conns, c)
+			s.mu.Unlock()
+		}()
+	}
+}
+
+// Conn is one client connection.
+type Conn struct {
+	s  *Server
+	nc net.Conn
+	r  *bufio.Reader
+
+	wmu sync.Mutex // guards writes to nc
+
+	// Reader-owned.
+	confirming map[uint16]uint64 // channel -> last delivery tag
+	left       uint64            // body bytes of the current publish still to come
+	buf        []byte            // frame payloads (reused)
+	hdr        [7]byte
+}
+
+// Consumer is a basic.consume the server accepted.
+type Consumer struct {
+	c       *Conn
+	Channel uint16
+	Tag     string
+	next    uint64
+}
+
+// Deliver sends n deliveries of body to the consumer, in writes of about
+// 64 KiB.
+func (k *Consumer) Deliver(n int, body []byte) error {
+	var buf []byte
+	for i := 0; i < n; i++ {
+		k.next++
+		buf = AppendDelivery(buf, k.Channel, k.Tag, k.next, "", "q", body)
+		if len(buf) >= 64<<10 || i == n-1 {
+			if err := k.c.write(buf); err != nil {
+				return err
+			}
+			buf = buf[:0]
+		}
+	}
+	return nil
+}
+
+func (c *Conn) write(b []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	_, err := c.nc.Write(b)
+	return err
+}
+
+// AppendDelivery appends the frames of a basic.deliver with an empty
+// property list.
+func AppendDelivery(b []byte, ch uint16, tag string, dtag uint64, exchange, key string, body []byte) []byte {
+	at := len(b)
+	b = append(b, 1, byte(ch>>8), byte(ch), 0, 0, 0, 0, 0, 60, 0, 60, byte(len(tag)))
+	b = append(b, tag...)
+	b = binary.BigEndian.AppendUint64(b, dtag)
+	b = append(b, 0, byte(len(exchange)))
+	b = append(b, exchange...)
+	b = append(b, byte(len(key)))
+	b = append(b, key...)
+	b = append(b, 0xCE)
+	binary.BigEndian.PutUint32(b[at+3:], uint32(len(b)-at-8))
+	b = append(b, 2, byte(ch>>8), byte(ch), 0, 0, 0, 14, 0, 60, 0, 0)
+	b = binary.BigEndian.AppendUint64(b, uint64(len(body)))
+	b = append(b, 0, 0, 0xCE)
+	if len(body) > 0 {
+		b = append(b, 3, byte(ch>>8), byte(ch))
+		b = binary.BigEndian.AppendUint32(b, uint32(len(body)))
+		b = append(b, body...)
+		b = append(b, 0xCE)
+	}
+	return b
+}
+
+func appendFrame(b []byte, typ byte, ch uint16, payload []byte) []byte {
+	b = append(b, typ, byte(ch>>8), byte(ch))
+	b = binary.BigEndian.AppendUint32(b, uint32(len(payload)))
+	b = append(b, payload...)
+	return append(b, 0xCE)
+}
+
+func appendMethod(b []byte, ch uint16, class, method uint16, args []byte) []byte {
+	p := make([]byte, 4, 4+len(args))
+	binary.BigEndian.PutUint16(p, class)
+	binary.BigEndian.PutUint16(p[2:], method)
+	return appendFrame(b, 1, ch, append(p, args...))
+}
+
+func longstr(s string) []byte {
+	b := binary.BigEndian.AppendUint32(nil, uint32(len(s)))
+	return append(b, s...)
+}
+
+var errProtocol = errors.New("fakebroker: unexpected frame")
+
+// serve runs the handshake, then answers frames until the client leaves.
+func (c *Conn) serve() error {
+	hdr := make([]byte, 8)
+	if _, err := io.ReadFull(c.r, hdr); err != nil {
+		return err
+	}
+	// connection.start: 0-9, server properties, mechanisms, locales.
+	start := []byte{0, 9}
+	start = append(start, longstr("")...) // empty table
+	start = append(start, longstr("PLAIN")...)
+	start = append(start, longstr("en_US")...)
+	if err := c.write(appendMethod(nil, 0, 10, 10, start)); err != nil {
+		return err
+	}
+	if _, err := c.expect(10, 11); err != nil { // start-ok
+		return err
+	}
+	tune := binary.BigEndian.AppendUint16(nil, 2047)
+	tune = binary.BigEndian.AppendUint32(tune, 131072)
+	tune = binary.BigEndian.AppendUint16(tune, 0)
+	if err := c.write(appendMethod(nil, 0, 10, 30, tune)); err != nil {
+		return err
+	}
+	if _, err := c.expect(10, 31); err != nil { // tune-ok
+		return err
+	}
+	if _, err := c.expect(10, 40); err != nil { // open
+		return err
+	}
+	if err := c.write(appendMethod(nil, 0, 10, 41, []byte{0})); err != nil {
+		return err
+	}
+	var acks []byte
+	for {
+		typ, ch, payload, err := c.frame()
+		if err != nil {
+			return err
+		}
+		switch typ {
+		case 1:
+			if len(payload) < 4 {
+				return errProtocol
+			}
+			class, method := binary.BigEndian.Uint16(payload), binary.BigEndian.Uint16(payload[2:])
+			out, done, err := c.method(ch, class, method, payload[4:])
+			if err != nil || done {
+				return err
+			}
+			if out != nil {
+				if err := c.write(out); err != nil {
+					return err
+				}
+			}
+		case 2:
+			if len(payload) < 12 {
+				return errProtocol
+			}
+			c.left = binary.BigEndian.Uint64(payload[4:12])
+			if c.left == 0 {
+				acks = c.published(acks, ch)
+			}
+		case 3:
+			c.left -= min(c.left, uint64(len(payload)))
+			if c.left == 0 {
+				acks = c.published(acks, ch)
+			}
+		}
+		// Acks go out when nothing more is buffered (one write per burst).
+		if len(acks) > 0 && c.r.Buffered() == 0 {
+			if err := c.write(acks); err != nil {
+				return err
+			}
+			acks = acks[:0]
+		}
+	}
+}
+
+// published counts a complete publish and, in confirm mode, acks it
+// (multiple, folding the acks of a burst into one frame).
+func (c *Conn) published(acks []byte, ch uint16) []byte {
+	c.s.Published.Add(1)
+	last, ok := c.confirming[ch]
+	if !ok {
+		return acks
+	}
+	last++
+	c.confirming[ch] = last
+	args := binary.BigEndian.AppendUint64(nil, last)
+	args = append(args, 1) // multiple
+	if n := len(acks); n >= 21 && binary.BigEndian.Uint16(acks[n-20:]) == ch {
+		// Replace the previous multiple ack of this channel.
+		binary.BigEndian.PutUint64(acks[n-10:], last)
+		return acks
+	}
+	return appendMethod(acks, ch, 60, 80, args)
+}
+
+func (c *Conn) method(ch, class, method uint16, args []byte) (out []byte, done bool, err error) {
+	switch class<<8 | method {
+	case 20<<8 | 10: // channel.open
+		return appendMethod(nil, ch, 20, 11, longstr("")), false, nil
+	case 20<<8 | 40: // channel.close
+		delete(c.confirming, ch)
+		return appendMethod(nil, ch, 20, 41, nil), false, nil
+	case 10<<8 | 50: // connection.close
+		return nil, true, c.write(appendMethod(nil, 0, 10, 51, nil))
+	case 85<<8 | 10: // confirm.select
+		c.confirming[ch] = 0
+		if len(args) > 0 && args[0]&1 != 0 {
+			return nil, false, nil
+		}
+		return appendMethod(nil, ch, 85, 11, nil), false, nil
+	case 60<<8 | 10: // basic.qos
+		return appendMethod(nil, ch, 60, 11, nil), false, nil
+	case 50<<8 | 10: // queue.declare: echo the name, 0 messages, 0 consumers
+		if len(args) < 3 {
+			return nil, false, errProtocol
+		}
+		n := int(args[2])
+		name := string(args[3 : 3+n])
+		if name == "" {
+			name = "amq.gen-fake"
+		}
+		ok := append([]byte{byte(len(name))}, name...)
+		ok = append(ok, 0, 0, 0, 0, 0, 0, 0, 0)
+		return appendMethod(nil, ch, 50, 11, ok), false, nil
+	case 60<<8 | 20: // basic.consume
+		if len(args) < 3 {
+			return nil, false, errProtocol
+		}
+		qn := int(args[2])
+		p := args[3+qn:]
+		tag := string(p[1 : 1+int(p[0])])
+		if tag == "" {
+			tag = fmt.Sprintf("ctag-fake-%d", ch)
+		}
+		c.s.consumers <- &Consumer{c: c, Channel: ch, Tag: tag}
+		return appendMethod(nil, ch, 60, 21, append([]byte{byte(len(tag))}, tag...)), false, nil
+	case 60<<8 | 30: // basic.cancel
+		tag := string(args[1 : 1+int(args[0])])
+		return appendMethod(nil, ch, 60, 31, append([]byte{byte(len(tag))}, tag...)), false, nil
+	case 60<<8 | 80: // basic.ack from the client
+		c.s.Acks.Add(1)
+		return nil, false, nil
+	case 60<<8 | 40: // basic.publish: content follows
+		return nil, false, nil
+	}
+	return nil, false, nil
+}
+
+// expect reads a method frame and checks its class and method.
+func (c *Conn) expect(class, method uint16) ([]byte, error) {
+	typ, _, p, err := c.frame()
+	if err != nil {
+		return nil, err
+	}
+	if typ != 1 || len(p) < 4 || binary.BigEndian.Uint16(p) != class || binary.BigEndian.Uint16(p[2:]) != method {
+		return nil, errProtocol
+	}
+	return p[4:], nil
+}
+
+func (c *Conn) frame() (typ byte, ch uint16, payload []byte, err error) {
+	h := c.hdr[:]
+	if _, err = io.ReadFull(c.r, h); err != nil {
+		return
+	}
+	size := binary.BigEndian.Uint32(h[3:])
+	if cap(c.buf) < int(size)+1 {
+		c.buf = make([]byte, size+1)
+	}
+	payload = c.buf[:size+1]
+	if _, err = io.ReadFull(c.r, payload); err != nil {
+		return
+	}
+	if payload[size] != 0xCE {
+		return 0, 0, nil, errProtocol
+	}
+	return h[0], binary.BigEndian.Uint16(h[1:3]), payload[:size], nil
+}
