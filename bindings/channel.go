@@ -21,6 +21,7 @@ type channel struct {
 	consumers map[string]*consumer
 	confirmOn bool // confirm_select was called
 	closed    bool
+	fast      fastState // see fastpath.go
 }
 
 const maxTag = 1<<53 - 1
@@ -158,16 +159,30 @@ func (x *channel) connectionClosed(err *amqp.Error) { x.closed = true }
 // context and the function that settles it from any goroutine (build runs
 // on the loop and makes the resolved value).
 func (x *channel) op(timeout float64) (goja.Value, context.Context, func(err error, build func(vm *goja.Runtime) any)) {
+	p, _, ctx, done := x.opRes(timeout, true)
+	return p, ctx, done
+}
+
+// opRes is op that also returns the resolver (for settling on the loop at
+// once, see fastpath.go). counted ops hold back the fast path until they
+// are settled on the loop.
+func (x *channel) opRes(timeout float64, counted bool) (goja.Value, *runtime.Resolver, context.Context, func(err error, build func(vm *goja.Runtime) any)) {
 	p, res := x.m.loop.NewPromise()
 	ctx, cancel := callContext(timeout)
 	m := x.m
 	rpc := m.rpcStart()
-	return x.m.rt.VM().ToValue(p), ctx, func(err error, build func(vm *goja.Runtime) any) {
+	if counted {
+		x.fast.unsettled++
+	}
+	return x.m.rt.VM().ToValue(p), res, ctx, func(err error, build func(vm *goja.Runtime) any) {
 		cancel()
 		if rpc != nil {
 			rpc()
 		}
 		res.Settle(func(vm *goja.Runtime) (any, error) {
+			if counted {
+				x.fast.unsettled--
+			}
 			if err != nil {
 				return nil, m.rejection(err, timeout)
 			}
@@ -387,25 +402,19 @@ func (e *lazyRejection) Error() string { return "rejection" }
 func (x *channel) basicAck(call goja.FunctionCall) goja.Value {
 	vm := x.m.rt.VM()
 	a := basicAckSig.parse(vm, call.Arguments)
-	p, _, done := x.op(0)
-	x.ch.Ack(uint64(a[0].ToInteger()), boolean(a[1], false), func(err error) { done(err, nil) })
-	return p
+	return x.ack(ackAck, uint64(a[0].ToInteger()), boolean(a[1], false), false)
 }
 
 func (x *channel) basicNack(call goja.FunctionCall) goja.Value {
 	vm := x.m.rt.VM()
 	a := basicNackSig.parse(vm, call.Arguments)
-	p, _, done := x.op(0)
-	x.ch.Nack(uint64(a[0].ToInteger()), boolean(a[1], false), boolean(a[2], true), func(err error) { done(err, nil) })
-	return p
+	return x.ack(ackNack, uint64(a[0].ToInteger()), boolean(a[1], false), boolean(a[2], true))
 }
 
 func (x *channel) basicReject(call goja.FunctionCall) goja.Value {
 	vm := x.m.rt.VM()
 	a := basicRejectSig.parse(vm, call.Arguments)
-	p, _, done := x.op(0)
-	x.ch.Reject(uint64(a[0].ToInteger()), boolean(a[1], false), func(err error) { done(err, nil) })
-	return p
+	return x.ack(ackReject, uint64(a[0].ToInteger()), false, boolean(a[1], false))
 }
 
 func (x *channel) basicRecover(call goja.FunctionCall) goja.Value {

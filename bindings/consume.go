@@ -2,6 +2,7 @@ package bindings
 
 import (
 	"github.com/dop251/goja"
+	"github.com/dop251/goja_nodejs/buffer"
 
 	"github.com/amqpjs/amqpjs/amqp"
 )
@@ -36,15 +37,17 @@ type consumer struct {
 	ended    bool
 	onSettle goja.Value // shared then() callbacks
 	onReject goja.Value
+	in       inbox          // deliveries on their way to queue (fastpath.go)
+	bufAPI   *buffer.Buffer // see body
 }
 
-// Delivery is called from the amqp pump goroutine.
+// Delivery is called by the amqp package (from the connection's reader
+// goroutine), in delivery order. Deliveries reach the loop in batches.
 func (c *consumer) Delivery(d *amqp.Delivery) {
 	c.x.m.recordDelivery(d)
-	c.x.m.loop.RunOnLoop(func(vm *goja.Runtime) {
-		c.queue = append(c.queue, d)
-		c.pump(vm)
-	})
+	if c.in.add(d) {
+		c.x.m.loop.RunOnLoop(c.takeIncoming)
+	}
 }
 
 // Cancelled is called from the amqp pump goroutine when the broker cancelled
@@ -83,7 +86,7 @@ const defaultNoAckWindow = 1000
 // ackHandedOver acks an emulated no_ack delivery as it is handed to the
 // script. A failure means the channel is closing: the broker requeues it.
 func (c *consumer) ackHandedOver(tag uint64) {
-	c.x.ch.Ack(tag, false, nil)
+	c.x.ackNoPromise(tag)
 }
 
 // droppable reports whether the deliveries queued for the script must be
@@ -115,13 +118,8 @@ func (c *consumer) pump(vm *goja.Runtime) {
 			c.queue = c.queue[:0]
 			c.head = 0
 		}
-		body := newBuffer(vm, d.Body)
-		env := vm.NewObject()
-		_ = env.Set("consumer_tag", d.ConsumerTag)
-		_ = env.Set("delivery_tag", d.DeliveryTag)
-		_ = env.Set("exchange_name", d.Exchange)
-		_ = env.Set("routing_key", d.RoutingKey)
-		_ = env.Set("is_redeliver", d.Redelivered)
+		body := c.body(vm, d.Body)
+		env := envelope(vm, d)
 		props := propertiesToJS(vm, &d.Properties)
 		if c.push != nil {
 			msgFn, _ := goja.AssertFunction(c.x.m.prelude.Get("message"))

@@ -17,7 +17,7 @@ import (
 func (x *channel) publish(call goja.FunctionCall, s *sig, waitConfirm bool) goja.Value {
 	vm := x.m.rt.VM()
 	a := s.parse(vm, call.Arguments)
-	body, err := payloadBytes(vm, a[0])
+	body, owned, err := payloadView(vm, a[0])
 	if err != nil {
 		panic(newJSError(vm, "TypeError", s.method+": "+err.Error(), "ERR_INVALID_ARG_TYPE"))
 	}
@@ -30,9 +30,47 @@ func (x *channel) publish(call goja.FunctionCall, s *sig, waitConfirm bool) goja
 			panic(throwArg(vm, perr))
 		}
 	}
-	p, ctx, done := x.op(seconds(a[6]))
+	timeout := seconds(a[6])
+	confirmed := waitConfirm && x.confirmOn
+	fast := timeout <= 0 && x.fastOK()
+	// done settles the call's promise, made below by the path taken.
+	var settle func(error, func(*goja.Runtime) any)
+	done := func(err error, build func(*goja.Runtime) any) { settle(err, build) }
 	if am := x.m.meter(); am != nil {
-		done = am.publishing(pub, waitConfirm && x.confirmOn, done)
+		done = am.publishing(pub, confirmed, done)
+	}
+	if fast && !confirmed {
+		// Settled once written, which happens now: no promise to keep
+		// (done, which only wraps confirmed publishes, is not needed).
+		if handled, _, err := x.ch.TryPublish(pub, false, nil); handled {
+			if err != nil {
+				p, res := x.m.loop.NewPromise()
+				x.settleNow(vm, res, err)
+				return vm.ToValue(p)
+			}
+			x.flushSoon()
+			return x.resolvedNull(vm)
+		}
+	}
+	// A publish that settles when written holds back later fast calls
+	// until it is settled; one that waits for its confirm does not.
+	p, res, ctx, s0 := x.opRes(timeout, !confirmed)
+	settle = s0
+	if fast && confirmed {
+		handled, pending, err := x.ch.TryPublish(pub, true, func(err error) { done(err, nil) })
+		if handled {
+			if err == nil {
+				x.flushSoon()
+			}
+			if !pending {
+				// TryPublish keeps done only when pending.
+				x.settleNow(vm, res, err)
+			}
+			return p
+		}
+	}
+	if !owned {
+		pub.Body = append(make([]byte, 0, len(body)), body...)
 	}
 	x.ch.Publish(ctx, pub, waitConfirm, func(err error) { done(err, nil) })
 	return p
@@ -43,15 +81,26 @@ func (x *channel) publish(call goja.FunctionCall, s *sig, waitConfirm bool) goja
 // DataView. The copy keeps the message intact if the script reuses its
 // buffer before the frames are written.
 func payloadBytes(vm *goja.Runtime, v goja.Value) ([]byte, error) {
+	b, owned, err := payloadView(vm, v)
+	if err == nil && !owned {
+		b = append(make([]byte, 0, len(b)), b...)
+	}
+	return b, err
+}
+
+// payloadView is payloadBytes without the copy of a Buffer, typed array,
+// ArrayBuffer or DataView: the slice aliases the script's memory (owned
+// false) and is only good until the script runs again.
+func payloadView(vm *goja.Runtime, v goja.Value) (b []byte, owned bool, err error) {
 	if goja.IsString(v) {
-		return []byte(v.String()), nil
+		return []byte(v.String()), true, nil
 	}
 	if o, ok := v.(*goja.Object); ok {
 		if b, ok := runtime.BytesOf(vm, o); ok {
-			return append(make([]byte, 0, len(b)), b...), nil
+			return b, false, nil
 		}
 	}
-	return nil, fmt.Errorf("parameter 'payload' must be a string, Buffer, Uint8Array, ArrayBuffer or DataView, got %s", describe(v))
+	return nil, false, fmt.Errorf("parameter 'payload' must be a string, Buffer, Uint8Array, ArrayBuffer or DataView, got %s", describe(v))
 }
 
 // propertiesFromJS fills p from a plain object of API.md §6's property

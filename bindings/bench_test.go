@@ -1,0 +1,233 @@
+package bindings
+
+import (
+	"context"
+	"io"
+	"os"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/dop251/goja"
+
+	"github.com/amqpjs/amqpjs/internal/fakebroker"
+	"github.com/amqpjs/amqpjs/runtime"
+)
+
+// The hot paths of the bindings, measured against an in-process fake broker
+// (internal/fakebroker), so that the numbers are the client's alone. Each
+// benchmark runs a script that connects, calls startTimer(), does b.N
+// operations and calls stopTimer(). Reported beside ns/op: cpu-ns/op, the
+// process's CPU time per operation (the fake broker's share included; it
+// only parses frames into a reused buffer).
+//
+//	go test -run XXX -bench . -benchmem ./bindings/
+
+func cpuNow() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// benchScript runs src with N, URL, BODY_SIZE, startTimer() and stopTimer()
+// as globals. during, if not nil, runs on its own goroutine once the timer
+// started (e.g. pushing deliveries).
+func benchScript(b *testing.B, src string, during func(srv *fakebroker.Server)) {
+	b.Helper()
+	srv, err := fakebroker.Start()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close()
+	rt := runtime.New(runtime.Options{Stdout: io.Discard, Stderr: os.Stderr})
+	Register(rt, Options{})
+	vm := rt.VM()
+	var cpu0 time.Duration
+	must := func(err error) {
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	must(vm.Set("N", b.N))
+	must(vm.Set("URL", srv.URL()))
+	must(vm.Set("startTimer", func() {
+		if during != nil {
+			go during(srv)
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		cpu0 = cpuNow()
+	}))
+	must(vm.Set("stopTimer", func() {
+		b.StopTimer()
+		b.ReportMetric(float64(cpuNow()-cpu0)/float64(b.N), "cpu-ns/op")
+	}))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if _, err := rt.RunSource(ctx, "bench.js", src); err != nil {
+		b.Fatal(rt.FormatError(err))
+	}
+}
+
+const benchPrelude = `
+const aioamqp = require('aioamqp');
+const [transport, protocol] = await aioamqp.from_url(URL);
+const ch = await protocol.channel();
+const body = Buffer.alloc(100, 'x');
+`
+
+// BenchmarkPublishBinding is a script's await ch.publish(...) loop: the
+// publish binding (arguments, payload, promise) and the amqp fast path
+// (frames encoded into the write buffer, flushed once per loop turn).
+func BenchmarkPublishBinding(b *testing.B) {
+	benchScript(b, benchPrelude+`
+startTimer();
+for (let i = 0; i < N; i++) await ch.publish(body, '', 'q');
+stopTimer();
+await protocol.close();
+`, nil)
+}
+
+// BenchmarkPublishBindingNoAwait publishes without awaiting each call.
+func BenchmarkPublishBindingNoAwait(b *testing.B) {
+	benchScript(b, benchPrelude+`
+startTimer();
+let last;
+for (let i = 0; i < N; i++) last = ch.basic_publish(body, '', 'q');
+await last;
+stopTimer();
+await protocol.close();
+`, nil)
+}
+
+// BenchmarkPublishConfirmWindow publishes in confirm mode with 10 000
+// publishes in flight (the fake broker acks each burst with one multiple
+// ack): per publish, a promise settled from the reader goroutine.
+func BenchmarkPublishConfirmWindow(b *testing.B) {
+	benchScript(b, benchPrelude+`
+await ch.confirm_select();
+const W = 10000, ring = new Array(Math.min(W, N));
+startTimer();
+for (let i = 0; i < N; i++) {
+  const k = i % W;
+  if (i >= W) await ring[k];
+  ring[k] = ch.publish(body, '', 'q');
+}
+await Promise.all(ring);
+stopTimer();
+await protocol.close();
+`, nil)
+}
+
+// deliverAll pushes N deliveries of 100 bytes to the first consumer.
+func deliverAll(n int) func(srv *fakebroker.Server) {
+	return func(srv *fakebroker.Server) {
+		k := srv.NextConsumer()
+		_ = k.Deliver(n, make([]byte, 100))
+	}
+}
+
+// BenchmarkDeliveryDispatch is delivery dispatch: the tap assembles each
+// basic.deliver, the consumer batches them onto the loop, and pump builds
+// body, envelope and properties and calls the JS callback (no_ack_window 0:
+// the broker's own no_ack, nothing written back).
+func BenchmarkDeliveryDispatch(b *testing.B) {
+	src := benchPrelude + `
+let got = 0;
+const done = new Promise((resolve) => {
+  ch.basic_consume((body, envelope, properties) => {
+    if (envelope.delivery_tag !== ++got) throw new Error('out of order');
+    if (got === N) resolve();
+  }, { queue_name: 'q', no_ack: true, no_ack_window: 0 }).then(() => startTimer());
+});
+await done;
+stopTimer();
+await protocol.close();
+`
+	benchScript(b, src, deliverAll(b.N))
+}
+
+// BenchmarkDeliveryDispatchAck is BenchmarkDeliveryDispatch with a manual
+// ack per delivery (not awaited), written by the ack fast path.
+func BenchmarkDeliveryDispatchAck(b *testing.B) {
+	src := benchPrelude + `
+let got = 0;
+const done = new Promise((resolve) => {
+  ch.basic_consume((body, envelope, properties, c) => {
+    c.basic_client_ack(envelope.delivery_tag);
+    if (++got === N) resolve();
+  }, { queue_name: 'q' }).then(() => startTimer());
+});
+await done;
+stopTimer();
+await protocol.close();
+`
+	benchScript(b, src, deliverAll(b.N))
+}
+
+// BenchmarkTableFromJS converts a headers object of 8 entries to a field
+// table (what a publish with headers pays).
+func BenchmarkTableFromJS(b *testing.B) {
+	vm := newVM(b)
+	v := jsEval(b, vm, `({ a: 'text', n: 42, big: 2147483648, f: 1.5, t: true, nul: null,
+		d: new Date(0), nested: { x: [1, 'two', false] } })`)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := tableFromJS(vm, v, "bench"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkTableToJS converts a received field table of 8 entries to a JS
+// object (what reading properties.headers pays).
+func BenchmarkTableToJS(b *testing.B) {
+	vm := newVM(b)
+	v := jsEval(b, vm, `({ a: 'text', n: 42, big: 2147483648, f: 1.5, t: true, nul: null,
+		d: new Date(0), nested: { x: [1, 'two', false] } })`)
+	t, err := tableFromJS(vm, v, "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	// As received: integers as int64, nested tables as Table.
+	t = normaliseTable(t)
+	b.ReportAllocs()
+	b.ResetTimer()
+	var sink goja.Value
+	for i := 0; i < b.N; i++ {
+		sink = tableToJS(vm, t)
+	}
+	_ = sink
+}
+
+// normaliseTable makes t look received: integers int64, tables nested.
+func normaliseTable(t map[string]any) map[string]any {
+	out := make(map[string]any, len(t))
+	for k, v := range t {
+		out[k] = normaliseValue(v)
+	}
+	return out
+}
+
+func normaliseValue(v any) any {
+	switch x := v.(type) {
+	case int8:
+		return int64(x)
+	case int16:
+		return int64(x)
+	case int32:
+		return int64(x)
+	case int:
+		return int64(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = normaliseValue(e)
+		}
+		return out
+	case map[string]any:
+		return normaliseTable(x)
+	}
+	return v
+}

@@ -1,0 +1,293 @@
+package bindings
+
+import (
+	"sync"
+
+	"github.com/dop251/goja"
+	"github.com/dop251/goja_nodejs/buffer"
+
+	"github.com/amqpjs/amqpjs/amqp"
+
+	"github.com/amqpjs/amqpjs/runtime"
+)
+
+/*
+The fast path of publish, basic_publish and the acks.
+
+When the channel's executor is idle, amqp.Channel.TryPublish/TryAck write
+the frames into the connection's buffer on the loop goroutine itself, with
+no goroutine handoff (see amqp/direct.go); the call's promise is then
+settled at once (a publish resolves once the transport holds its bytes, as
+on the queued path), or, for a publish that waits for its confirm, when the
+broker acks it. The buffer is written out by a task queued once per loop
+turn (flushSoon), which asks the channel's executor to write it: the loop
+never waits for the socket.
+
+Order: a call takes the fast path only when every earlier call of the
+channel that went through the executor has been settled on the loop
+(unsettled == 0); promises then settle in call order as before. Publishes
+that wait for a confirm do not count: they settle when the broker acks.
+*/
+
+// fastState is a channel's fast-path state. loop-owned.
+type fastState struct {
+	unsettled   int        // counted ops (channel.opRes) not yet settled on the loop
+	flushQueued bool       // a flush task is queued
+	resolved    goja.Value // a promise resolved with null (resolvedNull)
+}
+
+// fastOK reports whether a call may take the fast path. Loop only.
+func (x *channel) fastOK() bool { return x.fast.unsettled == 0 && !x.closed }
+
+// flushSoon makes sure that what the fast path buffered is written once the
+// current task is done. Loop only.
+func (x *channel) flushSoon() {
+	if x.fast.flushQueued {
+		return
+	}
+	x.fast.flushQueued = true
+	ch := x.ch
+	if !x.m.loop.RunOnLoop(func(*goja.Runtime) {
+		x.fast.flushQueued = false
+		ch.Flush()
+	}) {
+		ch.Flush()
+	}
+}
+
+// resolvedNull returns the promise of a call that succeeded at once: a
+// promise already resolved with null. Making a promise costs goja two
+// native functions (its resolvers), a third of a fast publish, so the
+// channel returns the same resolved promise for every such call: awaiting
+// it, then() and catch() behave exactly as with a fresh one. Loop only.
+func (x *channel) resolvedNull(vm *goja.Runtime) goja.Value {
+	if x.fast.resolved == nil {
+		p, resolve, _ := vm.NewPromise()
+		_ = resolve(nil)
+		x.fast.resolved = vm.ToValue(p)
+	}
+	return x.fast.resolved
+}
+
+// settleNow settles res on the loop at once: resolved with null, or
+// rejected as a queued call failing with err would be.
+func (x *channel) settleNow(vm *goja.Runtime, res *runtime.Resolver, err error) {
+	var rej any
+	if err != nil {
+		rej = runtime.RejectionValue(vm, x.m.rejection(err, 0))
+	}
+	if e := res.SettleOnLoop(vm, nil, rej); e != nil {
+		panic(e)
+	}
+}
+
+// ack is basic_client_ack, basic_client_nack and basic_reject: the fast
+// path when it may, else the executor. Loop only.
+func (x *channel) ack(m int, tag uint64, multiple, requeue bool) goja.Value {
+	vm := x.m.rt.VM()
+	if x.fastOK() {
+		var ok bool
+		switch m {
+		case ackAck:
+			ok = x.ch.TryAck(tag, multiple)
+		case ackNack:
+			ok = x.ch.TryNack(tag, multiple, requeue)
+		default:
+			ok = x.ch.TryReject(tag, requeue)
+		}
+		if ok {
+			x.flushSoon()
+			return x.resolvedNull(vm)
+		}
+	}
+	p, _, done := x.op(0)
+	cb := func(err error) { done(err, nil) }
+	switch m {
+	case ackAck:
+		x.ch.Ack(tag, multiple, cb)
+	case ackNack:
+		x.ch.Nack(tag, multiple, requeue, cb)
+	default:
+		x.ch.Reject(tag, requeue, cb)
+	}
+	return p
+}
+
+const (
+	ackAck = iota
+	ackNack
+	ackReject
+)
+
+// ackNoPromise acks a delivery without a promise (emulated no_ack): the
+// fast path when it may, else the executor. Loop only.
+func (x *channel) ackNoPromise(tag uint64) {
+	// No promise: only the frames' order matters, which TryAck keeps.
+	if x.ch.TryAck(tag, false) {
+		x.flushSoon()
+		return
+	}
+	x.ch.Ack(tag, false, nil)
+}
+
+// inbox batches a consumer's deliveries on their way to the loop: the amqp
+// reader appends (add), and one loop task per batch takes them all, instead
+// of one task per delivery.
+type inbox struct {
+	mu    sync.Mutex
+	items []*amqp.Delivery
+	spare []*amqp.Delivery
+}
+
+// add appends d; first reports that the inbox was empty, so the caller
+// must queue the task that takes it. Any goroutine.
+func (b *inbox) add(d *amqp.Delivery) (first bool) {
+	b.mu.Lock()
+	b.items = append(b.items, d)
+	first = len(b.items) == 1
+	b.mu.Unlock()
+	return first
+}
+
+// takeInto appends what the inbox holds to q. Loop only.
+func (b *inbox) takeInto(q []*amqp.Delivery) []*amqp.Delivery {
+	b.mu.Lock()
+	items := b.items
+	b.items = b.spare
+	b.spare = nil
+	b.mu.Unlock()
+	q = append(q, items...)
+	clear(items)
+	b.mu.Lock()
+	if b.spare == nil {
+		b.spare = items[:0]
+	}
+	b.mu.Unlock()
+	return q
+}
+
+// takeIncoming is the loop task that moves a batch from the inbox to the
+// consumer's queue and dispatches.
+func (c *consumer) takeIncoming(vm *goja.Runtime) {
+	c.queue = c.in.takeInto(c.queue)
+	c.pump(vm)
+}
+
+// InlineDeliveries marks consumer as an amqp.InlineHandler: Delivery only
+// appends to the inbox and queues a loop task, so it may run on the
+// connection's reader goroutine.
+func (c *consumer) InlineDeliveries() {}
+
+// body returns a delivery's body as a Buffer (the Buffer API is looked up
+// once per consumer). Loop only.
+func (c *consumer) body(vm *goja.Runtime, b []byte) goja.Value {
+	if b == nil {
+		b = []byte{}
+	}
+	if c.bufAPI == nil {
+		c.bufAPI = buffer.GetApi(vm)
+	}
+	if c.bufAPI == nil {
+		return newBuffer(vm, b)
+	}
+	return c.bufAPI.WrapBytes(b)
+}
+
+// envelope returns a delivery's envelope (API.md §6): consumer_tag,
+// delivery_tag, exchange_name, routing_key, is_redeliver. Like properties,
+// it is a lazy view that behaves as a plain object (a field becomes a JS
+// value when read; assignment, delete, Object.keys and JSON work): five
+// property insertions per delivery cost more than the callback itself.
+// Loop only.
+func envelope(vm *goja.Runtime, d *amqp.Delivery) *goja.Object {
+	return vm.NewDynamicObject(&envView{vm: vm, d: d})
+}
+
+var envelopeKeys = []string{"consumer_tag", "delivery_tag", "exchange_name", "routing_key", "is_redeliver"}
+
+// envView is the goja.DynamicObject behind an envelope. loop-owned.
+type envView struct {
+	vm      *goja.Runtime
+	d       *amqp.Delivery
+	cache   map[string]goja.Value // assigned values
+	deleted map[string]bool
+	extra   []string // keys the script added, in order
+}
+
+func isEnvelopeKey(k string) bool {
+	switch k {
+	case "consumer_tag", "delivery_tag", "exchange_name", "routing_key", "is_redeliver":
+		return true
+	}
+	return false
+}
+
+func (v *envView) Get(key string) goja.Value {
+	if val, ok := v.cache[key]; ok {
+		return val
+	}
+	if v.deleted[key] {
+		return nil
+	}
+	d := v.d
+	switch key {
+	case "consumer_tag":
+		return v.vm.ToValue(d.ConsumerTag)
+	case "delivery_tag":
+		return v.vm.ToValue(d.DeliveryTag)
+	case "exchange_name":
+		return v.vm.ToValue(d.Exchange)
+	case "routing_key":
+		return v.vm.ToValue(d.RoutingKey)
+	case "is_redeliver":
+		return v.vm.ToValue(d.Redelivered)
+	}
+	return nil
+}
+
+func (v *envView) Set(key string, val goja.Value) bool {
+	if v.cache == nil {
+		v.cache = make(map[string]goja.Value, 2)
+	}
+	if _, ok := v.cache[key]; !ok && !isEnvelopeKey(key) {
+		v.extra = append(v.extra, key)
+	}
+	delete(v.deleted, key)
+	v.cache[key] = val
+	return true
+}
+
+func (v *envView) Has(key string) bool {
+	if _, ok := v.cache[key]; ok {
+		return true
+	}
+	return isEnvelopeKey(key) && !v.deleted[key]
+}
+
+func (v *envView) Delete(key string) bool {
+	if !v.Has(key) {
+		return true
+	}
+	delete(v.cache, key)
+	for i, k := range v.extra {
+		if k == key {
+			v.extra = append(v.extra[:i], v.extra[i+1:]...)
+			return true
+		}
+	}
+	if v.deleted == nil {
+		v.deleted = map[string]bool{}
+	}
+	v.deleted[key] = true
+	return true
+}
+
+func (v *envView) Keys() []string {
+	keys := make([]string, 0, len(envelopeKeys)+len(v.extra))
+	for _, k := range envelopeKeys {
+		if !v.deleted[k] {
+			keys = append(keys, k)
+		}
+	}
+	return append(keys, v.extra...)
+}
