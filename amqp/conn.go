@@ -303,10 +303,12 @@ func tlsConfig(o *TLSOptions, host string) (*tls.Config, error) {
 	return cfg, nil
 }
 
+// tlsReason says why a TLS handshake failed; a certificate that could not
+// be verified says so in those words.
 func tlsReason(err error) string {
 	var cve *tls.CertificateVerificationError
 	if errors.As(err, &cve) {
-		return cve.Err.Error()
+		return "the server's certificate could not be verified: " + cve.Err.Error()
 	}
 	return err.Error()
 }

@@ -180,7 +180,7 @@ func classify(op string, err error) *Error {
 	}
 	var cve *tls.CertificateVerificationError
 	if errors.As(err, &cve) {
-		return &Error{Kind: KindConnectionClosed, Op: op, Reason: "TLS handshake failed: " + cve.Err.Error(), Err: err}
+		return &Error{Kind: KindConnectionClosed, Op: op, Reason: "TLS handshake failed: " + tlsReason(err), Err: err}
 	}
 	var rhe tls.RecordHeaderError
 	if errors.As(err, &rhe) {

@@ -65,7 +65,7 @@ func TestClassify(t *testing.T) {
 		{"SocketLost", "basic_get", local(501, "EOF"), KindConnectionClosed, 0, "connection lost: EOF"},
 		{"Heartbeat", "basic_get", local(501, "read tcp 1->2: i/o timeout"), KindConnectionClosed, 0, "connection lost: missed heartbeats (read tcp 1->2: i/o timeout)"},
 		{"WrappedAMQP", "queue_delete", fmt.Errorf("shutdown: %w", server(404, "gone")), KindChannelClosed, 404, "gone"},
-		{"TLS", opConnect, fmt.Errorf("handshake: %w", cve), KindConnectionClosed, 0, "TLS handshake failed: x509: certificate signed by unknown authority"},
+		{"TLS", opConnect, fmt.Errorf("handshake: %w", cve), KindConnectionClosed, 0, "TLS handshake failed: the server's certificate could not be verified: x509: certificate signed by unknown authority"},
 		{"DNS", opConnect, &net.DNSError{Name: "nope.invalid", Err: "no such host"}, KindConnectionClosed, 0, "cannot resolve host 'nope.invalid'"},
 		{"NetTimeout", opConnect, &net.OpError{Op: "dial", Err: timeoutErr{}}, KindTimeout, 0, "timed out"},
 		{"OpError", opConnect, &net.OpError{Op: "read", Err: os.ErrClosed}, KindConnectionClosed, 0, ""},

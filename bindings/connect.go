@@ -477,12 +477,22 @@ func (c *connection) jsWaitClosed(call goja.FunctionCall) goja.Value {
 	return vm.ToValue(p)
 }
 
-// withStartHint adds to a refused connection how to start a broker.
+// withStartHint adds to a refused connection how to start a broker, and
+// to a certificate that could not be verified what the script can do.
 func withStartHint(err error) error {
 	var ae *amqp.Error
 	if errors.As(err, &ae) && ae.Kind == amqp.KindConnectionClosed && strings.HasPrefix(ae.Reason, "connection refused to ") {
 		cp := *ae
 		cp.Reason += " — is RabbitMQ running? Start it with 'rabbitmq-server -detached' (or run tests/broker.sh, which also installs it)"
+		return &cp
+	}
+	if errors.As(err, &ae) && ae.Kind == amqp.KindConnectionClosed && strings.Contains(ae.Reason, "certificate could not be verified") {
+		cp := *ae
+		if strings.Contains(ae.Reason, "certificate is valid for") {
+			cp.Reason += " — connect with a name the certificate holds, or give it as ssl: { server_name }"
+		} else {
+			cp.Reason += " — give the CA that signed it with ssl: { ca_file: 'ca.pem' } (verify_ssl: false skips the check: insecure)"
+		}
 		return &cp
 	}
 	return err

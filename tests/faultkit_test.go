@@ -15,11 +15,18 @@ package tests
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/url"
 	"os"
@@ -70,9 +77,18 @@ func (k *proxyLink) close() {
 
 func newFaultProxy(t testing.TB, backend string) *faultProxy {
 	t.Helper()
+	return newFaultProxyTLS(t, backend, nil)
+}
+
+// newFaultProxyTLS is newFaultProxy terminating TLS with cfg (nil: none).
+func newFaultProxyTLS(t testing.TB, backend string, cfg *tls.Config) *faultProxy {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if cfg != nil {
+		l = tls.NewListener(l, cfg)
 	}
 	p := &faultProxy{l: l, backend: backend, links: map[*proxyLink]struct{}{}}
 	p.cond = sync.NewCond(&p.mu)
@@ -80,6 +96,52 @@ func newFaultProxy(t testing.TB, backend string) *faultProxy {
 	go p.accept()
 	t.Cleanup(p.Close)
 	return p
+}
+
+// newTLSFaultProxy is newFaultProxy terminating TLS, with a certificate
+// for localhost and 127.0.0.1 signed by a CA generated for the test. It
+// returns the proxy and the CA's PEM file.
+func newTLSFaultProxy(t testing.TB, backend string) (*faultProxy, string) {
+	t.Helper()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caTmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "amqpjs fault test CA"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		IsCA:                  true,
+		KeyUsage:              x509.KeyUsageCertSign,
+		BasicConstraintsValid: true,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caCert, _ := x509.ParseCertificate(caDER)
+	srvKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	srvTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2),
+		Subject:      pkix.Name{CommonName: "localhost"},
+		DNSNames:     []string{"localhost"},
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	srvDER, err := x509.CreateCertificate(rand.Reader, srvTmpl, caCert, &srvKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cert := tls.Certificate{Certificate: [][]byte{srvDER}, PrivateKey: srvKey}
+	return newFaultProxyTLS(t, backend, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}), caFile
 }
 
 // Port is the proxy's port on 127.0.0.1.

@@ -18,7 +18,10 @@
 package tests
 
 import (
+	"context"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -68,10 +71,19 @@ func TestFaults(t *testing.T) {
 	t.Run("StuckLoop/sigint", func(t *testing.T) { f.stuckLoop(t, true) })
 
 	t.Run("Reconnect", f.reconnect)
+	t.Run("TLS", f.tls)
+	t.Run("Secrets", f.secrets)
 
 	t.Run("Passwords", func(t *testing.T) {
 		if hits := out.find(faultPassword); len(hits) > 0 {
 			t.Errorf("the password was printed:\n%s", strings.Join(hits, "\n"))
+		}
+		// The search is not vacuous: the output holds what surrounds the
+		// password (the user name in a refused login, a URL shown with ***).
+		for _, s := range []string{"authentication failed for user '" + faultUser + "'", faultUser + ":***@"} {
+			if len(out.find(s)) == 0 {
+				t.Errorf("no output mentions %q: the password check saw too little", s)
+			}
 		}
 	})
 }
@@ -193,6 +205,90 @@ func (f *faultEnv) reconnect(t *testing.T) {
 		t.Errorf("the script left its queue behind (%d messages)", n)
 	}
 	t.Logf("stdout:\n%s\nstderr:\n%s", run.Stdout, run.Stderr)
+}
+
+// tls runs tls.js through a TLS proxy whose CA only the test knows.
+func (f *faultEnv) tls(t *testing.T) {
+	proxy, ca := newTLSFaultProxy(t, f.node.Addr())
+	run := runFaultScript(t, f.out, faultScript(t, "tls.js"),
+		[]string{"AMQP_URL=" + f.url, "TLS_PORT=" + strconv.Itoa(proxy.Port()), "TLS_CA=" + ca}, nil)
+	checkFaultRun(t, run)
+	t.Logf("stdout:\n%s", run.Stdout)
+}
+
+// runLogged runs the binary with env and stdin, keeping its output for the
+// password check.
+func (f *faultEnv) runLogged(t *testing.T, what string, env []string, stdin string, args ...string) (string, string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, aioamqpBinary(t), args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	f.out.add(what+" stdout", stdout.String())
+	f.out.add(what+" stderr", stderr.String())
+	return stdout.String(), stderr.String(), code
+}
+
+// secrets puts the password everywhere output happens — errors of a failed
+// login and of bad URLs, printed connection objects, --help with AMQP_URL
+// set, --url, the REPL, a scenario's summary — for the Passwords subtest to
+// search.
+func (f *faultEnv) secrets(t *testing.T) {
+	env := []string{"AMQP_URL=" + f.url}
+	run := runFaultScriptOpts(t, f.out, faultScript(t, "secrets.js"), env, nil, faultOpts{})
+	if run.Exit != 1 || !strings.Contains(run.Stderr, "authentication failed for user '"+faultUser+"' (ACCESS_REFUSED)") {
+		t.Errorf("secrets.js: exit %d, want 1 with the refused login uncaught\n--- stdout:\n%s\n--- stderr:\n%s", run.Exit, run.Stdout, run.Stderr)
+	}
+	for _, args := range [][]string{{"run", "--help"}, {"help", "run"}, {"repl", "--help"}, {"--help"}} {
+		out, errOut, code := f.runLogged(t, strings.Join(args, " "), env, "", args...)
+		if code != 0 || !strings.Contains(out+errOut, "Usage") {
+			t.Errorf("%v: exit %d\n%s%s", args, code, out, errOut)
+		}
+	}
+	// --url with a password: a bad one (usage error) and a good one.
+	bad := strings.Replace(f.url, strconv.Itoa(f.node.Port), "99999", 1)
+	_, errOut, code := f.runLogged(t, "run --url bad", nil, "", "run", "--url", bad, faultScript(t, "stuck_loop.js"))
+	if code != 2 || !strings.Contains(errOut, "***") {
+		t.Errorf("run --url with a bad port: exit %d, want 2 and the URL shown with ***: %s", code, errOut)
+	}
+	throwing := WriteScript(t, "throws.js", "const a = require('aioamqp');\nconst [t, p] = await a.connect();\nconsole.log(p.server_properties.product);\nawait p.close();\nthrow new Error('boom');\n")
+	out, errOut, code := f.runLogged(t, "run --url good", nil, "", "run", "--url", f.url, throwing)
+	if code != 1 || !strings.Contains(out, "RabbitMQ") || !strings.Contains(errOut, "boom") {
+		t.Errorf("run --url: exit %d\n%s%s", code, out, errOut)
+	}
+	// The REPL: its banner, a connection and an error printed.
+	repl := strings.Join([]string{
+		"const [t, p] = await aioamqp.connect()",
+		"p",
+		"t",
+		"await aioamqp.connect({ password: 'nope' }).catch((e) => e)",
+		"await aioamqp.from_url(process.env.AMQP_URL.replace(/:\\d+\\//, ':99999/')).catch((e) => e.message)",
+		"await p.close()",
+	}, "\n") + "\n"
+	out, errOut, code = f.runLogged(t, "repl", env, repl, "repl", "--history", "")
+	if code != 0 || !strings.Contains(out, "authentication failed") {
+		t.Errorf("repl: exit %d\n--- stdout:\n%s\n--- stderr:\n%s", code, out, errOut)
+	}
+	out, errOut, code = f.runLogged(t, "repl --url", nil, ".exit\n", "repl", "--url", f.url, "--history", "")
+	if code != 0 {
+		t.Errorf("repl --url: exit %d\n%s%s", code, out, errOut)
+	}
+	// A scenario's summary.
+	out, errOut, code = f.runLogged(t, "scenario", env, "", "run", faultScript(t, "scenario.js"))
+	if code != 0 || !strings.Contains(out+errOut, "iterations") {
+		t.Errorf("scenario: exit %d\n--- stdout:\n%s\n--- stderr:\n%s", code, out, errOut)
+	}
 }
 
 // faultHandlers are the faults a script may ask for: proxy is nil unless
