@@ -32,6 +32,7 @@ const usage = `amqpjs — run JavaScript against RabbitMQ with aioamqp's API
 Usage:
   amqpjs run [flags] script.js [-- args...]   run a script (.js, .mjs, .cjs, .ts)
   amqpjs repl [flags]                          an interactive shell (aioamqp preloaded)
+  amqpjs bench [flags]                         measure against the broker, raw amqp091-go and amqplib
   amqpjs version                               print the version
   amqpjs help [command]                        show help
 
@@ -48,6 +49,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runCmd(args[1:], stdout, stderr)
 	case "repl":
 		return replCmd(args[1:], stdin, stdout, stderr)
+	case "bench":
+		return benchCmd(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "amqpjs %s\n", runtime.Version)
 		return 0

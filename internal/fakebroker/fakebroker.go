@@ -51,6 +51,9 @@ func Start() (*Server, error) {
 // Addr is the server's host:port.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
+// Port is the server's port.
+func (s *Server) Port() int { return s.ln.Addr().(*net.TCPAddr).Port }
+
 // URL is an amqp:// URL for the server (guest/guest).
 func (s *Server) URL() string { return "amqp://guest:guest@" + s.Addr() + "/" }
 
