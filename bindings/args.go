@@ -191,6 +191,11 @@ func (s *sig) check(vm *goja.Runtime, p param, v goja.Value) *argError {
 		if !goja.IsString(v) {
 			return bad()
 		}
+		if shortStrings[p.name] {
+			if n := len(v.String()); n > 255 {
+				return &argError{rangeErr: true, code: "ERR_OUT_OF_RANGE", msg: fmt.Sprintf("%s: parameter '%s' must be at most 255 bytes long (an AMQP short string), got %d bytes", s.method, p.name, n)}
+			}
+		}
 	case kBool:
 		if !isBool(v) {
 			return bad()
@@ -238,6 +243,14 @@ func (s *sig) check(vm *goja.Runtime, p param, v goja.Value) *argError {
 		}
 	}
 	return nil
+}
+
+// shortStrings are the string parameters that AMQP sends as short strings
+// (at most 255 bytes): longer ones are a RangeError at the call, like any
+// other argument AMQP cannot encode, instead of a rejection later.
+var shortStrings = map[string]bool{
+	"queue_name": true, "exchange_name": true, "routing_key": true, "exchange_destination": true,
+	"exchange_source": true, "type_name": true, "consumer_tag": true, "reply_text": true, "virtualhost": true,
 }
 
 // number returns a primitive number's value (not a Number object, not a

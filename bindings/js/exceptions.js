@@ -6,9 +6,26 @@
     Object.defineProperty(cls.prototype, 'name', { value: name, writable: true, configurable: true });
     return cls;
   }
+  // text is String(message), except that an array too long to join throws a
+  // RangeError at once, as V8 does, instead of joining billions of holes in
+  // a loop that no interrupt (--timeout, Ctrl-C) can stop; and that an
+  // object with no way to become a string (a null prototype) gets V8's
+  // message, not the engine's dump of its Go internals.
+  function text(message) {
+    if (message === undefined) return '';
+    if (Array.isArray(message) && message.length > 0x1fffffe8) throw new RangeError('Invalid string length');
+    try {
+      return String(message);
+    } catch (e) {
+      if (e instanceof TypeError && /^Could not convert /.test(e.message)) {
+        throw new TypeError('Cannot convert object to primitive value');
+      }
+      throw e;
+    }
+  }
   const AioamqpException = named(class AioamqpException extends Error {
     constructor(message, code) {
-      super(message === undefined ? '' : String(message));
+      super(text(message));
       if (code !== undefined) this.code = code;
     }
   }, 'AioamqpException');
@@ -22,13 +39,13 @@
   }, 'ChannelClosed');
   const DuplicateConsumerTag = named(class DuplicateConsumerTag extends ChannelClosed {
     constructor(consumer_tag, message) {
-      super(530, message || `consumer tag '${consumer_tag}' is already in use on this channel`);
+      super(530, message || `consumer tag '${text(consumer_tag)}' is already in use on this channel`);
       this.consumer_tag = consumer_tag;
     }
   }, 'DuplicateConsumerTag');
   const ConsumerCancelled = named(class ConsumerCancelled extends AioamqpException {
     constructor(consumer_tag, message) {
-      super(message || `consumer '${consumer_tag}' was cancelled by the broker`);
+      super(message || `consumer '${text(consumer_tag)}' was cancelled by the broker`);
       this.consumer_tag = consumer_tag;
     }
   }, 'ConsumerCancelled');
@@ -40,7 +57,7 @@
   }, 'NoChannelAvailable');
   const PublishFailed = named(class PublishFailed extends AioamqpException {
     constructor(delivery_tag, message) {
-      super(message || `the broker nacked the message with delivery tag ${delivery_tag}`);
+      super(message || `the broker nacked the message with delivery tag ${text(delivery_tag)}`);
       this.delivery_tag = delivery_tag;
     }
   }, 'PublishFailed');
@@ -49,7 +66,7 @@
   }, 'SynchronizationError');
   const TimeoutError = named(class TimeoutError extends AioamqpException {
     constructor(timeout, message) {
-      super(message || `timed out after ${timeout} s`);
+      super(message || `timed out after ${text(timeout)} s`);
       this.timeout = timeout;
     }
   }, 'TimeoutError');
