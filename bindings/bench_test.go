@@ -1,3 +1,6 @@
+// Not under WebAssembly: getrusage and the fake broker's TCP listener.
+//go:build !js && !wasip1
+
 package bindings
 
 import (

@@ -11,6 +11,7 @@ import (
 // runs what comes next.
 func TestInterruptTaskKeepsLoop(t *testing.T) {
 	t.Parallel()
+	skipBusyLoopOnWasm(t)
 	l := NewLoop(goja.New())
 	hooked := make(chan struct{}, 1)
 	l.SetSoftInterruptHook(func() { hooked <- struct{}{} })

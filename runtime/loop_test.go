@@ -213,6 +213,7 @@ func TestLoopContextCancel(t *testing.T) {
 	})
 	t.Run("busy JavaScript", func(t *testing.T) {
 		t.Parallel()
+		skipBusyLoopOnWasm(t)
 		l := newTestLoop()
 		ctx, cancel := context.WithCancelCause(context.Background())
 		err := l.Run(ctx, func(vm *goja.Runtime) error {

@@ -31,6 +31,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/dop251/goja"
@@ -172,7 +173,8 @@ func (r *Runtime) loadSource(path string) ([]byte, error) {
 
 func isDirErr(err error) bool {
 	var pe *fs.PathError
-	return errors.As(err, &pe) && strings.Contains(pe.Err.Error(), "is a directory")
+	// syscall.EISDIR's text is "Is a directory" under js/wasm.
+	return errors.As(err, &pe) && (errors.Is(pe.Err, syscall.EISDIR) || strings.Contains(pe.Err.Error(), "is a directory"))
 }
 
 // Inspect formats v like Node's util.inspect. Loop only.
