@@ -8,8 +8,11 @@
 #   4. unit tests: go test -race ./... (no broker needed; includes the
 #      end-to-end CLI tests in tests/)
 #   5. tests/broker.sh: RabbitMQ on 127.0.0.1:5672 (installed/started if needed)
-#   6. integration tests: go test -race -tags integration ./... (amqp/ against
-#      the broker, tests/ running scripts through the built binary)
+#   6. wasm/ci.sh: the WebAssembly build (needs node): size budgets, vet and
+#      go test under js/wasm, the host package's tests, the memory test
+#   7. integration tests: go test -race -tags integration ./... (amqp/ against
+#      the broker, tests/ running scripts through the built binary and, on
+#      the wasm build, through node wasm/host/bin.mjs)
 #
 # Extra arguments are passed to both `go test` runs (e.g. -run, -v).
 set -euo pipefail
@@ -50,6 +53,12 @@ ok
 
 stage "broker: tests/broker.sh"
 tests/broker.sh
+ok
+
+stage "WebAssembly: wasm/ci.sh (build, size budgets, vet, go test under js/wasm, host tests, memory)"
+wasm/ci.sh
+# The integration stage then runs scripts on the wasm build (TestWasmScripts).
+export AMQPJS_WASM_REQUIRED=1
 ok
 
 stage "integration tests: go test -race -count=1 -tags integration ./..."
