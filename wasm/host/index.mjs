@@ -152,7 +152,7 @@ export async function load(options = {}) {
       readyP,
       exited.then(() => { throw new Error(`amqpjs.wasm exited during start (exit code ${exitCode})`); }),
     ]);
-    return new Amqpjs(exports, exited);
+    return new Amqpjs(exports, exited, () => exitCode);
   } finally {
     delete globalThis[key];
   }
@@ -166,11 +166,17 @@ function checkOpen(a) {
 export class Amqpjs {
   #x;
   #exited;
+  #gone; // rejects once the Go program has exited: runs then never settle
   closed = false;
 
-  constructor(exports, exited) {
+  constructor(exports, exited, exitCode) {
     this.#x = exports;
     this.#exited = exited;
+    this.#gone = exited.then(() => {
+      throw new Error(this.closed ? 'amqpjs: the instance was closed during the run'
+        : `amqpjs: the Go program exited (code ${exitCode()}) during the run`);
+    });
+    this.#gone.catch(() => {}); // only runs in progress care
     /** The amqpjs version compiled in. */
     this.version = exports.version;
   }
@@ -185,11 +191,12 @@ export class Amqpjs {
    *
    * Resolves to { exitCode, stdout, stderr, error } (error: the text printed
    * on stderr for an uncaught error, a timeout or an abort, else null). It
-   * rejects only on invalid arguments.
+   * rejects on invalid arguments, and when the instance is closed (or the
+   * Go program dies) before the run ends.
    */
   run(spec, options) {
     checkOpen(this);
-    return this.#x.run(spec, options);
+    return Promise.race([this.#x.run(spec, options), this.#gone]);
   }
 
   /**
@@ -199,7 +206,7 @@ export class Amqpjs {
    */
   runStreaming(spec, options, callbacks) {
     checkOpen(this);
-    return this.#x.runStreaming(spec, options, callbacks ?? {});
+    return Promise.race([this.#x.runStreaming(spec, options, callbacks ?? {}), this.#gone]);
   }
 
   /** The Go heap: { heapAlloc, heapSys, sys, numGC, memoryLimit } (bytes). */

@@ -205,9 +205,12 @@ test('memory knobs', async () => {
   amqpjs.setGCPercent(200);
 });
 
-test('a closed instance refuses runs', async () => {
+test('a closed instance refuses runs; closing rejects the runs in progress', async () => {
   const x = await load({ memoryLimit: 64 * 1024 * 1024 });
   assert.equal(x.memoryStats().memoryLimit, 64 * 1024 * 1024);
+  const pending = x.run('setInterval(() => {}, 1000)');
+  await new Promise((r) => setTimeout(r, 50));
   await x.close();
+  await assert.rejects(pending, /closed during the run/);
   assert.throws(() => x.run('1'), /closed/);
 });
