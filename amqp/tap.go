@@ -703,7 +703,11 @@ func (t *tap) flushAsync() {
 // (false also when it could not try: no raw socket, a cork or a write in
 // progress).
 func (t *tap) tryFlush() bool {
-	t.wmu.Lock()
+	if !t.wmu.TryLock() {
+		// A writer holds it, maybe while blocked on the socket: the
+		// caller (the event loop) must not wait.
+		return false
+	}
 	defer t.wmu.Unlock()
 	if len(t.wbuf) == 0 {
 		return true
@@ -735,12 +739,17 @@ func (t *tap) tryFlush() bool {
 // for callers that encode frames themselves (see direct.go); largest is
 // the size of the largest of them. It reports false, doing nothing, when
 // that could break the outgoing stream (amqp091 is in the middle of a
-// frame, or injections wait) or when directMax bytes wait already (the
-// socket is slow: the caller then queues its operation, so that an
-// executor, not the caller, waits for it). pending is what the buffer
-// holds afterwards.
+// frame, or injections wait), when another writer holds the write side
+// (it may be blocked on the socket), or when directMax bytes wait already
+// (the socket is slow): the caller then queues its operation, so that an
+// executor, not the caller, waits. pending is what the buffer holds
+// afterwards.
 func (t *tap) direct(enc func([]byte) []byte, largest int) (ok bool, pending int) {
-	t.wmu.Lock()
+	if !t.wmu.TryLock() {
+		// A writer holds it, maybe while blocked on the socket (flushBuf
+		// writes under wmu): decline rather than make the caller wait.
+		return false, 0
+	}
 	defer t.wmu.Unlock()
 	if t.wpos != 0 || t.wskip != 0 || len(t.inj) > 0 || len(t.wbuf) >= directMax {
 		return false, 0
