@@ -4,8 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"strings"
-
-	"github.com/evanw/esbuild/pkg/api"
 )
 
 // Helpers for hosts that evaluate snippets in a live runtime (the REPL).
@@ -36,35 +34,38 @@ type Snippet struct {
 // expression statement stays the completion value. Top-level await is left
 // in place and reported; so are import and export statements (goja rejects
 // them). A source that does not parse gives a [*SyntaxError] whose File is
-// name.
+// name. Under GOOS=js, where the host's esbuild compiles (see
+// transform_js.go), a host without it gives another error.
 func TransformSnippet(name, src string) (*Snippet, error) {
-	opts := api.TransformOptions{
-		Loader:     api.LoaderJS,
-		Sourcefile: name,
-		Sourcemap:  api.SourceMapExternal,
-		Target:     api.ES2020,
-		Supported:  map[string]bool{"top-level-await": false, "async-await": true, "async-generator": false, "for-await": false, "bigint": true},
-		LogLevel:   api.LogLevelSilent,
+	opts := esOptions{
+		loader:     "js",
+		sourcefile: name,
+		supported:  map[string]bool{"top-level-await": false, "async-await": true, "async-generator": false, "for-await": false, "bigint": true},
 	}
 	// esbuild v0.28 hangs making the source map of a string literal that
 	// holds invalid UTF-8: replace such bytes first (goja would read them
 	// as U+FFFD anyway).
 	src = strings.ToValidUTF8(src, "\uFFFD")
 	tla := false
-	res := api.Transform(src, opts)
-	if len(res.Errors) > 0 && hasTLAError(res.Errors) {
+	res, err := esTransform(src, opts)
+	if err != nil {
+		return nil, err
+	}
+	if len(res.errors) > 0 && hasTLAError(res.errors) {
 		tla = true
-		opts.Supported["top-level-await"] = true
-		res = api.Transform(src, opts)
+		opts.supported["top-level-await"] = true
+		if res, err = esTransform(src, opts); err != nil {
+			return nil, err
+		}
 	}
-	if len(res.Errors) > 0 {
-		return nil, toSyntaxError(name, res.Errors[0])
+	if len(res.errors) > 0 {
+		return nil, toSyntaxError(name, res.errors[0])
 	}
-	s := &Snippet{Code: string(res.Code), TopLevelAwait: tla, name: name}
+	s := &Snippet{Code: res.code, TopLevelAwait: tla, name: name}
 	var m struct {
 		Mappings string `json:"mappings"`
 	}
-	if json.Unmarshal(res.Map, &m) == nil {
+	if json.Unmarshal(res.sourceMap, &m) == nil {
 		s.mappings = m.Mappings
 	}
 	return s, nil

@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-
-	"github.com/evanw/esbuild/pkg/api"
 )
 
 // tlaSymbol names the property of a main module's exports that holds the
@@ -48,10 +46,10 @@ func (e *SyntaxError) Error() string {
 // main is true: the body then runs in an async function whose promise is
 // stored on exports under Symbol.for(tlaSymbol).
 func transform(path string, src []byte, main bool) (string, error) {
-	loader := api.LoaderJS
+	loader := "js"
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".ts", ".mts", ".cts":
-		loader = api.LoaderTS
+		loader = "ts"
 	}
 	// esbuild treats a ".mjs"/".mts" file as Node-mode ESM, whose default
 	// import of any module is module.exports; but here every imported file
@@ -65,45 +63,87 @@ func transform(path string, src []byte, main bool) (string, error) {
 	case ".mts":
 		sourcefile = strings.TrimSuffix(path, ext) + ".ts"
 	}
-	opts := api.TransformOptions{
-		Loader:     loader,
-		Format:     api.FormatCommonJS,
-		Sourcefile: sourcefile,
-		Sourcemap:  api.SourceMapExternal,
-		Target:     api.ES2020,
-		Supported:  map[string]bool{"async-await": true, "async-generator": false, "for-await": false, "bigint": true},
-		LogLevel:   api.LogLevelSilent,
+	opts := esOptions{
+		loader:     loader,
+		format:     "cjs",
+		sourcefile: sourcefile,
+		supported:  map[string]bool{"async-await": true, "async-generator": false, "for-await": false, "bigint": true},
 	}
 	// esbuild hangs building a source map for invalid UTF-8; the JS
 	// source is text, so replace invalid bytes as a decoder would.
 	src = []byte(strings.ToValidUTF8(string(src), "\uFFFD"))
-	res := api.Transform(string(src), opts)
-	if len(res.Errors) > 0 && hasTLAError(res.Errors) {
+	res, err := esTransform(string(src), opts)
+	if err != nil {
+		return "", err
+	}
+	if len(res.errors) > 0 && hasTLAError(res.errors) {
 		if !main {
-			return "", &SyntaxError{File: path, Line: res.Errors[0].Location.Line, Column: res.Errors[0].Location.Column,
-				Message: "top-level await is only supported in the main script", Text: res.Errors[0].Location.LineText}
+			e := &SyntaxError{File: path, Message: "top-level await is only supported in the main script"}
+			if l := res.errors[0].location; l != nil {
+				e.Line, e.Column, e.Text = l.line, l.column, l.lineText
+			}
+			return "", e
 		}
 		return transformTLA(path, src, opts)
 	}
-	if len(res.Errors) > 0 {
-		return "", toSyntaxError(path, res.Errors[0])
+	if len(res.errors) > 0 {
+		return "", toSyntaxError(path, res.errors[0])
 	}
-	return finish(string(res.Code), res.Map, "", "", path)
+	return finish(res.code, res.sourceMap, "", "", path)
 }
 
-func hasTLAError(msgs []api.Message) bool {
+// esbuildVersion is the version of esbuild that compiles the sources: the
+// Go module github.com/evanw/esbuild in go.mod, and under GOOS=js the npm
+// package esbuild of the JavaScript host (wasm/host/package.json), which
+// must be the same so that both builds compile alike (a test checks it).
+const esbuildVersion = "0.28.2"
+
+// esOptions are the options of one esbuild transform that vary; the
+// others are the same for every call: an external source map, target
+// ES2020, no logging. esTransform runs it: with esbuild's Go API
+// (transform_esbuild.go), or under GOOS=js with the host's esbuild npm
+// package (transform_js.go), which takes the same options.
+type esOptions struct {
+	loader     string // "js" or "ts"
+	format     string // "cjs", "esm", or "" to keep the module syntax
+	sourcefile string
+	supported  map[string]bool
+}
+
+// esResult is what esbuild returns: the code and its source map (JSON),
+// or the errors (esbuild's messages) when the source does not compile.
+type esResult struct {
+	code      string
+	sourceMap []byte
+	errors    []esMessage
+}
+
+// esMessage is an esbuild error message; location is nil when esbuild
+// gives none.
+type esMessage struct {
+	text     string
+	location *esLocation
+}
+
+type esLocation struct {
+	line     int // 1-based
+	column   int // 0-based, in bytes
+	lineText string
+}
+
+func hasTLAError(msgs []esMessage) bool {
 	for _, m := range msgs {
-		if strings.Contains(m.Text, "Top-level await") {
+		if strings.Contains(m.text, "Top-level await") {
 			return true
 		}
 	}
 	return false
 }
 
-func toSyntaxError(path string, m api.Message) error {
-	e := &SyntaxError{File: path, Message: m.Text}
-	if m.Location != nil {
-		e.Line, e.Column, e.Text = m.Location.Line, m.Location.Column, m.Location.LineText
+func toSyntaxError(path string, m esMessage) error {
+	e := &SyntaxError{File: path, Message: m.text}
+	if m.location != nil {
+		e.Line, e.Column, e.Text = m.location.line, m.location.column, m.location.lineText
 	}
 	return e
 }
@@ -144,19 +184,22 @@ func finish(code string, sourceMap []byte, header, footer, path string) (string,
 // import per statement at column 0, exports gathered in one trailing
 // `export { … }` clause), and the import/export statements are rewritten to
 // CommonJS here, line for line, so the source map stays valid.
-func transformTLA(path string, src []byte, opts api.TransformOptions) (string, error) {
-	opts.Format = api.FormatESModule
-	opts.Supported = map[string]bool{"top-level-await": true, "async-await": true, "async-generator": false, "for-await": false, "bigint": true}
-	res := api.Transform(string(src), opts)
-	if len(res.Errors) > 0 {
-		return "", toSyntaxError(path, res.Errors[0])
+func transformTLA(path string, src []byte, opts esOptions) (string, error) {
+	opts.format = "esm"
+	opts.supported = map[string]bool{"top-level-await": true, "async-await": true, "async-generator": false, "for-await": false, "bigint": true}
+	res, err := esTransform(string(src), opts)
+	if err != nil {
+		return "", err
 	}
-	body, exportDefs, err := esmToCJS(string(res.Code))
+	if len(res.errors) > 0 {
+		return "", toSyntaxError(path, res.errors[0])
+	}
+	body, exportDefs, err := esmToCJS(res.code)
 	if err != nil {
 		return "", &SyntaxError{File: path, Line: 1, Message: err.Error()}
 	}
 	header := `Object.defineProperty(exports, Symbol.for("` + tlaSymbol + `"), { value: (async () => {` + exportDefs
-	return finish(body, res.Map, header, "})() });", path)
+	return finish(body, res.sourceMap, header, "})() });", path)
 }
 
 var (

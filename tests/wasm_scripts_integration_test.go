@@ -18,7 +18,8 @@ import (
 // their stdout, normalised as TestScripts does, with the native run's golden
 // files in testdata/scripts/. The build is wasm/host/dist/amqpjs.wasm, made
 // by wasm/build.sh; without it (or without node) the test is skipped, unless
-// AMQPJS_WASM_REQUIRED is set (tests/run.sh sets it after building).
+// AMQPJS_WASM_REQUIRED is set (tests/run.sh sets it after building). The
+// host's npm dependencies (esbuild) are installed with npm ci when missing.
 func TestWasmScripts(t *testing.T) {
 	required := os.Getenv("AMQPJS_WASM_REQUIRED") != ""
 	skip := func(format string, args ...any) {
@@ -36,7 +37,21 @@ func TestWasmScripts(t *testing.T) {
 	if err != nil {
 		skip("node not found: %v", err)
 	}
-	host := filepath.Join(repoRoot, "wasm", "host", "bin.mjs")
+	// The host compiles the scripts with its esbuild npm package: install
+	// the host's dependencies when they are missing (a clean clone).
+	hostDir := filepath.Join(repoRoot, "wasm", "host")
+	if _, err := os.Stat(filepath.Join(hostDir, "node_modules", "esbuild", "package.json")); err != nil {
+		npm, err := exec.LookPath("npm")
+		if err != nil {
+			skip("wasm/host/node_modules/esbuild is missing and npm is not found: %v", err)
+		}
+		cmd := exec.Command(npm, "ci", "--no-audit", "--no-fund")
+		cmd.Dir = hostDir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("npm ci in wasm/host: %v\n%s", err, out)
+		}
+	}
+	host := filepath.Join(hostDir, "bin.mjs")
 	for _, name := range []string{"hello", "topology", "confirms"} {
 		t.Run(name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)

@@ -15,4 +15,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 go build -o "$tmp/amqpjs" .
 wasm/build.sh --print
+if [[ ! -d wasm/host/node_modules/esbuild ]]; then
+	(cd wasm/host && npm ci --no-audit --no-fund) # esbuild, which compiles the scripts
+fi
 node wasm/bench/bench.mjs --native "$tmp/amqpjs" "$@"

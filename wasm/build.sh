@@ -2,6 +2,9 @@
 # wasm/build.sh — builds amqpjs for WebAssembly (GOOS=js GOARCH=wasm) into
 # wasm/host/dist/: amqpjs.wasm and Go's wasm_exec.js (copied from the Go
 # toolchain that built it: the two must match). dist/ is not committed.
+# The module does not link esbuild: it calls the host's esbuild npm package
+# (runtime/transform_js.go), which `npm ci` in wasm/host installs (not done
+# here; wasm/ci.sh and the scripts that run the host do it when missing).
 #
 #   wasm/build.sh            # build (go's build cache makes a rebuild cheap)
 #   wasm/build.sh --print    # also print the raw and gzip sizes

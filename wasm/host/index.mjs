@@ -10,12 +10,14 @@
 
 import fs from 'node:fs';
 import net from 'node:net';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { webcrypto } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
 
 /** Where build.sh puts amqpjs.wasm and Go's wasm_exec.js. */
 export const distDir = path.join(here, 'dist');
@@ -28,10 +30,31 @@ let seq = 0;
 // (os.Open, os.ReadFile: the scripts, the modules they import, TLS files),
 // process (cwd, pid), crypto (crypto/rand). They are Node's own modules;
 // a global the host already set is left alone.
+//
+// globalThis.__amqpjs_esbuild returns the esbuild module that compiles the
+// scripts (ES modules, TypeScript, top-level await): amqpjs.wasm does not
+// link esbuild (8 MB), it calls esbuild.transformSync, the npm package of
+// the same version (package.json's dependency) from this package's
+// node_modules, loaded on first use. A function set before load() is kept.
 function installGlobals() {
   globalThis.fs ??= fs;
   globalThis.path ??= path;
   globalThis.crypto ??= webcrypto;
+  globalThis.__amqpjs_esbuild ??= loadEsbuild;
+}
+
+let esbuild;
+
+function loadEsbuild() {
+  if (!esbuild) {
+    try {
+      esbuild = require('esbuild');
+    } catch (err) {
+      const version = require('./package.json').dependencies.esbuild;
+      throw new Error(`amqpjs (wasm): the esbuild package ${version} is needed to run scripts: npm install in ${here} (${String(err.message).split('\n')[0]})`);
+    }
+  }
+  return esbuild;
 }
 
 function loadGo(dir) {
