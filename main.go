@@ -143,6 +143,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 		return runtime.ExitUsage
 	}
 
+	singleLoopProcs()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -212,7 +213,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 		}
 	}()
 
-	_, err = rt.RunFileThen(ctx, script, sc.Hook(rt))
+	_, err = rt.RunFileThen(ctx, script, scenarioProcs(sc.Hook(rt)))
 	if sc.Active() {
 		return sc.Finish(rt, err)
 	}
