@@ -48,6 +48,7 @@ type Channel struct {
 	closingByClient atomic.Bool
 	flushReq        atomic.Bool // Flush was called (see direct.go)
 	ring            atomic.Pointer[confirmRing]
+	acks            ackRun // the tap's wmu guards it (see tap.directAck)
 
 	endc     chan struct{} // closed when the channel has ended
 	execDone chan struct{} // closed when the executor goroutine has returned
@@ -524,6 +525,7 @@ func (ch *Channel) run(o *op) {
 			ch.failed(o, err)
 			return
 		}
+		ch.conn.tap.ackedQueued(&ch.acks, o.tag, o.kind != opReject && o.f1)
 		ch.wrote(o)
 
 	case opGet:

@@ -237,3 +237,73 @@ func TestDirectOrder(t *testing.T) {
 		return nil
 	})
 }
+
+// TestAckCoalescingBroker: acks made with TryAck in runs, which leave as
+// multiple acks, are what the broker applies: every delivery acked is gone,
+// and the one never acked (in the middle of the runs) is not — closing the
+// channel requeues exactly that one.
+func TestAckCoalescingBroker(t *testing.T) {
+	c := dialT(t)
+	ch := openCh(t, c)
+	q := declareQ(t, ch, QueueDeclareArgs{Name: uniq(t, "q"), Exclusive: true})
+	const n, skip = 2000, 1234
+	for i := 0; i < n; i++ {
+		must(t, func(d func(error)) {
+			ch.Publish(bg(), &Publishing{RoutingKey: q.Name, Body: []byte(strconv.Itoa(i))}, false, d)
+		})
+	}
+	ch2 := openCh(t, c)
+	rec := newRecorder()
+	consume(t, ch2, ConsumeArgs{Queue: q.Name}, rec)
+	waitFor(t, callTimeout, func() error {
+		if k := rec.count(); k < n {
+			return fmt.Errorf("%d delivered", k)
+		}
+		return nil
+	})
+	rec.mu.Lock()
+	ds := append([]*Delivery(nil), rec.ds...)
+	rec.mu.Unlock()
+	direct := 0
+	for i, d := range ds {
+		if string(d.Body) == strconv.Itoa(skip) {
+			continue
+		}
+		if ch2.TryAck(d.DeliveryTag, false) {
+			direct++
+		} else {
+			must(t, func(done func(error)) { ch2.Ack(d.DeliveryTag, false, done) })
+		}
+		if i%300 == 299 {
+			ch2.Flush()
+		}
+	}
+	ch2.Flush()
+	if direct == 0 {
+		t.Fatal("no ack took the direct path")
+	}
+	// A round trip on ch2 after the acks: they have been applied.
+	declareQ(t, ch2, QueueDeclareArgs{Name: q.Name, Passive: true})
+	must(t, func(d func(error)) { ch2.Close(bg(), 0, "", d) })
+	waitFor(t, callTimeout, func() error {
+		if info := declareQ(t, ch, QueueDeclareArgs{Name: q.Name, Passive: true}); info.MessageCount != 1 {
+			return fmt.Errorf("%d messages in the queue, want 1 (the one never acked)", info.MessageCount)
+		}
+		return nil
+	})
+	type got struct {
+		d   *Delivery
+		ok  bool
+		err error
+	}
+	res := make(chan got, 1)
+	ch.Get(bg(), q.Name, true, func(d *Delivery, ok bool, err error) { res <- got{d, ok, err} })
+	select {
+	case g := <-res:
+		if g.err != nil || !g.ok || string(g.d.Body) != strconv.Itoa(skip) {
+			t.Fatalf("basic.get: %v %v %+v, want the message %d", g.err, g.ok, g.d, skip)
+		}
+	case <-time.After(callTimeout):
+		t.Fatal("basic.get did not answer")
+	}
+}

@@ -3,6 +3,7 @@ package amqp
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"net"
 	"reflect"
@@ -550,4 +551,115 @@ func TestTapDirect(t *testing.T) {
 	if ok, _ := tp.direct(func(b []byte) []byte { return b }, 0); ok {
 		t.Fatal("direct accepted past directMax")
 	}
+}
+
+// ackFrames decodes the basic.ack/nack/reject frames in b: "ack 5" or
+// "ack 5 multiple", "nack 3 multiple requeue", "reject 2 requeue".
+func ackFrames(t *testing.T, b []byte) []string {
+	t.Helper()
+	var out []string
+	for _, f := range splitFrames(t, b) {
+		if f.typ != frameMethod || len(f.payload) != 13 {
+			t.Fatalf("not an ack frame: %+v", f)
+		}
+		m := binary.BigEndian.Uint32(f.payload)
+		s := map[uint32]string{mBasicAck: "ack", mBasicNack: "nack", mBasicReject: "reject"}[m]
+		s += fmt.Sprintf(" %d", binary.BigEndian.Uint64(f.payload[4:]))
+		bits := f.payload[12]
+		if m == mBasicReject {
+			if bits&1 != 0 {
+				s += " requeue"
+			}
+		} else {
+			if bits&1 != 0 {
+				s += " multiple"
+			}
+			if bits&2 != 0 {
+				s += " requeue"
+			}
+		}
+		out = append(out, fmt.Sprintf("ch%d %s", f.ch, s))
+	}
+	return out
+}
+
+// TestDirectAckCoalescing: consecutive acks, each of the lowest tag not yet
+// acked, leave as one multiple ack; anything else leaves as written.
+func TestDirectAckCoalescing(t *testing.T) {
+	type call struct {
+		ch       uint16
+		m        uint32
+		tag      uint64
+		bits     byte
+		flush    bool // flushAsync before this call
+		queued   bool // the executor wrote it (ackedQueued), not directAck
+		otherOut bool // another frame enters the buffer before this call
+	}
+	ack := func(tag uint64) call { return call{ch: 1, m: mBasicAck, tag: tag} }
+	for _, tc := range []struct {
+		name  string
+		calls []call
+		want  []string
+	}{
+		{"a run", []call{ack(1), ack(2), ack(3), ack(4)}, []string{"ch1 ack 4 multiple"}},
+		{"first tag only", []call{ack(1)}, []string{"ch1 ack 1"}},
+		{"a gap: tag 2 never acked", []call{ack(1), ack(3), ack(4)}, []string{"ch1 ack 1", "ch1 ack 3", "ch1 ack 4"}},
+		{"out of order", []call{ack(2), ack(1), ack(3), ack(4)}, []string{"ch1 ack 2", "ch1 ack 1", "ch1 ack 3", "ch1 ack 4"}},
+		{"a flush ends the run", []call{ack(1), ack(2), {ch: 1, m: mBasicAck, tag: 3, flush: true}, ack(4)},
+			[]string{"ch1 ack 2 multiple", "ch1 ack 4 multiple"}},
+		{"another frame in between", []call{ack(1), ack(2), {ch: 1, m: mBasicAck, tag: 3, otherOut: true}, ack(4)},
+			[]string{"ch1 ack 2 multiple", "ch1 ack 4 multiple"}},
+		{"a nack is not merged, but counts", []call{ack(1), {ch: 1, m: mBasicNack, tag: 2, bits: 2}, ack(3), ack(4)},
+			[]string{"ch1 ack 1", "ch1 nack 2 requeue", "ch1 ack 4 multiple"}},
+		{"the script's multiple ack", []call{{ch: 1, m: mBasicAck, tag: 5, bits: 1}, ack(6), ack(7)},
+			[]string{"ch1 ack 7 multiple"}},
+		{"a reject's requeue bit is not multiple", []call{{ch: 1, m: mBasicReject, tag: 5, bits: 1}, ack(6)},
+			[]string{"ch1 reject 5 requeue", "ch1 ack 6"}},
+		{"a queued ack fills the gap", []call{ack(1), {ch: 1, m: mBasicAck, tag: 2, queued: true}, ack(3), ack(4)},
+			[]string{"ch1 ack 1", "ch1 ack 4 multiple"}},
+		{"a duplicate ack is written as is", []call{ack(1), ack(1), ack(2)}, []string{"ch1 ack 1", "ch1 ack 1", "ch1 ack 2"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conn := &chunkConn{}
+			tp := newTap(conn, nil)
+			tp.wskip = 0
+			var run ackRun
+			for _, c := range tc.calls {
+				if c.flush {
+					tp.flushAsync()
+				}
+				if c.otherOut {
+					tp.wmu.Lock()
+					tp.wbuf = append(tp.wbuf, rawFrame(frameBody, 9, []byte("x"))...)
+					tp.wmu.Unlock()
+				}
+				if c.queued {
+					tp.ackedQueued(&run, c.tag, c.m != mBasicReject && c.bits&1 != 0)
+					continue
+				}
+				if ok, _ := tp.directAck(c.ch, &run, c.m, c.tag, c.bits); !ok {
+					t.Fatal("directAck refused")
+				}
+			}
+			tp.flushAsync()
+			got := ackFramesLoose(t, conn.out.Bytes())
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("frames:\n got %q\nwant %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// ackFramesLoose is ackFrames, skipping the body frames the test injects.
+func ackFramesLoose(t *testing.T, b []byte) []string {
+	t.Helper()
+	var keep []byte
+	for len(b) > 0 {
+		n := int(binary.BigEndian.Uint32(b[3:7]))
+		if b[0] == frameMethod {
+			keep = append(keep, b[:n+8]...)
+		}
+		b = b[n+8:]
+	}
+	return ackFrames(t, keep)
 }

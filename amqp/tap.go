@@ -156,6 +156,7 @@ type tap struct {
 	corks      int               // executors inside a cork
 	wbuf       []byte            // bytes held back while corked, or by direct writes
 	wspare     []byte            // the other buffer of flushAsync
+	wgen       uint64            // bumped whenever bytes leave wbuf (see directAck)
 
 	// sockMu serialises writes to the socket. It is taken inside wmu, or
 	// alone by flushAsync, which takes it before letting go of wmu so that
@@ -641,6 +642,7 @@ func (t *tap) flushBuf() error {
 	t.sockMu.Lock()
 	_, err := t.Conn.Write(t.wbuf)
 	t.sockMu.Unlock()
+	t.wgen++
 	if cap(t.wbuf) > 4*corkLimit {
 		t.wbuf = nil
 	} else {
@@ -681,6 +683,7 @@ func (t *tap) flushAsync() {
 	}
 	buf := t.wbuf
 	t.wbuf, t.wspare = t.wspare, nil
+	t.wgen++
 	t.sockMu.Lock()
 	t.wmu.Unlock()
 	_, err := t.Conn.Write(buf)
@@ -731,6 +734,7 @@ func (t *tap) tryFlush() bool {
 	}
 	if n > 0 {
 		t.wbuf = t.wbuf[:copy(t.wbuf, t.wbuf[n:])]
+		t.wgen++
 	}
 	return len(t.wbuf) == 0
 }

@@ -121,6 +121,13 @@ await protocol.close();
 		t.Fatalf("got %q", out)
 	}
 	if got := srv.Acks.Load(); got != n {
-		t.Fatalf("the broker got %d acks, want %d", got, n)
+		t.Fatalf("the broker got acks for %d deliveries, want %d", got, n)
+	}
+	// Acks for consecutive deliveries in one loop turn leave as one
+	// multiple ack (amqp/direct.go, "Acks coalesced").
+	if frames := srv.AckFrames.Load(); frames >= n/2 {
+		t.Errorf("%d ack frames for %d deliveries: not coalesced", frames, n)
+	} else {
+		t.Logf("%d ack frames for %d deliveries", frames, n)
 	}
 }

@@ -26,9 +26,11 @@ type Server struct {
 	ln net.Listener
 
 	// Published counts the messages received (content complete); Acks the
-	// basic.ack frames received from clients.
+	// deliveries acked by clients (a multiple ack counts every delivery it
+	// covers), AckFrames the basic.ack frames.
 	Published atomic.Int64
 	Acks      atomic.Int64
+	AckFrames atomic.Int64
 
 	mu        sync.Mutex
 	conns     map[*Conn]struct{}
@@ -104,6 +106,7 @@ type Conn struct {
 
 	// Reader-owned.
 	confirming map[uint16]uint64 // channel -> last delivery tag
+	acked      map[uint16]uint64 // channel -> every delivery tag up to this one was acked
 	left       uint64            // body bytes of the current publish still to come
 	buf        []byte            // frame payloads (reused)
 	hdr        [7]byte
@@ -329,7 +332,24 @@ func (c *Conn) method(ch, class, method uint16, args []byte) (out []byte, done b
 		tag := string(args[1 : 1+int(args[0])])
 		return appendMethod(nil, ch, 60, 31, append([]byte{byte(len(tag))}, tag...)), false, nil
 	case 60<<8 | 80: // basic.ack from the client
-		c.s.Acks.Add(1)
+		// Deliveries are acked in order by the tests' clients: a multiple
+		// ack covers the tags since the previous multiple ack.
+		c.s.AckFrames.Add(1)
+		tag := binary.BigEndian.Uint64(args[0:8])
+		if c.acked == nil {
+			c.acked = map[uint16]uint64{}
+		}
+		last := c.acked[ch]
+		switch {
+		case args[8]&1 == 0:
+			c.s.Acks.Add(1)
+			if tag == last+1 {
+				c.acked[ch] = tag
+			}
+		case tag > last:
+			c.s.Acks.Add(int64(tag - last))
+			c.acked[ch] = tag
+		}
 		return nil, false, nil
 	case 60<<8 | 40: // basic.publish: content follows
 		return nil, false, nil
