@@ -734,6 +734,9 @@ func (ch *Channel) runConsume(o *op) {
 	if d := ch.deliveries(); d != nil {
 		// The tap assembles this consumer's deliveries (deliver.go).
 		c.tc = newTapConsumer(tag, o.h)
+		if a.NoAck {
+			c.tc.autoAck = &ch.acks
+		}
 		d.add(c.tc)
 	}
 

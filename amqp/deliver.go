@@ -139,6 +139,8 @@ type tapConsumer struct {
 	wake    chan struct{} // not inline: tells the pump that pending grew
 
 	lastEx, lastRK string // reader-owned: reused when they repeat
+
+	autoAck *ackRun // a no_ack consumer's: its deliveries need no ack
 }
 
 func newTapConsumer(tag string, h ConsumerHandler) *tapConsumer {
@@ -154,6 +156,9 @@ func newTapConsumer(tag string, h ConsumerHandler) *tapConsumer {
 // deliver hands d to the handler (inline), or queues it for start or for
 // the pump. Reader only.
 func (c *tapConsumer) deliver(d *Delivery) {
+	if c.autoAck != nil {
+		c.autoAck.autoSettled(d.DeliveryTag)
+	}
 	if !c.inline {
 		c.mu.Lock()
 		c.pending = append(c.pending, d)

@@ -3,6 +3,7 @@ package amqp
 import (
 	"encoding/binary"
 	"math"
+	"sync"
 	"time"
 
 	amqp091 "github.com/rabbitmq/amqp091-go"
@@ -137,42 +138,76 @@ Acks coalesced.
 A consumer that acks each delivery as it handles it, the usual way, makes
 one basic.ack per message, which the broker processes one by one. When the
 acks of a run are for consecutive tags, each acking the lowest delivery not
-yet acked, the frames still waiting in the write buffer say the same as one
-basic.ack with multiple set for the last tag: so an ack of tag t, when every
-tag below t has been acked and the last frame in the buffer is this
-channel's ack of t−1, rewrites that frame into ack(t, multiple) instead of
-appending another. The broker sees one ack per loop turn instead of one per
-message (measured: a consumer with prefetch 1 000 and an ack per message
-sends ~50–200 times fewer acks).
+yet settled, the frames still waiting in the write buffer say the same as
+one basic.ack with multiple set for the last tag: so an ack of tag t, when
+every tag below t is settled and the last frame in the buffer is this
+channel's ack, rewrites that frame into ack(t, multiple) instead of
+appending another. The broker then gets one ack per loop turn instead of one
+per message (a batch of deliveries is handled in one loop turn).
 
-floor is the highest tag such that every tag up to it was acked, nacked or
-rejected through TryAck/TryNack/TryReject (a delivery settled another way —
-the queued path, or never, as with a no_ack consumer on the same channel —
-leaves a gap, and coalescing waits: nothing is ever acked that the script
-did not ack). A multiple ack (the script's own) settles every tag up to
-its tag.
+floor is the highest tag such that every tag up to it is settled: acked,
+nacked or rejected by the client (TryAck/TryNack/TryReject, or the executor:
+ackedQueued), or delivered to a no_ack consumer (autoSettled). A tag settled
+in none of these ways — a delivery the script has not acked yet, one it
+acked out of order — is a gap, and coalescing waits: nothing is ever acked
+that the script did not ack. A multiple ack (the script's own) settles every
+tag up to its tag.
 */
 
-// ackRun is a channel's coalescing state; the tap's wmu guards it.
+// ackRun is a channel's coalescing state. mu guards it; the tap's wmu,
+// when also held, is taken first.
 type ackRun struct {
-	floor uint64 // every delivery tag ≤ floor was acked, nacked or rejected
+	mu    sync.Mutex
+	floor uint64 // every delivery tag ≤ floor was acked, nacked or rejected, or needed no ack
 	end   int    // len(wbuf) right after the channel's last ack frame
 	gen   uint64 // the tap's wgen then
 	open  bool   // that frame is ack(floor) and may still be rewritten
+	// The latest run of consecutive tags delivered to no_ack consumers
+	// (settled as they arrived): a gap made of them only is no gap.
+	autoFrom, autoTo uint64
 }
 
 const ackFrameLen = 21
+
+// autoSettled records that delivery tag needs no ack (a no_ack consumer's).
+// Deliveries are recorded in tag order on the reader goroutine; one
+// recorded late (from a pump) only starts a new run, so that coalescing
+// waits: never is a tag taken for settled that was not.
+func (run *ackRun) autoSettled(tag uint64) {
+	run.mu.Lock()
+	if run.autoTo != 0 && tag == run.autoTo+1 {
+		run.autoTo = tag
+	} else {
+		run.autoFrom, run.autoTo = tag, tag
+	}
+	if tag == run.floor+1 {
+		run.floor = tag
+	}
+	run.mu.Unlock()
+}
+
+// settled moves the floor for an ack, nack or reject of tag (multiple: not
+// a reject, with multiple set) and reports whether it moved to tag. mu
+// held.
+func (run *ackRun) settled(tag uint64, multiple bool) bool {
+	if tag > run.floor+1 && run.autoFrom <= run.floor+1 && run.autoTo >= tag-1 {
+		run.floor = tag - 1 // the tags in between were no_ack deliveries
+	}
+	if tag == run.floor+1 || (multiple && tag > run.floor) {
+		run.floor = tag
+		return true
+	}
+	return false
+}
 
 // ackedQueued moves run's floor for an ack, nack or reject that the
 // executor wrote (multiple: not a reject, with multiple set), so that a
 // delivery acked on the queued path leaves no gap.
 func (t *tap) ackedQueued(run *ackRun, tag uint64, multiple bool) {
-	t.wmu.Lock()
-	if tag == run.floor+1 || (multiple && tag > run.floor) {
-		run.floor = tag
-	}
+	run.mu.Lock()
+	run.settled(tag, multiple)
 	run.open = false
-	t.wmu.Unlock()
+	run.mu.Unlock()
 }
 
 // directAck is direct for an ack, nack or reject frame of channel id, with
@@ -185,14 +220,18 @@ func (t *tap) directAck(id uint16, run *ackRun, m uint32, tag uint64, bits byte)
 	if t.wpos != 0 || t.wskip != 0 || len(t.inj) > 0 || len(t.wbuf) >= directMax {
 		return false, 0
 	}
-	if m == mBasicAck && bits == 0 && tag == run.floor+1 && run.open &&
-		run.gen == t.wgen && run.end == len(t.wbuf) && run.end >= ackFrameLen {
+	run.mu.Lock()
+	defer run.mu.Unlock()
+	if m == mBasicAck && bits == 0 && run.open && run.gen == t.wgen && run.end == len(t.wbuf) &&
+		run.end >= ackFrameLen {
 		f := t.wbuf[run.end-ackFrameLen : run.end]
+		// The frame is this channel's ack; if every tag below tag is
+		// settled (settled then moves the floor to tag; otherwise it
+		// changes nothing), ack(tag, multiple) says what both would.
 		if f[0] == frameMethod && binary.BigEndian.Uint16(f[1:]) == id &&
-			binary.BigEndian.Uint32(f[7:]) == mBasicAck && binary.BigEndian.Uint64(f[11:]) == run.floor {
+			binary.BigEndian.Uint32(f[7:]) == mBasicAck && run.settled(tag, false) {
 			binary.BigEndian.PutUint64(f[11:], tag)
 			f[19] = 1 // multiple
-			run.floor = tag
 			return true, len(t.wbuf)
 		}
 	}
@@ -203,11 +242,7 @@ func (t *tap) directAck(id uint16, run *ackRun, m uint32, tag uint64, bits byte)
 	if int64(ackFrameLen) > t.maxOut.Load() {
 		t.maxOut.Store(ackFrameLen)
 	}
-	multiple := m != mBasicReject && bits&1 != 0
-	advanced := tag == run.floor+1 || (multiple && tag > run.floor)
-	if advanced {
-		run.floor = tag
-	}
+	advanced := run.settled(tag, m != mBasicReject && bits&1 != 0)
 	run.open = m == mBasicAck && advanced
 	run.end, run.gen = len(t.wbuf), t.wgen
 	return true, len(t.wbuf)

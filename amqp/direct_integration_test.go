@@ -239,8 +239,9 @@ func TestDirectOrder(t *testing.T) {
 }
 
 // TestAckCoalescingBroker: acks made with TryAck in runs, which leave as
-// multiple acks, are what the broker applies: every delivery acked is gone,
-// and the one never acked (in the middle of the runs) is not — closing the
+// multiple acks (also over the tags of an earlier no_ack consumer of the
+// channel), are what the broker applies: every delivery acked is gone, and
+// the one never acked (in the middle of the runs) is not — closing the
 // channel requeues exactly that one.
 func TestAckCoalescingBroker(t *testing.T) {
 	c := dialT(t)
@@ -252,7 +253,22 @@ func TestAckCoalescingBroker(t *testing.T) {
 			ch.Publish(bg(), &Publishing{RoutingKey: q.Name, Body: []byte(strconv.Itoa(i))}, false, d)
 		})
 	}
+	// First, on the same channel, deliveries to a no_ack consumer: tags
+	// that need no ack, below the ones acked later.
+	q0 := declareQ(t, ch, QueueDeclareArgs{Name: uniq(t, "q0"), Exclusive: true})
+	for i := 0; i < 500; i++ {
+		must(t, func(d func(error)) { ch.Publish(bg(), &Publishing{RoutingKey: q0.Name, Body: []byte("x")}, false, d) })
+	}
 	ch2 := openCh(t, c)
+	rec0 := newRecorder()
+	tag0 := consume(t, ch2, ConsumeArgs{Queue: q0.Name, NoAck: true}, rec0)
+	waitFor(t, callTimeout, func() error {
+		if k := rec0.count(); k < 500 {
+			return fmt.Errorf("%d delivered", k)
+		}
+		return nil
+	})
+	must(t, func(d func(error)) { ch2.Cancel(bg(), tag0, false, d) })
 	rec := newRecorder()
 	consume(t, ch2, ConsumeArgs{Queue: q.Name}, rec)
 	waitFor(t, callTimeout, func() error {

@@ -594,7 +594,9 @@ func TestDirectAckCoalescing(t *testing.T) {
 		flush    bool // flushAsync before this call
 		queued   bool // the executor wrote it (ackedQueued), not directAck
 		otherOut bool // another frame enters the buffer before this call
+		auto     bool // a delivery to a no_ack consumer arrives (autoSettled)
 	}
+	auto := func(tag uint64) call { return call{tag: tag, auto: true} }
 	ack := func(tag uint64) call { return call{ch: 1, m: mBasicAck, tag: tag} }
 	for _, tc := range []struct {
 		name  string
@@ -617,6 +619,10 @@ func TestDirectAckCoalescing(t *testing.T) {
 			[]string{"ch1 reject 5 requeue", "ch1 ack 6"}},
 		{"a queued ack fills the gap", []call{ack(1), {ch: 1, m: mBasicAck, tag: 2, queued: true}, ack(3), ack(4)},
 			[]string{"ch1 ack 1", "ch1 ack 4 multiple"}},
+		{"no_ack deliveries first", []call{auto(1), auto(2), auto(3), ack(4), ack(5)}, []string{"ch1 ack 5 multiple"}},
+		{"no_ack deliveries in between", []call{ack(1), auto(2), auto(3), ack(4), ack(5)}, []string{"ch1 ack 5 multiple"}},
+		{"no_ack deliveries above a delivery not acked yet", []call{ack(1), auto(3), auto(4), ack(5), ack(2), ack(6)},
+			[]string{"ch1 ack 1", "ch1 ack 5", "ch1 ack 2", "ch1 ack 6"}},
 		{"a duplicate ack is written as is", []call{ack(1), ack(1), ack(2)}, []string{"ch1 ack 1", "ch1 ack 1", "ch1 ack 2"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -632,6 +638,10 @@ func TestDirectAckCoalescing(t *testing.T) {
 					tp.wmu.Lock()
 					tp.wbuf = append(tp.wbuf, rawFrame(frameBody, 9, []byte("x"))...)
 					tp.wmu.Unlock()
+				}
+				if c.auto {
+					run.autoSettled(c.tag)
+					continue
 				}
 				if c.queued {
 					tp.ackedQueued(&run, c.tag, c.m != mBasicReject && c.bits&1 != 0)
