@@ -48,7 +48,7 @@ type Channel struct {
 	closingByClient atomic.Bool
 	flushReq        atomic.Bool // Flush was called (see direct.go)
 	ring            atomic.Pointer[confirmRing]
-	acks            ackRun // the tap's wmu guards it (see tap.directAck)
+	acks            ackRun // ack coalescing (direct.go); its own mutex
 
 	endc     chan struct{} // closed when the channel has ended
 	execDone chan struct{} // closed when the executor goroutine has returned
