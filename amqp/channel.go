@@ -525,7 +525,7 @@ func (ch *Channel) run(o *op) {
 			ch.failed(o, err)
 			return
 		}
-		ch.conn.tap.ackedQueued(&ch.acks, o.tag, o.kind != opReject && o.f1)
+		ch.acks.ackedQueued(o.tag, o.kind != opReject && o.f1)
 		ch.wrote(o)
 
 	case opGet:

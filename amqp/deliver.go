@@ -486,19 +486,26 @@ func (r *fieldReader) u64() uint64 {
 
 func (r *fieldReader) shortstr() string { return string(r.take(int(r.u8()))) }
 
-// table reads a field table (a longstr of name/value pairs) at depth.
-func (r *fieldReader) table(depth int) Table {
+// container reads the length of a table or array at depth and returns a
+// reader of its bytes; false (r.err set) when it is too deep or too long.
+func (r *fieldReader) container(depth int) (fieldReader, bool) {
 	if depth > maxFieldDepth {
 		r.err = errSyntax
-		return nil
+		return fieldReader{}, false
 	}
 	n := r.u32()
 	if n > math.MaxInt32 {
 		r.err = errSyntax
-		return nil
+		return fieldReader{}, false
 	}
 	sub := fieldReader{b: r.take(int(n))}
-	if r.err != nil {
+	return sub, r.err == nil
+}
+
+// table reads a field table (a longstr of name/value pairs) at depth.
+func (r *fieldReader) table(depth int) Table {
+	sub, ok := r.container(depth)
+	if !ok {
 		return nil
 	}
 	t := Table{}
@@ -523,17 +530,8 @@ func (r *fieldReader) table(depth int) Table {
 
 // array reads a field array at depth.
 func (r *fieldReader) array(depth int) []any {
-	if depth > maxFieldDepth {
-		r.err = errSyntax
-		return nil
-	}
-	n := r.u32()
-	if n > math.MaxInt32 {
-		r.err = errSyntax
-		return nil
-	}
-	sub := fieldReader{b: r.take(int(n))}
-	if r.err != nil {
+	sub, ok := r.container(depth)
+	if !ok {
 		return nil
 	}
 	a := []any{}

@@ -203,7 +203,7 @@ func (run *ackRun) settled(tag uint64, multiple bool) bool {
 // ackedQueued moves run's floor for an ack, nack or reject that the
 // executor wrote (multiple: not a reject, with multiple set), so that a
 // delivery acked on the queued path leaves no gap.
-func (t *tap) ackedQueued(run *ackRun, tag uint64, multiple bool) {
+func (run *ackRun) ackedQueued(tag uint64, multiple bool) {
 	run.mu.Lock()
 	run.settled(tag, multiple)
 	run.open = false

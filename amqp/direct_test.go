@@ -331,14 +331,7 @@ func TestTapDeliveries(t *testing.T) {
 		for _, psize := range []int{8, 4096} {
 			h := &inlineRecorder{}
 			conn := &chunkConn{in: append([]byte(nil), in...), chunks: repeatChunk(chunk, len(in))}
-			tp := newTap(conn, nil)
-			d := newTapDeliveries()
-			c := newTapConsumer("c1", h)
-			c.start()
-			d.add(c)
-			tc := &tapChan{}
-			tc.deliv.Store(d)
-			tp.register(1, tc)
+			tp := tapConsuming(conn, h)
 			out := readAll(t, tp, psize)
 			// The stream's heartbeat comes right after delivery 1's
 			// header; the tap's own ones are removed around it.
@@ -353,6 +346,20 @@ func TestTapDeliveries(t *testing.T) {
 			}
 		}
 	}
+}
+
+// tapConsuming is a tap over conn whose channel 1 has the started consumer
+// "c1" with handler h, its deliveries assembled by the tap.
+func tapConsuming(conn net.Conn, h ConsumerHandler) *tap {
+	tp := newTap(conn, nil)
+	d := newTapDeliveries()
+	c := newTapConsumer("c1", h)
+	c.start()
+	d.add(c)
+	tc := &tapChan{}
+	tc.deliv.Store(d)
+	tp.register(1, tc)
+	return tp
 }
 
 func repeatChunk(n, total int) []int {
@@ -373,14 +380,7 @@ func TestTapDeliveriesHeartbeat(t *testing.T) {
 		in = append(in, rawFrame(frameHeader, 1, []byte{0, 60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0})...)
 	}
 	h := &inlineRecorder{}
-	tp := newTap(&chunkConn{in: in}, nil)
-	d := newTapDeliveries()
-	c := newTapConsumer("c1", h)
-	c.start()
-	d.add(c)
-	tc := &tapChan{}
-	tc.deliv.Store(d)
-	tp.register(1, tc)
+	tp := tapConsuming(&chunkConn{in: in}, h)
 	out := readAll(t, tp, 4096)
 	if len(h.got) != 2*heartbeatEvery {
 		t.Fatalf("%d deliveries", len(h.got))
@@ -644,7 +644,7 @@ func TestDirectAckCoalescing(t *testing.T) {
 					continue
 				}
 				if c.queued {
-					tp.ackedQueued(&run, c.tag, c.m != mBasicReject && c.bits&1 != 0)
+					run.ackedQueued(c.tag, c.m != mBasicReject && c.bits&1 != 0)
 					continue
 				}
 				if ok, _ := tp.directAck(c.ch, &run, c.m, c.tag, c.bits); !ok {

@@ -86,18 +86,7 @@ func runNoAckBound(t *testing.T, style, window string, n int) boundResult {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binPath, "run", "--timeout", "150s", script)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.WaitDelay = 5 * time.Second
-	var stderr lockedBuffer
-	cmd.Stderr = &stderr
-	pipe, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, pipe, stderr := startPiped(t, ctx, binPath, []string{"run", "--timeout", "150s", script}, env)
 	pid := cmd.Process.Pid
 
 	var res boundResult

@@ -15,18 +15,12 @@ package tests
 import (
 	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/hex"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/url"
 	"os"
@@ -39,6 +33,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/amqpjs/amqpjs/internal/testcert"
 )
 
 // faultProxy forwards TCP connections to a backend. Stall stops forwarding
@@ -103,45 +99,8 @@ func newFaultProxyTLS(t testing.TB, backend string, cfg *tls.Config) *faultProxy
 // returns the proxy and the CA's PEM file.
 func newTLSFaultProxy(t testing.TB, backend string) (*faultProxy, string) {
 	t.Helper()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caTmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "amqpjs fault test CA"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IsCA:                  true,
-		KeyUsage:              x509.KeyUsageCertSign,
-		BasicConstraintsValid: true,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caCert, _ := x509.ParseCertificate(caDER)
-	srvKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	srvTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2),
-		Subject:      pkix.Name{CommonName: "localhost"},
-		DNSNames:     []string{"localhost"},
-		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	srvDER, err := x509.CreateCertificate(rand.Reader, srvTmpl, caCert, &srvKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caFile := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cert := tls.Certificate{Certificate: [][]byte{srvDER}, PrivateKey: srvKey}
-	return newFaultProxyTLS(t, backend, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}), caFile
+	cfg, caFile := testcert.Server(t, "amqpjs fault test CA")
+	return newFaultProxyTLS(t, backend, cfg), caFile
 }
 
 // Port is the proxy's port on 127.0.0.1.
@@ -618,19 +577,8 @@ func runFaultScriptOpts(t *testing.T, log *outputLog, script string, env []strin
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), faultSafetyTimeout+30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, argv...)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.WaitDelay = 5 * time.Second
-	var stderr lockedBuffer
-	cmd.Stderr = &stderr
-	pipe, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, pipe, stderr := startPiped(t, ctx, bin, argv, env)
 	if o.OnStart != nil {
 		o.OnStart(cmd.Process)
 	}
@@ -663,7 +611,7 @@ func runFaultScriptOpts(t *testing.T, log *outputLog, script string, env []strin
 			break
 		}
 	}
-	err = cmd.Wait()
+	err := cmd.Wait()
 	end := time.Now()
 	run.Stdout, run.Stderr, run.Took = stdout.String(), stderr.String(), end.Sub(start)
 	if !lastLine.IsZero() {

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -238,4 +239,25 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// startPiped starts bin with argv under ctx, with env added to the
+// environment: its stdout is the returned pipe (read it to the end, then
+// Wait), its stderr is collected in the returned buffer. The process gets
+// 5 s after ctx ends before its pipes are closed.
+func startPiped(t testing.TB, ctx context.Context, bin string, argv, env []string) (*exec.Cmd, io.ReadCloser, *lockedBuffer) {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, bin, argv...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.WaitDelay = 5 * time.Second
+	stderr := &lockedBuffer{}
+	cmd.Stderr = stderr
+	pipe, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, pipe, stderr
 }

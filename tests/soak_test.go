@@ -18,7 +18,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -34,8 +33,8 @@ func TestSoak(t *testing.T) {
 		t.Skip("set AMQPJS_SOAK=10m to run the soak (not part of CI)")
 	}
 	d, err := time.ParseDuration(spec)
-	if err != nil || d < 10*time.Second {
-		t.Fatalf("AMQPJS_SOAK=%q: want a duration of at least 10s", spec)
+	if err != nil || d < 30*time.Second {
+		t.Fatalf("AMQPJS_SOAK=%q: want a duration of at least 30s (RSS is sampled every 10 s)", spec)
 	}
 	rate := envOr("AMQPJS_SOAK_RATE", "5000")
 	size := envOr("AMQPJS_SOAK_SIZE", "256")
@@ -46,20 +45,10 @@ func TestSoak(t *testing.T) {
 	queue := uniqueName(t, "q")
 	ctx, cancel := context.WithTimeout(context.Background(), d+3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binPath, "run", "--timeout", (d + 2*time.Minute).String(), script)
-	cmd.Env = append(os.Environ(), "AMQP_URL="+aioamqpURL(), "SOAK_SECONDS="+strconv.Itoa(int(d/time.Second)),
-		"SOAK_RATE="+rate, "SOAK_SIZE="+size, "SOAK_QUEUE="+queue)
-	cmd.WaitDelay = 5 * time.Second
-	var stderr lockedBuffer
-	cmd.Stderr = &stderr
-	pipe, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, pipe, stderr := startPiped(t, ctx, binPath, []string{"run", "--timeout", (d + 2*time.Minute).String(), script},
+		[]string{"AMQP_URL=" + aioamqpURL(), "SOAK_SECONDS=" + strconv.Itoa(int(d/time.Second)),
+			"SOAK_RATE=" + rate, "SOAK_SIZE=" + size, "SOAK_QUEUE=" + queue})
 	pid := cmd.Process.Pid
 
 	type sample struct {

@@ -498,12 +498,8 @@ func (c *nodeConn) LocalAddr() net.Addr  { return c.local }
 func (c *nodeConn) RemoteAddr() net.Addr { return c.remote }
 
 func (c *nodeConn) SetDeadline(t time.Time) error {
-	c.mu.Lock()
-	c.readDeadline, c.writeDeadline = t, t
-	c.mu.Unlock()
-	signal(c.readWake)
-	signal(c.writeWake)
-	return nil
+	_ = c.SetReadDeadline(t)
+	return c.SetWriteDeadline(t)
 }
 
 func (c *nodeConn) SetReadDeadline(t time.Time) error {
