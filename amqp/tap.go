@@ -264,7 +264,7 @@ func (t *tap) Read(p []byte) (int, error) {
 			if int64(len(m)) > t.pass {
 				m = m[:t.pass]
 			}
-			k, err := t.Conn.Read(m)
+			k, err := t.sockRead(m)
 			t.pass -= int64(k)
 			return k, err
 		}
@@ -345,7 +345,7 @@ func (t *tap) fill(k int, block bool) bool {
 			t.w = copy(t.rbuf, t.rbuf[t.r:t.w])
 			t.r = 0
 		}
-		n, err := t.Conn.Read(t.rbuf[t.w:])
+		n, err := t.sockRead(t.rbuf[t.w:])
 		t.w += n
 		if err != nil {
 			t.rerr = err
@@ -721,7 +721,7 @@ func (t *tap) tryFlush() bool {
 	var n int
 	var werr error
 	err := t.rawConn.Write(func(fd uintptr) bool {
-		n, werr = syscall.Write(int(fd), t.wbuf)
+		n, werr = rawWrite(fd, t.wbuf)
 		return true // one attempt: never wait for the socket
 	})
 	t.sockMu.Unlock()

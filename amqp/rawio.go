@@ -1,0 +1,88 @@
+//go:build linux
+
+package amqp
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"unsafe"
+)
+
+// sockRead reads from the socket. On a plain TCP socket (rawConn set) it
+// reads with a raw system call: the socket is non-blocking, so the call
+// never blocks, and skipping the runtime's syscall bookkeeping matters at
+// tens of thousands of reads per second: entering a system call the
+// regular way wakes the runtime's monitor thread (sysmon) whenever the
+// process was idle, which costs two context switches per idle→busy turn
+// of a consumer. When the socket has nothing, it waits in the netpoller
+// like net.Conn.Read (deadlines included).
+func (t *tap) sockRead(p []byte) (int, error) {
+	if t.rawConn == nil || len(p) == 0 {
+		return t.Conn.Read(p)
+	}
+	var n int
+	var rerr error
+	err := t.rawConn.Read(func(fd uintptr) bool {
+		for {
+			r, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+			switch e {
+			case 0:
+				n = int(r)
+				if n == 0 {
+					rerr = io.EOF
+				}
+				return true
+			case syscall.EINTR:
+				continue
+			case syscall.EAGAIN:
+				return false // wait for readability
+			default:
+				rerr = e
+				return true
+			}
+		}
+	})
+	if err == nil {
+		err = rerr
+	}
+	if err != nil && err != io.EOF {
+		err = t.readError(err)
+	}
+	return n, err
+}
+
+// readError gives a failed raw read the form net.Conn.Read gives it (a
+// *net.OpError "read"), which errors.go classifies and users read.
+func (t *tap) readError(err error) error {
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		c := *oe
+		c.Op = "read"
+		return &c
+	}
+	if e, ok := err.(syscall.Errno); ok {
+		err = os.NewSyscallError("read", e)
+	}
+	return &net.OpError{Op: "read", Net: t.LocalAddr().Network(), Source: t.LocalAddr(), Addr: t.RemoteAddr(), Err: err}
+}
+
+// rawWrite is one non-blocking write(2) without the runtime's syscall
+// bookkeeping (see sockRead).
+func rawWrite(fd uintptr, b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	for {
+		r, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+		if e == syscall.EINTR {
+			continue
+		}
+		if e != 0 {
+			return 0, e
+		}
+		return int(r), nil
+	}
+}

@@ -1,0 +1,11 @@
+//go:build !linux
+
+package amqp
+
+import "syscall"
+
+// sockRead reads from the socket (see rawio.go for Linux).
+func (t *tap) sockRead(p []byte) (int, error) { return t.Conn.Read(p) }
+
+// rawWrite is one non-blocking write to the socket.
+func rawWrite(fd uintptr, b []byte) (int, error) { return syscall.Write(int(fd), b) }
