@@ -11,7 +11,10 @@ The clients, each run as its own process so that its CPU time is its own:
     amqp.RawBench: the workload written directly against amqp091-go (with
     GOGC=100, as a Go program would run);
   - amqplib: Node running amqplib.js with amqplib installed by npm into a
-    temporary directory (skipped, with a notice, without node and npm).
+    temporary directory (skipped, with a notice, without node and npm);
+  - wire: the hidden `bench --worker wire` mode (wire.go), a client with no
+    library that costs next to nothing: the broker's limit (no latency
+    phase). The table gives amqpjs/wire beside the ratios to raw.
 
 Phases, in this order, each on N messages of S bytes (one exclusive queue):
 
@@ -53,7 +56,7 @@ import (
 var scripts embed.FS
 
 // Clients are the clients the benchmark knows, in table order.
-var Clients = []string{"amqpjs", "raw", "amqplib"}
+var Clients = []string{"amqpjs", "raw", "amqplib", "wire"}
 
 // Phases are the phases, in the order they run.
 var Phases = amqp.RawBenchPhases
@@ -135,7 +138,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 
 	clients := slices.Clone(o.Clients)
-	names := map[string]string{"amqpjs": "amqpjs", "raw": "raw amqp091-go"}
+	names := map[string]string{"amqpjs": "amqpjs", "raw": "raw amqp091-go", "wire": "wire (limit)"}
 	if slices.Contains(clients, "amqplib") {
 		v, err := installAmqplib(ctx, dir, o.Amqplib, o.Stderr)
 		if err != nil {
@@ -165,6 +168,9 @@ func Run(ctx context.Context, o Options) error {
 				cmd.Env = append(os.Environ(), "GOGC=100")
 			case "amqplib":
 				cmd = exec.Command("node", filepath.Join(dir, "amqplib.js"), string(cfgJSON))
+			case "wire":
+				cmd = exec.Command(exe, "bench", "--worker", "wire", string(cfgJSON))
+				cmd.Env = append(os.Environ(), "GOMAXPROCS=1") // the other core is the broker's
 			}
 			fmt.Fprintf(o.Stderr, "run %d/%d: %s ...\n", run, o.Runs, names[c])
 			rs, err := runClient(ctx, cmd, o.RunTimeout)
@@ -379,11 +385,17 @@ func printTable(o Options, clients []string, names map[string]string, results []
 	others := []string{}
 	if slices.Contains(clients, "raw") {
 		for _, c := range clients {
-			if c != "raw" {
+			if c != "raw" && c != "wire" {
 				others = append(others, c)
 				head = append(head, c+"/raw", "cpu")
 			}
 		}
+	}
+	// How close amqpjs comes to the broker's limit (throughput only: the
+	// wire client's CPU is not a client's).
+	vsWire := slices.Contains(clients, "amqpjs") && slices.Contains(clients, "wire")
+	if vsWire {
+		head = append(head, "amqpjs/wire")
 	}
 	var rows [][]string
 	for _, p := range o.Phases {
@@ -402,6 +414,8 @@ func printTable(o Options, clients []string, names map[string]string, results []
 			x := summarise(results, c, p)
 			cells[c] = x
 			switch {
+			case !x.ok && c == "wire" && p == "latency":
+				row = append(row, "–", "")
 			case !x.ok:
 				row = append(row, "error", "")
 			case p == "latency":
@@ -420,6 +434,13 @@ func printTable(o Options, clients []string, names map[string]string, results []
 				row = append(row, fmt.Sprintf("%.2f/%.2f", x.p50/raw.p50, x.p99/raw.p99), fmt.Sprintf("%.2f", x.cpu/raw.cpu))
 			default:
 				row = append(row, fmt.Sprintf("%.2f", x.thr/raw.thr), fmt.Sprintf("%.2f", x.cpu/raw.cpu))
+			}
+		}
+		if vsWire {
+			if a, wc := cells["amqpjs"], cells["wire"]; a.ok && wc.ok {
+				row = append(row, fmt.Sprintf("%.2f", a.thr/wc.thr))
+			} else {
+				row = append(row, "")
 			}
 		}
 		rows = append(rows, row)

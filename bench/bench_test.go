@@ -53,3 +53,27 @@ func TestTable(t *testing.T) {
 		}
 	}
 }
+
+func TestTableWire(t *testing.T) {
+	var out bytes.Buffer
+	o := Options{N: 100, Size: 10, Window: 5, Prefetch: 7, Rate: 50, Duration: time.Second, Runs: 1,
+		Phases: []string{"confirm", "latency"}, Stdout: &out, Markdown: true}
+	r := func(client, phase string, secs, cpu float64) Result {
+		return Result{Client: client, RawBenchResult: amqp.RawBenchResult{Phase: phase, N: 100, Secs: secs, CPU: cpu, P50: 1, P99: 2}}
+	}
+	results := []Result{
+		r("amqpjs", "confirm", 2, 0.1), r("raw", "confirm", 4, 0.4), r("wire", "confirm", 1, 0.01),
+		r("amqpjs", "latency", 1, 0.1), r("raw", "latency", 1, 0.2),
+	}
+	printTable(o, []string{"amqpjs", "raw", "wire"}, map[string]string{"amqpjs": "amqpjs", "raw": "raw", "wire": "wire (limit)"}, results)
+	got := out.String()
+	for _, want := range []string{
+		"| phase | amqpjs | cpu | raw | cpu | wire (limit) | cpu | amqpjs/raw | cpu | amqpjs/wire |",
+		"| publish, confirms, W=5 in flight | 50 | 100.000 | 25 | 400.000 | 100 | 10.000 | 2.00 | 0.25 | 0.50 |",
+		"| latency p50/p99 ms at 50 msg/s | 1.00/2.00 | 100.000 | 1.00/2.00 | 200.000 | – |  | 1.00/1.00 | 0.50 |  |",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("no %q in\n%s", want, got)
+		}
+	}
+}
