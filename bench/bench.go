@@ -148,6 +148,13 @@ func Run(ctx context.Context, o Options) error {
 			names["amqplib"] = "amqplib " + v
 		}
 	}
+	if slices.Contains(clients, "wire") && !strings.HasPrefix(o.URL, "amqp://") {
+		fmt.Fprintf(o.Stderr, "amqpjs bench: skipping the wire client: it speaks amqp:// only (no TLS)\n")
+		clients = slices.DeleteFunc(clients, func(c string) bool { return c == "wire" })
+	}
+	if len(clients) == 0 {
+		return errors.New("no client left to run")
+	}
 	if v, err := rawVersion(); err == nil {
 		names["raw"] = "amqp091-go " + v
 	}

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -425,10 +426,7 @@ func wireBench(c config, report func(amqp.RawBenchResult)) error {
 	if err != nil {
 		return err
 	}
-	body := make([]byte, c.Size)
-	for i := range body {
-		body[i] = 'x'
-	}
+	body := bytes.Repeat([]byte("x"), c.Size)
 	n := c.N
 	batch := w.publishFrames(nil, 1, q, body, wireBatch)
 	consume := func(noAck bool) error {
