@@ -1,0 +1,11 @@
+package amqp
+
+import "syscall"
+
+// sockRead reads from the socket (see rawio.go for Linux).
+func (t *tap) sockRead(p []byte) (int, error) { return t.Conn.Read(p) }
+
+// rawWrite would be one non-blocking write; Windows sockets are overlapped,
+// so it declines as a full socket would and the channel's executor writes
+// through net.Conn.
+func rawWrite(fd uintptr, b []byte) (int, error) { return 0, syscall.EAGAIN }
