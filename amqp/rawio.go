@@ -23,35 +23,53 @@ func (t *tap) sockRead(p []byte) (int, error) {
 	if t.rawConn == nil || len(p) == 0 {
 		return t.Conn.Read(p)
 	}
-	var n int
-	var rerr error
-	err := t.rawConn.Read(func(fd uintptr) bool {
-		for {
-			r, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
-			switch e {
-			case 0:
-				n = int(r)
-				if n == 0 {
-					rerr = io.EOF
-				}
-				return true
-			case syscall.EINTR:
-				continue
-			case syscall.EAGAIN:
-				return false // wait for readability
-			default:
-				rerr = e
-				return true
-			}
-		}
-	})
-	if err == nil {
-		err = rerr
+	rr := &t.rr
+	if rr.fn == nil {
+		rr.fn = rr.read // once: a closure per read would cost allocations
 	}
+	rr.p, rr.n, rr.err = p, 0, nil
+	err := t.rawConn.Read(rr.fn)
+	n := rr.n
+	if err == nil {
+		err = rr.err
+	}
+	rr.p, rr.err = nil, nil
 	if err != nil && err != io.EOF {
 		err = t.readError(err)
 	}
 	return n, err
+}
+
+// rawReader is the state of sockRead's raw reads (only the connection's
+// reader goroutine reads).
+type rawReader struct {
+	p   []byte
+	n   int
+	err error
+	fn  func(fd uintptr) bool // read, as passed to RawConn.Read
+}
+
+// read is one attempt: it reports false when the socket has nothing yet
+// (RawConn.Read then waits for readability and calls it again).
+func (rr *rawReader) read(fd uintptr) bool {
+	for {
+		r, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&rr.p[0])), uintptr(len(rr.p)))
+		switch e {
+		case 0:
+			rr.n = int(r)
+			if rr.n == 0 {
+				rr.err = io.EOF
+			}
+			return true
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return false
+		default:
+			rr.err = e
+			return true
+		}
+	}
 }
 
 // readError gives a failed raw read the form net.Conn.Read gives it (a

@@ -2,6 +2,9 @@ package amqp
 
 import "syscall"
 
+// rawReader is sockRead's state on Linux (rawio.go).
+type rawReader struct{}
+
 // sockRead reads from the socket (see rawio.go for Linux).
 func (t *tap) sockRead(p []byte) (int, error) { return t.Conn.Read(p) }
 

@@ -163,8 +163,9 @@ type tap struct {
 	// bytes reach the socket in the order they were buffered.
 	sockMu sync.Mutex
 	// rawConn, when the socket has one (TCP, not TLS), lets tryFlush make
-	// a non-blocking write.
+	// a non-blocking write and sockRead read with raw system calls.
 	rawConn syscall.RawConn
+	rr      rawReader // sockRead's raw reads (rawio.go)
 
 	closeSent     chan struct{} // closed once connection.close was written
 	closeSentOnce sync.Once

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -318,8 +319,11 @@ func (w *wireClient) readLoop() {
 			case w.ackSignal <- struct{}{}:
 			default:
 			}
-		case wChanClose, wConnClose:
-			fail(fmt.Errorf("broker closed the %s: %s", map[bool]string{true: "channel", false: "connection"}[id == wChanClose], closeReason(f)))
+		case wChanClose:
+			fail(fmt.Errorf("broker closed the channel: %s", closeReason(f)))
+			return
+		case wConnClose:
+			fail(fmt.Errorf("broker closed the connection: %s", closeReason(f)))
 			return
 		default:
 			if id == wConnCloseOk {
@@ -397,14 +401,7 @@ func wireBench(c config, report func(amqp.RawBenchResult)) error {
 		return err
 	}
 	defer w.conn.Close()
-	run := func(p string) bool {
-		for _, q := range c.Phases {
-			if q == p {
-				return true
-			}
-		}
-		return false
-	}
+	run := func(p string) bool { return slices.Contains(c.Phases, p) }
 	var b wbuf
 	if _, err := w.call(b.method(1, wChanOpen, func(b wbuf) wbuf { return b.short("") }), wChanOpenOk); err != nil {
 		return err

@@ -249,17 +249,23 @@ let channels = 0;
 // ensure makes sure there is an open connection and channel to call on
 // (the previous calls may have closed them, even while this runs).
 async function ensure() {
+  try {
+    await retrying(ensureOnce);
+  } catch (e) {
+    console.log(`cannot get a connection and channel to call on: ${e.name}: ${e.message}`);
+    throw e;
+  }
+}
+
+// retrying runs once() until it does not fail with an AioamqpException (up
+// to 200 more times, 5 ms apart): the connection may be ending without the
+// script knowing yet (its state changes once its close has been processed).
+async function retrying(once) {
   for (let attempt = 0; ; attempt++) {
     try {
-      await ensureOnce();
-      return;
+      return await once();
     } catch (e) {
-      // The connection may be ending without the script knowing yet
-      // (its state changes once its close has been processed).
-      if (!(e instanceof aioamqp.AioamqpException) || attempt > 200) {
-        console.log(`cannot get a connection and channel to call on: ${e.name}: ${e.message}`);
-        throw e;
-      }
+      if (!(e instanceof aioamqp.AioamqpException) || attempt > 200) throw e;
       await new Promise((r) => setTimeout(r, 5));
     }
   }
@@ -298,15 +304,7 @@ async function ensureOnce() {
 }
 
 async function feedIterators() {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await feedOnce();
-      return;
-    } catch (e) {
-      if (!(e instanceof aioamqp.AioamqpException) || attempt > 200) throw e;
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  }
+  await retrying(feedOnce);
 }
 
 async function feedOnce() {
