@@ -152,7 +152,19 @@ in none of these ways — a delivery the script has not acked yet, one it
 acked out of order — is a gap, and coalescing waits: nothing is ever acked
 that the script did not ack. A multiple ack (the script's own) settles every
 tag up to its tag.
+
+Tags settled above a gap are remembered (a bitmap over the ackWindow tags
+above floor), so that when the gap is filled — typically the first ack of a
+run took the executor's queued path while the next ones went direct — the
+floor moves past them all and coalescing resumes. Every remembered tag's
+frame is already in the stream (written, or earlier in the buffer) before
+any frame that a later rewrite makes, so ack(t, multiple) never acks a tag
+twice. A tag settled more than ackWindow above the floor is not remembered:
+the floor stops below it, which costs coalescing, never correctness.
 */
+
+// ackWindow is how far above floor settled tags are remembered.
+const ackWindow = 1 << 14
 
 // ackRun is a channel's coalescing state. mu guards it; the tap's wmu,
 // when also held, is taken first.
@@ -165,6 +177,9 @@ type ackRun struct {
 	// The latest run of consecutive tags delivered to no_ack consumers
 	// (settled as they arrived): a gap made of them only is no gap.
 	autoFrom, autoTo uint64
+	// above has bit t%ackWindow set for a tag t in (floor+1,
+	// floor+ackWindow] settled out of order; nil until one is.
+	above []uint64
 }
 
 const ackFrameLen = 21
@@ -181,7 +196,7 @@ func (run *ackRun) autoSettled(tag uint64) {
 		run.autoFrom, run.autoTo = tag, tag
 	}
 	if tag == run.floor+1 {
-		run.floor = tag
+		run.raise(tag)
 	}
 	run.mu.Unlock()
 }
@@ -191,13 +206,45 @@ func (run *ackRun) autoSettled(tag uint64) {
 // held.
 func (run *ackRun) settled(tag uint64, multiple bool) bool {
 	if tag > run.floor+1 && run.autoFrom <= run.floor+1 && run.autoTo >= tag-1 {
-		run.floor = tag - 1 // the tags in between were no_ack deliveries
+		run.raise(tag - 1) // the tags in between were no_ack deliveries
 	}
 	if tag == run.floor+1 || (multiple && tag > run.floor) {
-		run.floor = tag
+		run.raise(tag)
 		return true
 	}
+	if tag > run.floor+1 && tag-run.floor <= ackWindow {
+		if run.above == nil {
+			run.above = make([]uint64, ackWindow/64)
+		}
+		run.above[tag%ackWindow/64] |= 1 << (tag % 64)
+	}
 	return false
+}
+
+// raise moves floor to tag (> floor), then on past the tags remembered as
+// settled above it and the no_ack run, and forgets what it passed. mu held.
+func (run *ackRun) raise(tag uint64) {
+	for {
+		if run.above != nil {
+			if tag-run.floor >= ackWindow {
+				clear(run.above)
+			} else {
+				for t := run.floor + 1; t <= tag; t++ {
+					run.above[t%ackWindow/64] &^= 1 << (t % 64)
+				}
+			}
+		}
+		run.floor = tag
+		next := tag + 1
+		switch {
+		case run.above != nil && run.above[next%ackWindow/64]&(1<<(next%64)) != 0:
+			tag = next
+		case run.autoFrom <= next && run.autoTo >= next:
+			tag = run.autoTo
+		default:
+			return
+		}
+	}
 }
 
 // ackedQueued moves run's floor for an ack, nack or reject that the

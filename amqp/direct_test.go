@@ -5,8 +5,10 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -606,7 +608,17 @@ func TestDirectAckCoalescing(t *testing.T) {
 		{"a run", []call{ack(1), ack(2), ack(3), ack(4)}, []string{"ch1 ack 4 multiple"}},
 		{"first tag only", []call{ack(1)}, []string{"ch1 ack 1"}},
 		{"a gap: tag 2 never acked", []call{ack(1), ack(3), ack(4)}, []string{"ch1 ack 1", "ch1 ack 3", "ch1 ack 4"}},
-		{"out of order", []call{ack(2), ack(1), ack(3), ack(4)}, []string{"ch1 ack 2", "ch1 ack 1", "ch1 ack 3", "ch1 ack 4"}},
+		{"out of order, then a run", []call{ack(2), ack(1), ack(3), ack(4)}, []string{"ch1 ack 2", "ch1 ack 4 multiple"}},
+		{"a gap filled late", []call{ack(1), ack(3), ack(4), ack(2), ack(5), ack(6)},
+			[]string{"ch1 ack 1", "ch1 ack 3", "ch1 ack 4", "ch1 ack 6 multiple"}},
+		{"the first ack queued, the rest direct", []call{ack(2), ack(3), {ch: 1, m: mBasicAck, tag: 1, queued: true}, ack(4), ack(5)},
+			[]string{"ch1 ack 2", "ch1 ack 3", "ch1 ack 5 multiple"}},
+		{"a gap stays a gap", []call{ack(1), ack(3), ack(5), ack(2), ack(6)},
+			[]string{"ch1 ack 1", "ch1 ack 3", "ch1 ack 5", "ch1 ack 2", "ch1 ack 6"}},
+		{"beyond the window", []call{ack(2), ack(ackWindow + 2), ack(1), ack(3), ack(ackWindow + 3)},
+			[]string{"ch1 ack 2", fmt.Sprintf("ch1 ack %d", ackWindow+2), "ch1 ack 3 multiple", fmt.Sprintf("ch1 ack %d", ackWindow+3)}},
+		{"a multiple ack over remembered tags", []call{ack(3), ack(7), {ch: 1, m: mBasicAck, tag: 5, bits: 1}, ack(6), ack(8)},
+			[]string{"ch1 ack 3", "ch1 ack 7", "ch1 ack 8 multiple"}},
 		{"a flush ends the run", []call{ack(1), ack(2), {ch: 1, m: mBasicAck, tag: 3, flush: true}, ack(4)},
 			[]string{"ch1 ack 2 multiple", "ch1 ack 4 multiple"}},
 		{"another frame in between", []call{ack(1), ack(2), {ch: 1, m: mBasicAck, tag: 3, otherOut: true}, ack(4)},
@@ -622,7 +634,9 @@ func TestDirectAckCoalescing(t *testing.T) {
 		{"no_ack deliveries first", []call{auto(1), auto(2), auto(3), ack(4), ack(5)}, []string{"ch1 ack 5 multiple"}},
 		{"no_ack deliveries in between", []call{ack(1), auto(2), auto(3), ack(4), ack(5)}, []string{"ch1 ack 5 multiple"}},
 		{"no_ack deliveries above a delivery not acked yet", []call{ack(1), auto(3), auto(4), ack(5), ack(2), ack(6)},
-			[]string{"ch1 ack 1", "ch1 ack 5", "ch1 ack 2", "ch1 ack 6"}},
+			[]string{"ch1 ack 1", "ch1 ack 5", "ch1 ack 6 multiple"}},
+		{"no_ack deliveries then a gap", []call{auto(1), auto(2), ack(4), ack(3), ack(5)},
+			[]string{"ch1 ack 4", "ch1 ack 5 multiple"}},
 		{"a duplicate ack is written as is", []call{ack(1), ack(1), ack(2)}, []string{"ch1 ack 1", "ch1 ack 1", "ch1 ack 2"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -672,4 +686,149 @@ func ackFramesLoose(t *testing.T, b []byte) []string {
 		b = b[n+8:]
 	}
 	return ackFrames(t, keep)
+}
+
+// TestDirectAckCoalescingModel drives directAck with random scripts —
+// deliveries to manual-ack and no_ack consumers, acks, nacks and rejects in
+// any order, the script's own multiple acks, acks left to the executor,
+// flushes, deliveries never acked — and plays the frames to a model of the
+// broker: every ack must name a delivery still outstanding (else RabbitMQ
+// closes the channel, "unknown delivery tag"), a multiple ack must settle
+// only deliveries the script settled, and at the end exactly the deliveries
+// the script never settled are outstanding.
+func TestDirectAckCoalescingModel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	var frames, acks int
+	for iter := range 2000 {
+		conn := &chunkConn{}
+		tp := newTap(conn, nil)
+		tp.wskip = 0
+		var run ackRun
+		var (
+			next    uint64   = 1
+			manual           = map[uint64]bool{} // delivered to a manual-ack consumer
+			pending []uint64                     // manual deliveries the script has not settled
+			settled = map[uint64]bool{}
+			script  []string
+		)
+		n := 2 + rng.IntN(300)
+		for len(pending) > 0 || next <= uint64(n) {
+			switch r := rng.IntN(100); {
+			case r < 35 && next <= uint64(n): // a delivery
+				if rng.IntN(5) == 0 {
+					run.autoSettled(next)
+					script = append(script, fmt.Sprint("auto ", next))
+				} else {
+					manual[next] = true
+					pending = append(pending, next)
+				}
+				next++
+			case r < 37:
+				tp.flushAsync()
+				script = append(script, "flush")
+			case rng.IntN(300) == 0 && len(pending) > 0: // never settled
+				i := rng.IntN(len(pending))
+				script = append(script, fmt.Sprint("leave ", pending[i]))
+				pending = slices.Delete(pending, i, i+1)
+			case len(pending) > 0:
+				// Mostly the lowest pending, sometimes any.
+				i := 0
+				if rng.IntN(4) == 0 {
+					i = rng.IntN(len(pending))
+				}
+				tag := pending[i]
+				m, bits := uint32(mBasicAck), byte(0)
+				switch k := rng.IntN(20); {
+				case k == 0:
+					m, bits = mBasicNack, 2
+				case k == 1:
+					m = mBasicReject
+				case k == 2:
+					bits = 1 // the script's multiple ack
+				}
+				if bits&1 != 0 {
+					// It settles every pending delivery up to tag, also
+					// those the script meant to leave: the model follows.
+					var keep []uint64
+					for _, p := range pending {
+						if p <= tag {
+							settled[p] = true
+						} else {
+							keep = append(keep, p)
+						}
+					}
+					for tg := range manual {
+						if tg <= tag {
+							settled[tg] = true
+						}
+					}
+					pending = keep
+				} else {
+					settled[tag] = true
+					pending = slices.Delete(pending, i, i+1)
+				}
+				script = append(script, fmt.Sprintf("m%d %d bits %d", m&0xffff, tag, bits))
+				if rng.IntN(6) == 0 { // the executor's path: raw.Ack through the tap
+					f := []byte{frameMethod, 0, 1, 0, 0, 0, 13}
+					f = binary.BigEndian.AppendUint32(f, m)
+					f = binary.BigEndian.AppendUint64(f, tag)
+					f = append(f, bits, frameEnd)
+					if _, err := tp.Write(f); err != nil {
+						t.Fatal(err)
+					}
+					run.ackedQueued(tag, m != mBasicReject && bits&1 != 0)
+					continue
+				}
+				if ok, _ := tp.directAck(1, &run, m, tag, bits); !ok {
+					t.Fatal("directAck refused")
+				}
+			}
+		}
+		tp.flushAsync()
+
+		// The broker's side.
+		outstanding := map[uint64]bool{}
+		for tg := range manual {
+			outstanding[tg] = true
+		}
+		fail := func(format string, a ...any) {
+			t.Fatalf("run %d: "+format+"\nscript: %v", append([]any{iter}, append(a, script)...)...)
+		}
+		b := conn.out.Bytes()
+		for len(b) > 0 {
+			m := binary.BigEndian.Uint32(b[7:])
+			tag := binary.BigEndian.Uint64(b[11:])
+			multiple := m != mBasicReject && b[19]&1 != 0
+			b = b[21:]
+			if !outstanding[tag] {
+				fail("ack of %d: unknown delivery tag", tag)
+			}
+			if !multiple {
+				delete(outstanding, tag)
+				continue
+			}
+			for tg := range outstanding {
+				if tg <= tag {
+					if !settled[tg] {
+						fail("ack(%d, multiple) settles %d, which the script did not settle", tag, tg)
+					}
+					delete(outstanding, tg)
+				}
+			}
+		}
+		frames += len(conn.out.Bytes()) / ackFrameLen
+		acks += len(settled)
+		for tg := range manual {
+			if outstanding[tg] == settled[tg] {
+				fail("delivery %d: outstanding %v, settled by the script %v", tg, outstanding[tg], settled[tg])
+			}
+		}
+	}
+	// The scripts mostly ack the lowest delivery: coalescing must show
+	// (it does not everywhere: queued acks, nacks, rejects, flushes and
+	// acks out of order each start a new frame).
+	if frames*10 > acks*9 {
+		t.Errorf("%d frames for %d settled deliveries: coalescing did not happen", frames, acks)
+	}
+	t.Logf("%d frames for %d settled deliveries", frames, acks)
 }
