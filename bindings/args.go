@@ -107,6 +107,14 @@ func (s *sig) parse(vm *goja.Runtime, args []goja.Value) []goja.Value {
 
 func (s *sig) parseErr(vm *goja.Runtime, args []goja.Value) ([]goja.Value, *argError) {
 	out := make([]goja.Value, len(s.params))
+	if err := s.parseInto(vm, args, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// parseInto is parseErr into out, len(s.params) values, all nil.
+func (s *sig) parseInto(vm *goja.Runtime, args []goja.Value, out []goja.Value) *argError {
 	n := len(args)
 	var opts *goja.Object
 	if n > 0 {
@@ -118,7 +126,7 @@ func (s *sig) parseErr(vm *goja.Runtime, args []goja.Value) ([]goja.Value, *argE
 		}
 	}
 	if n > s.npos {
-		return nil, &argError{code: "ERR_TOO_MANY_ARGS", msg: fmt.Sprintf("%s: too many positional arguments: got %d, accepts at most %d (%s); pass the rest by name in an options object", s.method, n, s.npos, s.positionalNames())}
+		return &argError{code: "ERR_TOO_MANY_ARGS", msg: fmt.Sprintf("%s: too many positional arguments: got %d, accepts at most %d (%s); pass the rest by name in an options object", s.method, n, s.npos, s.positionalNames())}
 	}
 	pi := 0
 	for i := range s.params {
@@ -136,14 +144,14 @@ func (s *sig) parseErr(vm *goja.Runtime, args []goja.Value) ([]goja.Value, *argE
 		for _, k := range opts.Keys() {
 			idx := s.index(k)
 			if idx < 0 {
-				return nil, &argError{code: "ERR_INVALID_ARG_VALUE", msg: fmt.Sprintf("%s: unknown option '%s' (expected one of: %s)", s.method, k, s.names)}
+				return &argError{code: "ERR_INVALID_ARG_VALUE", msg: fmt.Sprintf("%s: unknown option '%s' (expected one of: %s)", s.method, k, s.names)}
 			}
 			v := opts.Get(k)
 			if goja.IsUndefined(v) {
 				continue
 			}
 			if out[idx] != nil {
-				return nil, &argError{code: "ERR_INVALID_ARG_VALUE", msg: fmt.Sprintf("%s: parameter '%s' given both positionally and by name", s.method, k)}
+				return &argError{code: "ERR_INVALID_ARG_VALUE", msg: fmt.Sprintf("%s: parameter '%s' given both positionally and by name", s.method, k)}
 			}
 			out[idx] = v
 		}
@@ -152,15 +160,15 @@ func (s *sig) parseErr(vm *goja.Runtime, args []goja.Value) ([]goja.Value, *argE
 		v := out[i]
 		if v == nil {
 			if p.required {
-				return nil, &argError{code: "ERR_MISSING_ARGS", msg: fmt.Sprintf("%s: missing required parameter '%s'", s.method, p.name)}
+				return &argError{code: "ERR_MISSING_ARGS", msg: fmt.Sprintf("%s: missing required parameter '%s'", s.method, p.name)}
 			}
 			continue
 		}
 		if err := s.check(vm, p, v); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return out, nil
+	return nil
 }
 
 func (s *sig) positionalNames() string {

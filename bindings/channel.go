@@ -22,6 +22,7 @@ type channel struct {
 	confirmOn bool // confirm_select was called
 	closed    bool
 	fast      fastState // see fastpath.go
+	pubBuf    pubScratch
 }
 
 const maxTag = 1<<53 - 1

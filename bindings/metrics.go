@@ -108,10 +108,10 @@ func (m *module) meter() *amqpMetrics {
 
 func millis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-// publishing records a publish about to be sent, adds the end-to-end header
-// when it is on, and wraps done to record the broker's ack or nack
-// (confirmed: a publish() on a channel in confirm mode). Loop only.
-func (am *amqpMetrics) publishing(pub *amqp.Publishing, confirmed bool, done func(error, func(*goja.Runtime) any)) func(error, func(*goja.Runtime) any) {
+// publishing records a publish about to be made (count, bytes, and the
+// end-to-end latency header when enabled) and returns the time it was
+// made, for confirming. Loop only (pub is the binding's).
+func (am *amqpMetrics) publishing(pub *amqp.Publishing) time.Time {
 	now := am.rtNow()
 	am.published.Add(1)
 	am.publishBytes.Add(float64(len(pub.Body)))
@@ -123,19 +123,22 @@ func (am *amqpMetrics) publishing(pub *amqp.Publishing, confirmed bool, done fun
 			pub.Properties.Headers[E2EHeader] = now.UnixNano()
 		}
 	}
-	if !confirmed {
-		return done
-	}
-	return func(err error, build func(*goja.Runtime) any) {
+	return now
+}
+
+// confirming wraps the done of a publish made at sent that waits for its
+// confirm: it counts the confirm (and its latency) or the nack.
+func (am *amqpMetrics) confirming(sent time.Time, done func(error)) func(error) {
+	return func(err error) {
 		var ae *amqp.Error
 		switch {
 		case err == nil:
 			am.confirmed.Add(1)
-			am.confirmLatency.Add(millis(time.Since(now)))
+			am.confirmLatency.Add(millis(time.Since(sent)))
 		case errors.As(err, &ae) && ae.Kind == amqp.KindPublishNacked:
 			am.nacked.Add(1)
 		}
-		done(err, build)
+		done(err)
 	}
 }
 

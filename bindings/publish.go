@@ -16,12 +16,28 @@ import (
 // confirm mode) and basic_publish (resolves once written).
 func (x *channel) publish(call goja.FunctionCall, s *sig, waitConfirm bool) goja.Value {
 	vm := x.m.rt.VM()
-	a := s.parse(vm, call.Arguments)
+	var a []goja.Value
+	var pub *amqp.Publishing
+	if sc := &x.pubBuf; !sc.busy && len(s.params) <= len(sc.args) {
+		// The channel's scratch: no allocation for the arguments and the
+		// Publishing (TryPublish keeps neither). A publish made while this
+		// one parses (from a getter of its options) allocates its own.
+		sc.busy = true
+		defer sc.release()
+		a = sc.args[:len(s.params)]
+		if aerr := s.parseInto(vm, call.Arguments, a); aerr != nil {
+			panic(throwArg(vm, aerr))
+		}
+		pub = &sc.pub
+	} else {
+		a = s.parse(vm, call.Arguments)
+		pub = new(amqp.Publishing)
+	}
 	body, owned, err := payloadView(vm, a[0])
 	if err != nil {
 		panic(newJSError(vm, "TypeError", s.method+": "+err.Error(), "ERR_INVALID_ARG_TYPE"))
 	}
-	pub := &amqp.Publishing{
+	*pub = amqp.Publishing{
 		Exchange: a[1].String(), RoutingKey: a[2].String(),
 		Mandatory: boolean(a[4], false), Immediate: boolean(a[5], false), Body: body,
 	}
@@ -33,15 +49,13 @@ func (x *channel) publish(call goja.FunctionCall, s *sig, waitConfirm bool) goja
 	timeout := seconds(a[6])
 	confirmed := waitConfirm && x.confirmOn
 	fast := timeout <= 0 && x.fastOK()
-	// done settles the call's promise, made below by the path taken.
-	var settle func(error, func(*goja.Runtime) any)
-	done := func(err error, build func(*goja.Runtime) any) { settle(err, build) }
-	if am := x.m.meter(); am != nil {
-		done = am.publishing(pub, confirmed, done)
+	am := x.m.meter()
+	var sent time.Time
+	if am != nil {
+		sent = am.publishing(pub)
 	}
 	if fast && !confirmed {
-		// Settled once written, which happens now: no promise to keep
-		// (done, which only wraps confirmed publishes, is not needed).
+		// Settled once written, which happens now: no promise to keep.
 		if handled, _, err := x.ch.TryPublish(pub, false, nil); handled {
 			if err != nil {
 				p, res := x.m.loop.NewPromise()
@@ -54,10 +68,13 @@ func (x *channel) publish(call goja.FunctionCall, s *sig, waitConfirm bool) goja
 	}
 	// A publish that settles when written holds back later fast calls
 	// until it is settled; one that waits for its confirm does not.
-	p, res, ctx, s0 := x.opRes(timeout, !confirmed)
-	settle = s0
+	p, res, ctx, settle := x.opRes(timeout, !confirmed)
+	done := func(err error) { settle(err, nil) }
+	if am != nil && confirmed {
+		done = am.confirming(sent, done)
+	}
 	if fast && confirmed {
-		handled, pending, err := x.ch.TryPublish(pub, true, func(err error) { done(err, nil) })
+		handled, pending, err := x.ch.TryPublish(pub, true, done)
 		if handled {
 			if err == nil {
 				x.flushSoon()
@@ -69,11 +86,32 @@ func (x *channel) publish(call goja.FunctionCall, s *sig, waitConfirm bool) goja
 			return p
 		}
 	}
+	if pub == &x.pubBuf.pub {
+		// The queued path keeps pub until it is written.
+		kept := *pub
+		pub = &kept
+	}
 	if !owned {
 		pub.Body = append(make([]byte, 0, len(body)), body...)
 	}
-	x.ch.Publish(ctx, pub, waitConfirm, func(err error) { done(err, nil) })
+	x.ch.Publish(ctx, pub, waitConfirm, done)
 	return p
+}
+
+// pubScratch is a channel's reusable space for publish's arguments and
+// Publishing. Loop only.
+type pubScratch struct {
+	busy bool
+	args [7]goja.Value // publishSig's parameters
+	pub  amqp.Publishing
+}
+
+// release empties the scratch (it holds no script value, body or headers
+// once the publish is made) and frees it for the next publish.
+func (sc *pubScratch) release() {
+	clear(sc.args[:])
+	sc.pub = amqp.Publishing{}
+	sc.busy = false
 }
 
 // payloadBytes copies the payload of API.md §6 into a new byte slice: a

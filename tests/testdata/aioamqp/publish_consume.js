@@ -190,6 +190,54 @@ for (const size of [1 << 20, 5 * 1024 * 1024, 131072 - 8, 131072 - 7, 131072 + 1
   });
 }
 
+// 7. A publish made from a getter of another publish's properties (it runs
+// while the outer one is being read): both messages arrive intact, the inner
+// one first. A getter that throws fails its publish only.
+{
+  let inner;
+  const props = {
+    message_id: 'outer',
+    get content_type() {
+      inner = ch.publish('inner-body', '', queue, { properties: { message_id: 'inner', app_id: 'in' } });
+      return 'text/outer';
+    },
+  };
+  await Promise.all([ch.publish('outer-body', '', queue, { properties: props }), inner]);
+  const a = await next(), b = await next();
+  assert.deepStrictEqual([a.body.toString(), a.properties.message_id, a.properties.app_id, a.properties.content_type],
+    ['inner-body', 'inner', 'in', null]);
+  assert.deepStrictEqual([b.body.toString(), b.properties.message_id, b.properties.app_id, b.properties.content_type],
+    ['outer-body', 'outer', null, 'text/outer']);
+  assert.throws(() => ch.publish('x', '', queue, { properties: { get app_id() { throw new Error('boom'); } } }), /boom/);
+  await ch.publish('after', '', queue, { properties: { app_id: 'after' } });
+  const c = await next();
+  assert.deepStrictEqual([c.body.toString(), c.properties.app_id], ['after', 'after']);
+}
+
+// 8. Publishes queued behind an unsettled call (not written at once) keep
+// their own bodies and properties, whatever the publishes after them carry.
+{
+  const calls = [ch.queue_declare(queue, { passive: true })];
+  const buf = Buffer.from('buffer-0');
+  for (let i = 0; i < 50; i++) {
+    buf.write(String(i % 10), 7); // the script reuses its buffer
+    calls.push(ch.publish(i % 2 ? buf : `string-${i}`, '', queue,
+      { properties: { message_id: `m${i}`, headers: { i }, priority: 1 + (i % 9) } }));
+  }
+  await Promise.all(calls);
+  for (let i = 0; i < 50; i++) {
+    let timer;
+    const m = await Promise.race([next(), new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`message m${i} never arrived`)), 10000);
+    })]);
+    clearTimeout(timer);
+    assert.strictEqual(m.properties.message_id, `m${i}`);
+    assert.strictEqual(m.properties.headers.i, i);
+    assert.strictEqual(m.properties.priority, 1 + (i % 9));
+    assert.strictEqual(m.body.toString(), i % 2 ? `buffer-${i % 10}` : `string-${i}`);
+  }
+}
+
 await protocol.close();
 assert.deepStrictEqual(softFailures, []);
 console.log('publish and consume ok');
