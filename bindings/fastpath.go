@@ -85,7 +85,7 @@ func (x *channel) settleNow(vm *goja.Runtime, res *runtime.Resolver, err error) 
 // path when it may, else the executor. Loop only.
 func (x *channel) ack(m int, tag uint64, multiple, requeue bool) goja.Value {
 	vm := x.m.rt.VM()
-	if x.fastOK() {
+	if !x.closed {
 		var ok bool
 		switch m {
 		case ackAck:
@@ -97,7 +97,19 @@ func (x *channel) ack(m int, tag uint64, multiple, requeue bool) goja.Value {
 		}
 		if ok {
 			x.flushSoon()
-			return x.resolvedNull(vm)
+			if x.fastOK() {
+				return x.resolvedNull(vm)
+			}
+			// Written after every earlier call (TryAck found the executor
+			// idle: they are all written and their settlements queued on
+			// the loop), but some are not settled yet: this promise is
+			// settled by a task queued after theirs, in call order. (Going
+			// through the executor instead, as before, kept every ack of a
+			// busy consumer on that path: each one, still unsettled, made
+			// the next one take it too.)
+			p, _, done := x.op(0)
+			done(nil, nil)
+			return p
 		}
 	}
 	p, _, done := x.op(0)
