@@ -27,6 +27,9 @@ Order: a call takes the fast path only when every earlier call of the
 channel that went through the executor has been settled on the loop
 (unsettled == 0); promises then settle in call order as before. Publishes
 that wait for a confirm do not count: they settle when the broker acks.
+An ack, nack or reject is also written directly when earlier calls are
+written (the executor is idle) but not yet settled on the loop; its promise
+then settles by a loop task queued after theirs (see ack).
 */
 
 // fastState is a channel's fast-path state. loop-owned.
