@@ -216,10 +216,14 @@ func (run *ackRun) settled(tag uint64, multiple bool) bool {
 		if run.above == nil {
 			run.above = make([]uint64, ackWindow/64)
 		}
-		run.above[tag%ackWindow/64] |= 1 << (tag % 64)
+		w, m := aboveBit(tag)
+		run.above[w] |= m
 	}
 	return false
 }
+
+// aboveBit is the word and mask of tag's bit in ackRun.above.
+func aboveBit(tag uint64) (int, uint64) { return int(tag % ackWindow / 64), 1 << (tag % 64) }
 
 // raise moves floor to tag (> floor), then on past the tags remembered as
 // settled above it and the no_ack run, and forgets what it passed. mu held.
@@ -230,14 +234,16 @@ func (run *ackRun) raise(tag uint64) {
 				clear(run.above)
 			} else {
 				for t := run.floor + 1; t <= tag; t++ {
-					run.above[t%ackWindow/64] &^= 1 << (t % 64)
+					w, m := aboveBit(t)
+					run.above[w] &^= m
 				}
 			}
 		}
 		run.floor = tag
 		next := tag + 1
+		w, m := aboveBit(next)
 		switch {
-		case run.above != nil && run.above[next%ackWindow/64]&(1<<(next%64)) != 0:
+		case run.above != nil && run.above[w]&m != 0:
 			tag = next
 		case run.autoFrom <= next && run.autoTo >= next:
 			tag = run.autoTo

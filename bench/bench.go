@@ -50,6 +50,7 @@ import (
 	"time"
 
 	"github.com/amqpjs/amqpjs/amqp"
+	"github.com/amqpjs/amqpjs/bindings"
 )
 
 //go:embed amqpjs.js amqplib.js
@@ -148,7 +149,7 @@ func Run(ctx context.Context, o Options) error {
 			names["amqplib"] = "amqplib " + v
 		}
 	}
-	if slices.Contains(clients, "wire") && !strings.HasPrefix(o.URL, "amqp://") {
+	if d, err := bindings.ParseURL(o.URL); slices.Contains(clients, "wire") && err == nil && d.SSL {
 		fmt.Fprintf(o.Stderr, "amqpjs bench: skipping the wire client: it speaks amqp:// only (no TLS)\n")
 		clients = slices.DeleteFunc(clients, func(c string) bool { return c == "wire" })
 	}

@@ -9,14 +9,14 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/url"
 	"slices"
-	"strings"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/amqpjs/amqpjs/amqp"
+	"github.com/amqpjs/amqpjs/bindings"
 )
 
 /*
@@ -189,30 +189,20 @@ func (w *wireClient) call(b wbuf, want uint32) (wframe, error) {
 // dialWire connects and opens the connection (handshake done inline,
 // before the reader goroutine starts).
 func dialWire(rawURL string) (*wireClient, error) {
-	u, err := url.Parse(rawURL)
+	// The URL means what it means to amqpjs (defaults, percent-decoding;
+	// no password in the errors).
+	d, err := bindings.ParseURL(rawURL)
 	if err != nil {
 		return nil, err
 	}
-	if u.Scheme != "amqp" {
-		return nil, fmt.Errorf("the wire client speaks amqp:// only, not %s://", u.Scheme)
+	if d.SSL {
+		return nil, errors.New("the wire client speaks amqp:// only, not amqps://")
 	}
-	host := u.Host
-	if u.Port() == "" {
-		host = net.JoinHostPort(u.Hostname(), "5672")
+	if d.Port == 0 {
+		d.Port = 5672
 	}
-	user, pass := "guest", "guest"
-	if u.User != nil {
-		user = u.User.Username()
-		if p, ok := u.User.Password(); ok {
-			pass = p
-		}
-	}
-	vhost := "/"
-	if p := strings.TrimPrefix(u.Path, "/"); p != "" {
-		if vhost, err = url.PathUnescape(p); err != nil {
-			return nil, err
-		}
-	}
+	host := net.JoinHostPort(d.Host, strconv.Itoa(d.Port))
+	user, pass, vhost := d.Login, d.Password, d.Vhost
 	conn, err := net.DialTimeout("tcp", host, 10*time.Second)
 	if err != nil {
 		return nil, err
