@@ -68,6 +68,22 @@ async function getAll(bodies) {
   assert.strictEqual(await count(), 0);
 }
 
+// Acks made while an earlier call of the channel is answered but not yet
+// settled (this task keeps the loop busy meanwhile) are written at once:
+// they reach the broker, and their promises settle after that call's.
+{
+  const tags = await getAll(['u1', 'u2', 'u3', 'u4']);
+  const order = [];
+  const calls = [ch.queue_declare(queue, { passive: true }).then(() => order.push('declare'))];
+  for (const until = Date.now() + 300; Date.now() < until;) {}
+  for (const t of tags) calls.push(ch.basic_client_ack(t).then((v) => order.push(`ack ${t}:${v}`)));
+  await Promise.all(calls);
+  assert.deepStrictEqual(order, ['declare', ...tags.map((t) => `ack ${t}:null`)]);
+  await ch.basic_recover(true); // would requeue any of them the broker did not get
+  await assert.rejects(ch.basic_get(queue), aioamqp.EmptyQueue);
+  assert.strictEqual(ch.is_open, true);
+}
+
 // basic_client_nack: requeue defaults to true.
 {
   const [t] = await getAll(['nack-default']);
