@@ -19,6 +19,7 @@ const (
 	ExitFailure     = 1
 	ExitUsage       = 2
 	ExitInterrupted = 130
+	// ExitInternal (70) is in internal.go.
 )
 
 // ErrInterrupted is the cause given to the run context on Ctrl-C.
@@ -42,7 +43,10 @@ func (r *Runtime) ExitCodeOf(err error) int {
 	var ee *ExitError
 	var se *SyntaxError
 	var te *TimeoutError
+	var ie *InternalError
 	switch {
+	case errors.As(err, &ie):
+		return ExitInternal
 	case errors.As(err, &ee):
 		return ee.Code
 	case errors.As(err, &se):
@@ -99,7 +103,10 @@ func (r *Runtime) FormatError(err error) string {
 	}
 	var ee *ExitError
 	var se *SyntaxError
+	var ie *InternalError
 	switch {
+	case errors.As(err, &ie):
+		return "amqpjs: " + ie.Error()
 	case errors.As(err, &ee):
 		return ""
 	case errors.As(err, &se):

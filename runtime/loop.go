@@ -47,6 +47,12 @@ type Loop struct {
 
 	inTask      atomic.Bool
 	softPending atomic.Bool // counts tasks run; timers use it to share a start time per task
+
+	// halted is set when Run's context ends: from then on no task runs
+	// (the one running is interrupted) and none is accepted. Work that
+	// arrives for the runtime then is dropped — a consumer's deliveries
+	// stay unacked, so the broker requeues them.
+	halted atomic.Bool
 }
 
 // NewLoop makes a loop around vm. The loop takes ownership of vm: from then
@@ -78,6 +84,7 @@ func (l *Loop) Run(ctx context.Context, first Task) (err error) {
 	l.mu.Unlock()
 
 	stopWatch := context.AfterFunc(ctx, func() {
+		l.halted.Store(true)
 		l.vm.Interrupt(ctxInterrupt{})
 		l.poke()
 	})
@@ -85,7 +92,7 @@ func (l *Loop) Run(ctx context.Context, first Task) (err error) {
 
 	err = l.runTask(first)
 	for err == nil {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || l.halted.Load() {
 			err = context.Cause(ctx)
 			break
 		}
@@ -107,6 +114,10 @@ func (l *Loop) Run(ctx context.Context, first Task) (err error) {
 		l.mu.Unlock()
 		for i, t := range batch {
 			batch[i] = nil
+			if err == nil && l.halted.Load() {
+				// The run is being stopped: what is left is dropped.
+				err = context.Cause(ctx)
+			}
 			if err == nil {
 				err = l.runTask(t)
 			}
@@ -123,7 +134,12 @@ func (l *Loop) Run(ctx context.Context, first Task) (err error) {
 			}
 		}
 	}
-	l.shutdown()
+	if perr := l.shutdown(); perr != nil {
+		var ie *InternalError
+		if !errors.As(err, &ie) {
+			err = perr
+		}
+	}
 	return err
 }
 
@@ -132,8 +148,16 @@ type ctxInterrupt struct{}
 func (l *Loop) runTask(t Task) error {
 	l.taskSeq++
 	l.inTask.Store(true)
-	err := t(l.vm)
+	err := l.call(t)
 	l.inTask.Store(false)
+	var ie *InternalError
+	if errors.As(err, &ie) {
+		// The runtime may be in any state after a panic (goja's own
+		// included): nothing more runs on it, no hook may take the error
+		// as handled.
+		l.failed = nil
+		return err
+	}
 	if l.softPending.Swap(false) {
 		l.vm.ClearInterrupt()
 		var ie *goja.InterruptedError
@@ -154,6 +178,16 @@ func (l *Loop) runTask(t Task) error {
 		return nil
 	}
 	return err
+}
+
+// call runs t, turning a Go panic into an [*InternalError]. Loop only.
+func (l *Loop) call(t Task) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = NewInternalError(panicSite(), v)
+		}
+	}()
+	return t(l.vm)
 }
 
 type softInterrupt struct{}
@@ -192,16 +226,30 @@ func (l *Loop) Fail(err error) {
 	}
 }
 
-func (l *Loop) shutdown() {
+func (l *Loop) shutdown() (panicked error) {
 	l.mu.Lock()
 	l.stopped = true
 	l.queue = nil
 	l.mu.Unlock()
-	// Hooks run in reverse order of registration, like defers.
+	// Hooks run in reverse order of registration, like defers. A hook
+	// that panics does not keep the others from closing what they own.
 	for i := len(l.closers) - 1; i >= 0; i-- {
-		l.closers[i]()
+		if err := runCloser(l.closers[i]); err != nil && panicked == nil {
+			panicked = err
+		}
 	}
 	l.closers = nil
+	return panicked
+}
+
+func runCloser(fn func()) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = NewInternalError(panicSite(), v)
+		}
+	}()
+	fn()
+	return nil
 }
 
 // OnShutdown registers fn to run on the loop goroutine when Run ends for any
@@ -220,6 +268,9 @@ func (l *Loop) poke() {
 // enqueue appends t to the queue. Any goroutine. It reports false once the
 // loop has stopped.
 func (l *Loop) enqueue(t Task) bool {
+	if l.halted.Load() {
+		return false
+	}
 	l.mu.Lock()
 	if l.stopped {
 		l.mu.Unlock()

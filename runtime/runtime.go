@@ -401,18 +401,21 @@ func (r *Runtime) awaitTLA(exports *goja.Object, then func(vm *goja.Runtime, exp
 }
 
 // OnSettled keeps the loop alive until p settles. A rejection ends the run
-// as an uncaught exception; onOK (optional) runs with the value. Loop only.
+// as an uncaught exception; onOK (optional) runs with the value, in a loop
+// task of its own queued when p fulfils; its error ends the run. Loop only.
 func (r *Runtime) OnSettled(p *goja.Promise, onOK func(goja.Value) error) error {
 	ref := r.loop.Ref()
 	then, _ := goja.AssertFunction(r.vm.ToValue(p).ToObject(r.vm).Get("then"))
 	_, err := then(r.vm.ToValue(p),
 		r.vm.ToValue(func(call goja.FunctionCall) goja.Value {
-			ref.Close()
 			if onOK != nil {
-				if err := onOK(call.Argument(0)); err != nil {
-					r.loop.Fail(err)
-				}
+				// A promise reaction runs inside goja's job queue:
+				// what follows (a scenario's setup, a REPL session)
+				// runs as a loop task of its own, not nested here.
+				v := call.Argument(0)
+				ref.Enqueue(func(*goja.Runtime) error { return onOK(v) })
 			}
+			ref.Close()
 			return goja.Undefined()
 		}),
 		r.vm.ToValue(func(call goja.FunctionCall) goja.Value {
