@@ -37,6 +37,7 @@ type consumer struct {
 	ended    bool
 	onSettle goja.Value // shared then() callbacks
 	onReject goja.Value
+	pumping  bool // a pump task is queued (see schedulePump)
 	in       inbox          // deliveries on their way to queue (fastpath.go)
 	bufAPI   *buffer.Buffer // see body
 }
@@ -111,6 +112,7 @@ func (c *consumer) pump(vm *goja.Runtime) {
 			c.head = 0
 			return
 		}
+		testPanic("deliver")
 		d := c.queue[c.head]
 		c.queue[c.head] = nil
 		c.head++
@@ -145,9 +147,14 @@ func (c *consumer) pump(vm *goja.Runtime) {
 			if then, ok := goja.AssertFunction(o.Get("then")); ok {
 				c.inflight++
 				if c.onSettle == nil {
+					// A promise reaction runs inside goja's job queue:
+					// it only frees the slot and queues the next pump
+					// as a loop task. Calling pump (and so the next
+					// callback) from here would nest one dispatch per
+					// delivery inside goja's jobs.
 					c.onSettle = vm.ToValue(func(goja.FunctionCall) goja.Value {
 						c.inflight--
-						c.pump(vm)
+						c.schedulePump()
 						return goja.Undefined()
 					})
 					c.onReject = vm.ToValue(func(call goja.FunctionCall) goja.Value {
@@ -163,6 +170,18 @@ func (c *consumer) pump(vm *goja.Runtime) {
 			}
 		}
 	}
+}
+
+// schedulePump queues one pump task on the loop (at most one at a time):
+// how a consumer goes on after a callback's promise settled. Loop only.
+func (c *consumer) schedulePump() {
+	if c.pumping || c.head == len(c.queue) {
+		return
+	}
+	c.pumping = c.x.m.loop.RunOnLoop(func(vm *goja.Runtime) {
+		c.pumping = false
+		c.pump(vm)
+	})
 }
 
 // cancelledByBroker runs the cancellation callbacks in registration order;
