@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/amqpjs/amqpjs/runtime"
 	"github.com/amqpjs/amqpjs/runtime/metrics"
 )
 
@@ -142,6 +143,11 @@ func (e *engine) stopAll() {
 // that fails or the run is stopping.
 func (e *engine) replace(v *vu) *vu {
 	e.s.errorsM.Add(1)
+	var ie *runtime.InternalError
+	if errors.As(v.err, &ie) {
+		e.s.defective(v.id, ie) // a defect of amqpjs: the run ends
+		return nil
+	}
 	if msg := v.deathError(); msg != "" {
 		e.s.errs.print(fmt.Sprintf("VU %d: %s (the VU is restarted)", v.id, msg))
 	}

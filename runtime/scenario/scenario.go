@@ -93,6 +93,7 @@ type Scenario struct {
 	endRun      context.CancelCauseFunc
 	controlling atomic.Bool // the controller was started
 	interrupted atomic.Bool
+	defect      atomic.Pointer[string] // the first VU's internal error (see defective)
 	aborted     atomic.Bool // a threshold with abortOnFail failed
 
 	stopOnce sync.Once
@@ -189,6 +190,18 @@ func (s *Scenario) Interrupt() {
 	}
 	s.stop()
 	s.hardStop()
+}
+
+// defective ends the run after a Go panic in VU id (an internal error of
+// amqpjs, not of the script): the VU is not restarted, the other VUs are
+// stopped, teardown runs, the summary is printed and Finish returns 70 with
+// err's one line. Any goroutine.
+func (s *Scenario) defective(id int, err *runtime.InternalError) {
+	msg := fmt.Sprintf("VU %d: %s", id, err.Error())
+	if s.defect.CompareAndSwap(nil, &msg) {
+		s.stop()
+		s.hardStop()
+	}
 }
 
 func (s *Scenario) stop()     { s.stopOnce.Do(func() { close(s.stopC) }) }
@@ -434,6 +447,15 @@ func (s *Scenario) Finish(rt *runtime.Runtime, runErr error) int {
 	}
 	if s.interrupted.Load() {
 		code = runtime.ExitInterrupted
+	}
+	// A defect of amqpjs wins over everything the script did: exit 70,
+	// its line last, after the summary of what was measured.
+	var ie *runtime.InternalError
+	if msg := s.defect.Load(); msg != nil {
+		fmt.Fprintf(s.opts.Stderr, "amqpjs: %s\n", *msg)
+		code = runtime.ExitInternal
+	} else if errors.As(runErr, &ie) || errors.As(s.initErr, &ie) {
+		code = runtime.ExitInternal
 	}
 	return code
 }
