@@ -15,6 +15,7 @@ import (
 // publish implements publish (waitConfirm: resolves on the broker's ack in
 // confirm mode) and basic_publish (resolves once written).
 func (x *channel) publish(call goja.FunctionCall, s *sig, waitConfirm bool) goja.Value {
+	testPanic("publish")
 	vm := x.m.rt.VM()
 	var a []goja.Value
 	var pub *amqp.Publishing
