@@ -37,7 +37,7 @@ type consumer struct {
 	ended    bool
 	onSettle goja.Value // shared then() callbacks
 	onReject goja.Value
-	pumping  bool // a pump task is queued (see schedulePump)
+	pumping  bool           // a pump task is queued (see schedulePump)
 	in       inbox          // deliveries on their way to queue (fastpath.go)
 	bufAPI   *buffer.Buffer // see body
 }

@@ -94,7 +94,7 @@ type Scenario struct {
 	controlling atomic.Bool // the controller was started
 	interrupted atomic.Bool
 	defect      atomic.Pointer[string] // the first VU's internal error (see defective)
-	aborted     atomic.Bool // a threshold with abortOnFail failed
+	aborted     atomic.Bool            // a threshold with abortOnFail failed
 
 	stopOnce sync.Once
 	stopC    chan struct{} // closed: start no more iterations (end, abort, Ctrl-C)
