@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	goruntime "runtime"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,12 @@ import (
 // during, if not nil, runs on its own goroutine. It returns stdout.
 func runFake(t *testing.T, src string, during func(srv *fakebroker.Server)) string {
 	t.Helper()
+	return runFakeWith(t, src, nil, during)
+}
+
+// runFakeWith is runFake with more globals for the script.
+func runFakeWith(t *testing.T, src string, globals map[string]any, during func(srv *fakebroker.Server)) string {
+	t.Helper()
 	srv, err := fakebroker.Start()
 	if err != nil {
 		t.Fatal(err)
@@ -29,6 +36,11 @@ func runFake(t *testing.T, src string, during func(srv *fakebroker.Server)) stri
 	Register(rt, Options{})
 	if err := rt.VM().Set("URL", srv.URL()); err != nil {
 		t.Fatal(err)
+	}
+	for k, v := range globals {
+		if err := rt.VM().Set(k, v); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if during != nil {
 		go during(srv)
@@ -139,5 +151,52 @@ await protocol.close();
 		t.Errorf("%d ack frames for %d deliveries: not coalesced", frames, n)
 	} else {
 		t.Logf("%d ack frames for %d deliveries", frames, n)
+	}
+}
+
+// TestConsumerStackStaysFlat: a consumer goes on after its callback's
+// promise settles through a loop task of its own, so the Go stack under a
+// callback does not grow with the deliveries already handled. When the next
+// callback was called from the promise reaction, every delivery of a
+// backlog nested one more dispatch inside goja's job queue (thousands of
+// frames deep), and stopping the runtime there panicked inside goja (issue
+// [1/6]). Each consumer style that holds its slot with a promise is checked.
+func TestConsumerStackStaysFlat(t *testing.T) {
+	for _, tc := range []struct{ name, consume string }{
+		{"await-ack", `ch.basic_consume(async (b, env) => { depth(); await ch.basic_client_ack(env.delivery_tag); count(); }, { queue_name: 'q' })`},
+		{"await-resolved", `ch.basic_consume(async (b, env) => { depth(); await null; ch.basic_client_ack(env.delivery_tag); count(); }, { queue_name: 'q' })`},
+		{"concurrency-8", `ch.basic_consume(async (b, env) => { depth(); await ch.basic_client_ack(env.delivery_tag); count(); }, { queue_name: 'q', concurrency: 8 })`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			const n = 3000
+			minDepth, maxDepth := 1<<30, 0
+			pcs := make([]uintptr, 1<<16)
+			globals := map[string]any{
+				"depth": func() {
+					d := goruntime.Callers(0, pcs)
+					minDepth, maxDepth = min(minDepth, d), max(maxDepth, d)
+				},
+			}
+			out := runFakeWith(t, benchPrelude+`
+let seen = 0, done;
+const all = new Promise(r => { done = r; });
+globalThis.count = () => { if (++seen === 3000) done(); };
+await `+tc.consume+`;
+await all;
+console.log('ok', seen);
+await protocol.close();
+`, globals, func(s *fakebroker.Server) {
+				_ = s.NextConsumer().Deliver(n, []byte("m"))
+			})
+			if out != "ok 3000\n" {
+				t.Fatalf("got %q", out)
+			}
+			// The first callbacks run from the task that took the batch,
+			// the others from pump tasks: a few frames apart at most.
+			if maxDepth-minDepth > 64 {
+				t.Errorf("Go stack under a callback: %d to %d frames over %d deliveries; it grows with the backlog", minDepth, maxDepth, n)
+			}
+			t.Logf("Go stack under a callback: %d to %d frames", minDepth, maxDepth)
+		})
 	}
 }

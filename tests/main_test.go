@@ -60,6 +60,7 @@ func testMain(m *testing.M) int {
 		}
 	}
 	code := m.Run()
+	removeHookBinaries()
 	if code == 0 {
 		if err := goleak.Find(); err != nil {
 			fmt.Fprintf(os.Stderr, "tests: goroutine leak: %v\n", err)
@@ -81,6 +82,7 @@ type Opts struct {
 	Stdin   string        // standard input
 	Stdout  *os.File      // when set, the process writes its stdout here (Proc.Stdout is then empty)
 	Timeout time.Duration // safety bound; 0 means defaultTimeout
+	Bin     string        // the binary to run; "" is binPath (see hookBinary)
 }
 
 // Result is the outcome of a finished run.
@@ -113,7 +115,11 @@ func Start(t testing.TB, opts Opts) *Proc {
 		timeout = defaultTimeout
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	cmd := exec.CommandContext(ctx, binPath, opts.Args...)
+	bin := opts.Bin
+	if bin == "" {
+		bin = binPath
+	}
+	cmd := exec.CommandContext(ctx, bin, opts.Args...)
 	cmd.Dir = opts.Dir
 	cmd.Env = append(os.Environ(), opts.Env...)
 	cmd.Stdin = strings.NewReader(opts.Stdin)
