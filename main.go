@@ -83,7 +83,9 @@ Runs a script as its main module: CommonJS, ES modules and TypeScript, with
 top-level await. The process ends when the script is done and nothing is
 pending (no timer, no open connection). Exit codes: 0 success, 1 uncaught
 error or unhandled rejection (or --timeout), 2 usage or syntax error,
-130 interrupted (Ctrl-C; a second Ctrl-C exits at once).
+70 internal error of amqpjs (one line; the Go stack in the file it names),
+99 a scenario threshold failed, 130 interrupted (Ctrl-C; a second Ctrl-C
+exits at once).
 
 A script whose exports have a default function is a load or test scenario,
 in k6's vocabulary: setup() once, the default function repeated by virtual
