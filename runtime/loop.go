@@ -180,11 +180,17 @@ func (l *Loop) runTask(t Task) error {
 	return err
 }
 
-// call runs t, turning a Go panic into an [*InternalError]. Loop only.
+// call runs t, turning a Go panic into an [*InternalError]. A task that
+// panics with an *InternalError (one recovered on another goroutine and
+// brought here) ends the run with it as it is. Loop only.
 func (l *Loop) call(t Task) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			err = NewInternalError(panicSite(), v)
+			if ie, ok := v.(*InternalError); ok {
+				err = ie // a panic caught elsewhere, brought to the loop
+			} else {
+				err = NewInternalError(panicSite(), v)
+			}
 		}
 	}()
 	return t(l.vm)

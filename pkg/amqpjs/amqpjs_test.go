@@ -369,3 +369,42 @@ console.log(typeof aioamqp.connect, aioamqp.OPEN)`, amqpjs.Options{URL: "amqp://
 		t.Errorf("%v %q", err, o.stdout.String())
 	}
 }
+
+// TestHostModulePanic: a Go panic in a host module's function, called on
+// the loop (Func) or on its own goroutine (Async), ends the run with an
+// *InternalError (exit code 70) that names the function and the file with
+// the Go stack; the host's process goes on.
+func TestHostModulePanic(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	for _, tc := range []struct{ name, src string }{
+		{"func", `require('faulty').now(); console.log('not reached');`},
+		{"async", `try { await require('faulty').later(); } catch (e) { console.log('caught', e); }`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var o out
+			rt := newRuntime(t, &o, amqpjs.Options{})
+			if err := rt.RegisterModule("faulty", func(m *amqpjs.Module) error {
+				if err := m.Func("now", func(*amqpjs.Call) (any, error) { panic("host defect now") }); err != nil {
+					return err
+				}
+				return m.Async("later", func(context.Context, []any) (any, error) { panic("host defect later") })
+			}); err != nil {
+				t.Fatal(err)
+			}
+			err := rt.RunSource(context.Background(), "panic.js", tc.src)
+			var ie *amqpjs.InternalError
+			if !errors.As(err, &ie) {
+				t.Fatalf("RunSource: got %v (%T), want an *amqpjs.InternalError", err, err)
+			}
+			if code := amqpjs.ExitCode(err); code != amqpjs.ExitInternal {
+				t.Errorf("ExitCode: %d, want %d", code, amqpjs.ExitInternal)
+			}
+			if ie.StackFile == "" || !strings.Contains(ie.Error(), ie.StackFile) || !strings.Contains(ie.Error(), "host defect") {
+				t.Errorf("error: %q", ie.Error())
+			}
+			if strings.Contains(o.stdout.String(), "not reached") || strings.Contains(o.stdout.String(), "caught") {
+				t.Errorf("the script went on after the panic: %q", o.stdout.String())
+			}
+		})
+	}
+}

@@ -16,6 +16,7 @@ const (
 	ExitFailure     = runtime.ExitFailure     // uncaught error, unhandled rejection, timeout
 	ExitUsage       = runtime.ExitUsage       // syntax error, unreadable script
 	ExitInterrupted = runtime.ExitInterrupted // cancelled or closed
+	ExitInternal    = runtime.ExitInternal    // a Go panic inside amqpjs (an *InternalError)
 )
 
 // SyntaxError is a script (or a module it imports) that does not parse:
@@ -27,6 +28,12 @@ type SyntaxError = runtime.SyntaxError
 // script: process.exit(Code), or process.exitCode left set. process.exit(0)
 // is a success (nil), not an ExitError.
 type ExitError = runtime.ExitError
+
+// InternalError is a Go panic inside amqpjs (a defect of amqpjs, not of the
+// script), caught on the runtime's loop: the run ends with it and the
+// runtime is closed. Where names what panicked, StackFile the file holding
+// the Go stack; Error is one line for a log.
+type InternalError = runtime.InternalError
 
 // ScriptError is a JavaScript value thrown and not caught: an uncaught
 // exception (in the main script, a timer, a consumer callback…), or an
@@ -94,7 +101,8 @@ func (e *InterruptedError) Timeout() bool {
 // ExitCode maps the error of a run to the exit code `amqpjs run` gives it:
 // 0 for nil; the code of an [*ExitError]; 2 for a [*SyntaxError] or a
 // script that cannot be read (fs errors); 1 for a [*ScriptError] or a
-// timeout; 130 for any other [*InterruptedError]; 1 for anything else.
+// timeout; 130 for any other [*InterruptedError]; 70 for an
+// [*InternalError]; 1 for anything else.
 func ExitCode(err error) int {
 	if err == nil {
 		return ExitOK
@@ -103,7 +111,10 @@ func ExitCode(err error) int {
 	var se *SyntaxError
 	var ie *InterruptedError
 	var pe *fs.PathError
+	var ne *InternalError
 	switch {
+	case errors.As(err, &ne):
+		return ExitInternal
 	case errors.As(err, &ee):
 		return ee.Code
 	case errors.As(err, &se), errors.As(err, &pe):

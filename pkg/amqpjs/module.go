@@ -99,13 +99,26 @@ func (m *Module) Func(name string, fn Func) error {
 // of its own with the call's arguments (exported on the loop, see
 // [Call.Args]) and the run's context (which ends when the run ends), and
 // its result resolves the promise, its error rejects it. The run stays
-// alive until fn returns.
+// alive until fn returns. A panic in fn ends the run with an
+// [*InternalError].
 func (m *Module) Async(name string, fn func(ctx context.Context, args []any) (any, error)) error {
 	return m.Func(name, func(c *Call) (any, error) {
 		args := c.Args()
 		ctx := c.Context()
 		p := c.NewPromise()
+		where := "host module " + m.name + ": " + name
 		go func() {
+			defer func() {
+				// A panic in fn (a defect of the host or of amqpjs) ends
+				// the run as an *InternalError, like a panic on the loop,
+				// instead of killing the host's process.
+				if v := recover(); v != nil {
+					ie := runtime.NewInternalError(where, v)
+					// Panicking with it on the loop ends the run before
+					// the script could see the promise settle.
+					p.res.Settle(func(*goja.Runtime) (any, error) { panic(ie) })
+				}
+			}()
 			v, err := fn(ctx, args)
 			if err != nil {
 				p.Reject(err)
