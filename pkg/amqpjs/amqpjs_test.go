@@ -337,16 +337,24 @@ if (msg !== "module 'broken': no database") throw new Error('got ' + msg)
 // work, until the context ends; the goroutine sees the run's context end.
 func TestHostPromiseKeepsRunAlive(t *testing.T) {
 	rt := newRuntime(t, nil, amqpjs.Options{})
-	stopped := make(chan struct{})
+	stopped, called := make(chan struct{}), make(chan struct{})
 	_ = rt.RegisterModule("slow", func(m *amqpjs.Module) error {
 		return m.Async("wait", func(ctx context.Context, _ []any) (any, error) {
+			close(called)
 			<-ctx.Done()
 			close(stopped)
 			return nil, ctx.Err()
 		})
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
+	// The deadline comes once wait was called (a fixed one could end the
+	// run before the script ran, on a loaded machine).
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	go func() {
+		<-called
+		time.Sleep(50 * time.Millisecond)
+		cancel(context.DeadlineExceeded)
+	}()
 	err := rt.RunSource(ctx, "main.js", "require('slow').wait()")
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("got %v", err)
