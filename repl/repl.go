@@ -322,15 +322,16 @@ func (s *session) readLoop() {
 			}
 			return
 		}
-		if len(buf) == 0 {
-			if cmd, arg, ok := parseCommand(line); ok {
-				if s.command(cmd, arg) {
-					return
-				}
+		// As in Node: a command runs in the middle of an entry too (.break
+		// drops it); an unknown one there is code (`.charAt(0))`).
+		if cmd, arg, ok := parseCommand(line); ok && (len(buf) == 0 || isCommand(cmd)) {
+			if len(buf) > 0 && (cmd == "break" || cmd == "clear") {
+				buf = nil
 				continue
 			}
-		} else if cmd, _, ok := parseCommand(line); ok && (cmd == "break" || cmd == "clear") {
-			buf = nil
+			if s.command(cmd, arg) {
+				return
+			}
 			continue
 		}
 		buf = append(buf, line)
@@ -357,15 +358,26 @@ func (s *session) ended() bool {
 	}
 }
 
-var commandRe = regexp.MustCompile(`^\s*\.([A-Za-z]+)(?:\s+(.*?))?\s*$`)
+// commandRe matches what Node's REPL takes for a command: a dot, then
+// neither a dot (`...[]`) nor a digit (`.5 + 1`, a number).
+var commandRe = regexp.MustCompile(`^\s*\.([^\s.0-9]\S*)(?:\s+(.*?))?\s*$`)
 
-// parseCommand recognises `.name [arg]`. A line such as `.5 + 1` is code.
+// parseCommand recognises `.name [arg]`; the name may be no command.
 func parseCommand(line string) (cmd, arg string, ok bool) {
 	m := commandRe.FindStringSubmatch(line)
 	if m == nil {
 		return "", "", false
 	}
 	return m[1], m[2], true
+}
+
+func isCommand(name string) bool {
+	for _, c := range commands {
+		if c.name == name {
+			return true
+		}
+	}
+	return false
 }
 
 var commands = []struct{ name, help string }{
@@ -591,10 +603,6 @@ func (s *session) runEntry(vm *goja.Runtime, ev *evaluation, p *prepared, name s
 	if !ev.state.CompareAndSwap(stQueued, stRunning) {
 		return
 	}
-	for _, n := range p.hoist {
-		// A name already bound by let/const keeps that binding.
-		_, _ = vm.RunString("var " + n + ";")
-	}
 	for _, n := range p.lexical {
 		s.lexical[n] = true
 	}
@@ -658,7 +666,11 @@ func (s *session) runEntry(vm *goja.Runtime, ev *evaluation, p *prepared, name s
 	_, err = then(promise,
 		vm.ToValue(func(call goja.FunctionCall) goja.Value {
 			if ev.state.CompareAndSwap(stAwaiting, stFinished) {
-				s.showResult(call.Argument(0))
+				v := call.Argument(0)
+				if o, ok := v.(*goja.Object); ok && p.value {
+					v = o.Get("value") // { value: … }, so that a promise is not awaited
+				}
+				s.showResult(v)
 				close(ev.done)
 			}
 			return goja.Undefined()
