@@ -63,6 +63,11 @@ type Options struct {
 	// are both terminals.
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
+
+	// Tests: the editor to read lines with (Stdin is then not read), and
+	// whether the session behaves as in a terminal.
+	editor      editor
+	interactive bool
 }
 
 // Run runs a session until `.exit`, Ctrl-D (end of input), a second Ctrl-C
@@ -92,7 +97,9 @@ func newSession(opts Options) *session {
 		sigint:   make(chan struct{}, 1),
 		term:     make(chan struct{}),
 	}
-	if isTerminal(opts.Stdin, opts.Stdout) {
+	if opts.editor != nil {
+		s.ed, s.interactive = opts.editor, opts.interactive
+	} else if isTerminal(opts.Stdin, opts.Stdout) {
 		ed, err := newTTYEditor(opts.Stdin, opts.Stdout, opts.Stderr, opts.HistoryFile, s.completions)
 		if err != nil {
 			fmt.Fprintf(opts.Stderr, "amqpjs repl: no line editor (%v); reading plain lines\n", err)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/dop251/goja"
 	"github.com/dop251/goja/ast"
 	"github.com/dop251/goja/parser"
 
@@ -33,7 +34,19 @@ func incomplete(src string) bool {
 	if !errors.As(err, &se) {
 		return false
 	}
-	return isEOFError(se, src) && !badLastToken(src)
+	if isEOFError(se, src) && !badLastToken(src) {
+		return true
+	}
+	// Like Node: an entry that starts with `{` may be an object literal
+	// going on (`{ "a": `), see prepare.
+	if t := strings.TrimSpace(src); strings.HasPrefix(t, "{") && !strings.HasSuffix(t, ";") {
+		if _, err := runtime.TransformSnippet(snippetName, "("+src+"\n)"); err == nil {
+			return false // `{ a: 1 }.a`
+		}
+		_, err := runtime.TransformSnippet(snippetName, "("+src)
+		return errors.As(err, &se) && isEOFError(se, "("+src) && !badLastToken("("+src)
+	}
+	return false
 }
 
 // continued reports whether src ends in a line continuation: an odd number
@@ -131,7 +144,7 @@ func prepareEntry(src, name string) (*prepared, error) {
 	if ae != nil {
 		p := &prepared{async: true, value: ae.value, lexical: ae.lexical}
 		code := ae.script(false)
-		if _, err := parser.ParseFile(nil, "", code, 0, parser.WithDisableSourceMaps); err == nil {
+		if _, err := goja.Compile("", code, false); err == nil {
 			p.code = code + runtime.IdentitySourceMap(name, src, 1)
 			return p, nil
 		}
@@ -146,22 +159,41 @@ func prepareEntry(src, name string) (*prepared, error) {
 	}
 	prog, perr := parser.ParseFile(nil, "", src, 0, parser.WithDisableSourceMaps)
 	if perr == nil {
-		return &prepared{code: src + runtime.IdentitySourceMap(name, src, 0), lexical: lexicalNames(prog.Body)}, nil
+		if _, err := goja.Compile("", src, false); err == nil || !compilable(name, src) {
+			return &prepared{code: src + runtime.IdentitySourceMap(name, src, 0), lexical: lexicalNames(prog.Body)}, nil
+		}
+		// goja parses but cannot compile it (an async generator): esbuild's
+		// lowering below.
 	}
 	sn, serr := runtime.TransformSnippet(name, src)
 	if serr != nil {
 		return nil, serr
 	}
-	if sn.TopLevelAwait {
+	if sn.TopLevelAwait && perr != nil {
 		// esbuild sees top-level await where goja's parser could not read
 		// the entry in an async function.
 		return nil, &parseError{err: perr}
 	}
 	prog, err = parser.ParseFile(nil, "", sn.Code, 0, parser.WithDisableSourceMaps)
 	if err != nil {
-		return nil, &parseError{err: perr}
+		if perr != nil {
+			err = perr
+		}
+		return nil, &parseError{err: err}
 	}
 	return &prepared{code: sn.Code + sn.SourceMap(0), lexical: lexicalNames(prog.Body)}, nil
+}
+
+// compilable reports whether esbuild's compilation of src compiles in goja
+// (when goja cannot compile src itself, its error is the one to show
+// unless esbuild's output does better).
+func compilable(name, src string) bool {
+	sn, err := runtime.TransformSnippet(name, src)
+	if err != nil || sn.TopLevelAwait {
+		return false
+	}
+	_, err = goja.Compile("", sn.Code, false)
+	return err == nil
 }
 
 // parseError is a goja parser error, without its "(anonymous): " prefix.

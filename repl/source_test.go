@@ -38,6 +38,19 @@ func TestIncomplete(t *testing.T) {
 		{"}", false},
 		{"let let", false},
 		{"for await (const m of it) {", true},
+		// From Node's test-repl.js.
+		{"'the\\", true},    // a string continued with a backslash
+		{"'the\\\\", false}, // an escaped backslash does not continue it
+		{"'the\\\nfourth\\", true},
+		{"[] \\", false}, // a backslash outside a string: an error
+		{"a = 3.5e", false},
+		{"{ \"a\": ", true},
+		{"{ a: 1 }.a", false},
+		{"{ a: 1 }.a;", false},
+		{"x = {\nfield\n{", false},
+		{"const n = foo(await", true},
+		{"class Foo { #private = true ", true},
+		{"/* '\n\"", true},
 	} {
 		if got := incomplete(tc.src); got != tc.want {
 			t.Errorf("incomplete(%q) = %v, want %v", tc.src, got, tc.want)
@@ -250,6 +263,10 @@ func TestParseCommand(t *testing.T) {
 		{".5 + 1", "", "", false},
 		{"a.b", "", "", false},
 		{"..", "", "", false},
+		{"...[]", "", "", false},
+		{".1+.1", "", "", false},
+		{".invalid_repl_command", "invalid_repl_command", "", true}, // Invalid REPL keyword, as Node
+		{".charAt(0))", "charAt(0))", "", true},                     // code in the middle of an entry
 	} {
 		cmd, arg, ok := parseCommand(tc.line)
 		if cmd != tc.cmd || arg != tc.arg || ok != tc.ok {
@@ -259,13 +276,26 @@ func TestParseCommand(t *testing.T) {
 }
 
 func FuzzPrepare(f *testing.F) {
-	for _, s := range []string{"1", "await x", "const {a} = await b", "function f(){}", "{a:1}", "`x${1}`", "class A{}\nawait 0"} {
+	for _, s := range []string{"1", "await x", "const {a} = await b", "function f(){}", "{a:1}", "`x${1}`", "class A{}\nawait 0",
+		"const q = (await ch.queue_declare('', {exclusive: true})).queue", "for await (var [i] of x) { if (i) { function f() {} } }",
+		"let o = new X(), p = await (1); (p)", "l: for (var i in await o) break l"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, src string) {
 		_ = incomplete(src)
 		_, _, _ = completionTarget(src)
 		p, err := prepare(src, "REPL1")
+		if err == nil && p.async {
+			// The rewrite of an entry that awaits compiles whenever the
+			// entry compiles in an async function (for await aside, which
+			// goes through esbuild).
+			if _, cerr := goja.Compile("REPL1", p.code, false); cerr != nil {
+				if _, werr := goja.Compile("", asyncOpen+src+asyncClose, false); werr == nil {
+					t.Fatalf("prepare(%q) made code that does not compile: %v\n%s", src, cerr, p.code)
+				}
+			}
+			return
+		}
 		if _, cerr := goja.Compile("REPL1", src, false); cerr != nil {
 			return // not a plain script; prepare may still take it (await)
 		}
