@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/dop251/goja/ast"
 	"github.com/dop251/goja/file"
@@ -411,6 +413,11 @@ func (w *awaitWalker) declare(kw int, keyword string, list []*ast.Binding) {
 		}
 		if i == len(list)-1 {
 			w.insert(end, ")")
+			// `let a` ended by a line break: the next line must not
+			// continue the assignment (`[b] = c`, `(f)()`).
+			if j := w.skip(end, ""); j >= len(w.src) || w.src[j] != ';' {
+				w.insert(end, ";")
+			}
 		}
 	}
 }
@@ -537,6 +544,10 @@ func (w *awaitWalker) rawEnd(n ast.Node) int {
 		return w.end(n.Expression)
 	case *ast.Optional:
 		return w.end(n.Expression)
+	case *ast.Identifier:
+		// goja's Idx1 counts the name in its own encoding (UTF-16 when it
+		// is not ASCII), not the bytes typed.
+		return identEnd(w.src, off(n.Idx))
 	case *ast.NewExpression:
 		if n.ArgumentList == nil { // `new X` or `new X()`
 			e := w.end(n.Callee)
@@ -549,6 +560,34 @@ func (w *awaitWalker) rawEnd(n ast.Node) int {
 		}
 	}
 	return off(n.Idx1())
+}
+
+// identEnd returns the end of the identifier at i in src: identifier
+// characters and \u escapes.
+func identEnd(src string, i int) int {
+	for i < len(src) {
+		r, size := utf8.DecodeRuneInString(src[i:])
+		switch {
+		case r == '\\' && i+1 < len(src) && src[i+1] == 'u':
+			j := i + 2
+			if j < len(src) && src[j] == '{' {
+				for j < len(src) && src[j] != '}' {
+					j++
+				}
+				j++
+			} else {
+				j += 4
+			}
+			i = min(j, len(src))
+			continue
+		case r == '$' || r == '_' || r == '\u200c' || r == '\u200d' ||
+			unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.In(r, unicode.Mn, unicode.Mc, unicode.Nd, unicode.Pc, unicode.Nl, unicode.Other_ID_Start, unicode.Other_ID_Continue):
+			i += size
+			continue
+		}
+		break
+	}
+	return i
 }
 
 // stmtEnd returns where statement st ends (before a semicolon).

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -36,6 +38,7 @@ type replStep struct {
 	re    string // instead of out: a regexp what is printed matches
 	open  bool   // the entry is unfinished after its last line
 	ctrlC bool   // Ctrl-C once the entry awaits
+	load  string // instead of in: an entry of several lines, written to a file that .load reads
 	extra bool   // a check added here, not a case of Node's
 	skip  string // why this case is not run (what goja or amqpjs lacks)
 }
@@ -396,6 +399,12 @@ func nodeCases() []replSession {
 		x("_error.message", "'rejected'"),
 		x("await new Promise(r => setTimeout(() => r('timer'), 5))", "'timer'"),
 		x("{ b: await 2 }.b", "2"),
+		x("let café = await 'é', \\u0061sc = 1; café + asc", "'é1'"), // a name not in ASCII, an escape
+		// One entry of several lines (through .load): a declaration ended
+		// by a line break stays ended.
+		{load: "var arr = [1, 2]; let noInit\n[noInit] = arr; await 0; noInit", out: "1", extra: true},
+		{load: "let withNew = new Date(await 0)\nwithNew.getTime()", out: "0", extra: true},
+		{load: "let [one, two] = await Promise.resolve([1, 2])\n;(one + two)", out: "3", extra: true},
 		x("{ a: 1, b: await 2 }", "{ a: 1, b: 2 }"),
 	}})
 	return sessions
@@ -512,6 +521,14 @@ func runNodeSession(t *testing.T, name string, sess replSession) (ok []bool) {
 			continue
 		}
 		lines := strings.Split(st.in, "\n")
+		if st.load != "" {
+			path := filepath.Join(t.TempDir(), fmt.Sprintf("entry%d.js", i))
+			if err := os.WriteFile(path, []byte(st.load), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			lines = []string{".load " + path}
+			st.in = st.load
+		}
 		good := true
 		for j, line := range lines {
 			ed.lines <- line
