@@ -63,6 +63,11 @@ type Options struct {
 	// are both terminals.
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
+
+	// Tests: the editor to read lines with (Stdin is then not read), and
+	// whether the session behaves as in a terminal.
+	editor      editor
+	interactive bool
 }
 
 // Run runs a session until `.exit`, Ctrl-D (end of input), a second Ctrl-C
@@ -92,7 +97,9 @@ func newSession(opts Options) *session {
 		sigint:   make(chan struct{}, 1),
 		term:     make(chan struct{}),
 	}
-	if isTerminal(opts.Stdin, opts.Stdout) {
+	if opts.editor != nil {
+		s.ed, s.interactive = opts.editor, opts.interactive
+	} else if isTerminal(opts.Stdin, opts.Stdout) {
 		ed, err := newTTYEditor(opts.Stdin, opts.Stdout, opts.Stderr, opts.HistoryFile, s.completions)
 		if err != nil {
 			fmt.Fprintf(opts.Stderr, "amqpjs repl: no line editor (%v); reading plain lines\n", err)
@@ -322,15 +329,16 @@ func (s *session) readLoop() {
 			}
 			return
 		}
-		if len(buf) == 0 {
-			if cmd, arg, ok := parseCommand(line); ok {
-				if s.command(cmd, arg) {
-					return
-				}
+		// As in Node: a command runs in the middle of an entry too (.break
+		// drops it); an unknown one there is code (`.charAt(0))`).
+		if cmd, arg, ok := parseCommand(line); ok && (len(buf) == 0 || isCommand(cmd)) {
+			if len(buf) > 0 && (cmd == "break" || cmd == "clear") {
+				buf = nil
 				continue
 			}
-		} else if cmd, _, ok := parseCommand(line); ok && (cmd == "break" || cmd == "clear") {
-			buf = nil
+			if s.command(cmd, arg) {
+				return
+			}
 			continue
 		}
 		buf = append(buf, line)
@@ -357,15 +365,26 @@ func (s *session) ended() bool {
 	}
 }
 
-var commandRe = regexp.MustCompile(`^\s*\.([A-Za-z]+)(?:\s+(.*?))?\s*$`)
+// commandRe matches what Node's REPL takes for a command: a dot, then
+// neither a dot (`...[]`) nor a digit (`.5 + 1`, a number).
+var commandRe = regexp.MustCompile(`^\s*\.([^\s.0-9]\S*)(?:\s+(.*?))?\s*$`)
 
-// parseCommand recognises `.name [arg]`. A line such as `.5 + 1` is code.
+// parseCommand recognises `.name [arg]`; the name may be no command.
 func parseCommand(line string) (cmd, arg string, ok bool) {
 	m := commandRe.FindStringSubmatch(line)
 	if m == nil {
 		return "", "", false
 	}
 	return m[1], m[2], true
+}
+
+func isCommand(name string) bool {
+	for _, c := range commands {
+		if c.name == name {
+			return true
+		}
+	}
+	return false
 }
 
 var commands = []struct{ name, help string }{
@@ -591,10 +610,6 @@ func (s *session) runEntry(vm *goja.Runtime, ev *evaluation, p *prepared, name s
 	if !ev.state.CompareAndSwap(stQueued, stRunning) {
 		return
 	}
-	for _, n := range p.hoist {
-		// A name already bound by let/const keeps that binding.
-		_, _ = vm.RunString("var " + n + ";")
-	}
 	for _, n := range p.lexical {
 		s.lexical[n] = true
 	}
@@ -658,7 +673,11 @@ func (s *session) runEntry(vm *goja.Runtime, ev *evaluation, p *prepared, name s
 	_, err = then(promise,
 		vm.ToValue(func(call goja.FunctionCall) goja.Value {
 			if ev.state.CompareAndSwap(stAwaiting, stFinished) {
-				s.showResult(call.Argument(0))
+				v := call.Argument(0)
+				if o, ok := v.(*goja.Object); ok && p.value {
+					v = o.Get("value") // { value: … }, so that a promise is not awaited
+				}
+				s.showResult(v)
 				close(ev.done)
 			}
 			return goja.Undefined()

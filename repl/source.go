@@ -2,34 +2,61 @@ package repl
 
 import (
 	"errors"
-	"fmt"
-	"sort"
 	"strings"
 
+	"github.com/dop251/goja"
 	"github.com/dop251/goja/ast"
-	"github.com/dop251/goja/file"
 	"github.com/dop251/goja/parser"
 
 	"github.com/amqpjs/amqpjs/runtime"
 )
 
 // The pure parts of the REPL: telling an unfinished entry from a finished
-// one, turning an entry into the script that runs (top-level await), and
-// finding the word to complete. None of them touches a runtime.
+// one, turning an entry into the script that runs (top-level await, in
+// await.go), and finding the word to complete. None of them touches a
+// runtime.
 
-// incomplete reports whether src is an unfinished statement: the parser ran
-// out of input (an open brace, bracket, parenthesis, template literal or
-// comment, a trailing operator). The REPL then asks for another line.
+// incomplete reports whether src is an unfinished statement, as Node's REPL
+// tells it: the parser ran out of input (an open brace, bracket,
+// parenthesis, template literal or comment, a trailing operator), or a
+// string literal goes on to the next line after a backslash. The REPL then
+// asks for another line. A token cut short at the end (`3.5e`, a backslash
+// outside a string) is an error, not more input.
 func incomplete(src string) bool {
 	if strings.TrimSpace(src) == "" {
 		return false
+	}
+	if q := openQuote(src); (q == '\'' || q == '"') && continued(src) {
+		return true
 	}
 	_, err := runtime.TransformSnippet(snippetName, src)
 	var se *runtime.SyntaxError
 	if !errors.As(err, &se) {
 		return false
 	}
-	return isEOFError(se, src)
+	if isEOFError(se, src) && !badLastToken(src) {
+		return true
+	}
+	// Like Node: an entry that starts with `{` may be an object literal
+	// going on (`{ "a": `), see prepare.
+	if t := strings.TrimSpace(src); strings.HasPrefix(t, "{") && !strings.HasSuffix(t, ";") {
+		if _, err := runtime.TransformSnippet(snippetName, "("+src+"\n)"); err == nil {
+			return false // `{ a: 1 }.a`
+		}
+		_, err := runtime.TransformSnippet(snippetName, "("+src)
+		return errors.As(err, &se) && isEOFError(se, "("+src) && !badLastToken("("+src)
+	}
+	return false
+}
+
+// continued reports whether src ends in a line continuation: an odd number
+// of backslashes.
+func continued(src string) bool {
+	n := 0
+	for i := len(src) - 1; i >= 0 && src[i] == '\\'; i-- {
+		n++
+	}
+	return n%2 == 1
 }
 
 func isEOFError(se *runtime.SyntaxError, src string) bool {
@@ -47,69 +74,126 @@ func isEOFError(se *runtime.SyntaxError, src string) bool {
 	return false
 }
 
+// badLastToken reports whether the last line of src holds a token that
+// cannot be read (esbuild says "end of file" of `3.5e` and of a trailing
+// backslash, as it does of an unfinished statement): goja's scanner tells.
+func badLastToken(src string) bool {
+	pc, _ := blankForAwait(asyncOpen + src)
+	_, err := parser.ParseFile(nil, "", pc, 0, parser.WithDisableSourceMaps)
+	var list parser.ErrorList
+	if !errors.As(err, &list) || len(list) == 0 {
+		return false
+	}
+	first := list[0]
+	lastLine := strings.Count(pc, "\n") + 1
+	return first.Position.Line == lastLine &&
+		(strings.Contains(first.Message, "ILLEGAL") || strings.Contains(first.Message, "numeric separator"))
+}
+
 // snippetName is the file name esbuild reports in syntax errors.
 const snippetName = "REPL"
 
 // prepared is an entry ready to run on the loop.
 type prepared struct {
 	code string // the script to run
-	// async: code evaluates to the promise of an async function whose
-	// value is the entry's value.
-	async bool
-	// hoist lists the names the entry declares at top level when async:
-	// they are made global variables (var) before code runs, as Node
-	// does, so that `const x = await …` survives to the next entry.
-	hoist []string
-	// lexical lists the let/const/class names a plain entry declares at
-	// top level (global lexical bindings, which are not properties of the
+	// async: code evaluates to the promise of an async function; with
+	// value, the promise's value is { value: the entry's value }.
+	async, value bool
+	// lexical lists the let/const/class names the entry declares at top
+	// level (global lexical bindings, which are not properties of the
 	// global object): completion offers them.
 	lexical []string
 }
 
 // prepare compiles a finished entry; name is its script name in stack
-// traces. A syntax error is returned as a *runtime.SyntaxError or a
-// *parseError.
+// traces. A syntax error is returned as a *runtime.SyntaxError, a
+// *parseError or a syntaxError.
 //
-// What was typed runs as it is whenever goja can parse it (esbuild would
-// drop an unused pure expression such as `'a' + 'b'`, whose value the REPL
-// prints), with a source map that keeps positions exact. esbuild tells
-// whether the entry awaits at top level, and compiles what goja cannot
-// parse (for await, async generators).
+// Like Node, an entry that starts with `{` and does not end with `;` is an
+// expression when it can be one (`{ a: 1 }` is an object, `{ a: 1 }.a` is
+// 1).
 func prepare(src, name string) (*prepared, error) {
 	src = strings.ToValidUTF8(src, "\uFFFD") // as TransformSnippet does
 	trimmed := strings.TrimSpace(src)
 	if trimmed == "" {
 		return &prepared{code: ""}, nil
 	}
-	// Like Node: `{ a: 1 }` is an object literal, not a block.
-	if strings.HasPrefix(trimmed, "{") && strings.HasSuffix(trimmed, "}") {
-		if _, err := runtime.TransformSnippet(name, "("+src+")"); err == nil {
-			src = "(" + src + ")"
+	if strings.HasPrefix(trimmed, "{") && !strings.HasSuffix(trimmed, ";") {
+		wrapped := "(" + src + "\n)"
+		if _, err := runtime.TransformSnippet(name, wrapped); err == nil {
+			if p, err := prepareEntry(wrapped, name); err == nil {
+				return p, nil
+			}
 		}
 	}
-	sn, serr := runtime.TransformSnippet(name, src)
-	if serr == nil && sn.TopLevelAwait {
-		if out, hoist, err := rewriteAwait(src); err == nil {
-			return &prepared{code: out + runtime.IdentitySourceMap(name, src, asyncPrefixLines), async: true, hoist: hoist}, nil
+	return prepareEntry(src, name)
+}
+
+// prepareEntry compiles src.
+//
+// What was typed runs as it is whenever goja can parse it (esbuild would
+// drop an unused pure expression such as `'a' + 'b'`, whose value the REPL
+// prints), with a source map that keeps positions exact. esbuild compiles
+// what goja cannot parse (for await, async generators): for an entry that
+// awaits, inside its async function, after the rewrite.
+func prepareEntry(src, name string) (*prepared, error) {
+	ae, err := rewriteAwait(src)
+	if err != nil {
+		return nil, err
+	}
+	if ae != nil {
+		p := &prepared{async: true, value: ae.value, lexical: ae.lexical}
+		code := ae.script(false)
+		if _, err := goja.Compile("", code, false); err == nil {
+			p.code = code + runtime.IdentitySourceMap(name, src, 1)
+			return p, nil
 		}
-		out, hoist, err := rewriteAwait(sn.Code)
+		// The wrapper opens on the entry's first line: esbuild's source
+		// map then gives the entry's line numbers.
+		sn, err := runtime.TransformSnippet(name, ae.script(true))
 		if err != nil {
-			return nil, &parseError{err: err}
+			return nil, err
 		}
-		return &prepared{code: out + sn.SourceMap(asyncPrefixLines), async: true, hoist: hoist}, nil
+		p.code = sn.Code + sn.SourceMap(0)
+		return p, nil
 	}
 	prog, perr := parser.ParseFile(nil, "", src, 0, parser.WithDisableSourceMaps)
 	if perr == nil {
-		return &prepared{code: src + runtime.IdentitySourceMap(name, src, 0), lexical: lexicalNames(prog.Body)}, nil
+		if _, err := goja.Compile("", src, false); err == nil || !compilable(name, src) {
+			return &prepared{code: src + runtime.IdentitySourceMap(name, src, 0), lexical: lexicalNames(prog.Body)}, nil
+		}
+		// goja parses but cannot compile it (an async generator): esbuild's
+		// lowering below.
 	}
+	sn, serr := runtime.TransformSnippet(name, src)
 	if serr != nil {
 		return nil, serr
 	}
-	prog, err := parser.ParseFile(nil, "", sn.Code, 0, parser.WithDisableSourceMaps)
-	if err != nil {
+	if sn.TopLevelAwait && perr != nil {
+		// esbuild sees top-level await where goja's parser could not read
+		// the entry in an async function.
 		return nil, &parseError{err: perr}
 	}
+	prog, err = parser.ParseFile(nil, "", sn.Code, 0, parser.WithDisableSourceMaps)
+	if err != nil {
+		if perr != nil {
+			err = perr
+		}
+		return nil, &parseError{err: err}
+	}
 	return &prepared{code: sn.Code + sn.SourceMap(0), lexical: lexicalNames(prog.Body)}, nil
+}
+
+// compilable reports whether esbuild's compilation of src compiles in goja
+// (when goja cannot compile src itself, its error is the one to show
+// unless esbuild's output does better).
+func compilable(name, src string) bool {
+	sn, err := runtime.TransformSnippet(name, src)
+	if err != nil || sn.TopLevelAwait {
+		return false
+	}
+	_, err = goja.Compile("", sn.Code, false)
+	return err == nil
 }
 
 // parseError is a goja parser error, without its "(anonymous): " prefix.
@@ -138,167 +222,6 @@ func lexicalNames(body []ast.Statement) []string {
 		}
 	}
 	return names
-}
-
-const (
-	asyncPrefix      = "(async () => {\n"
-	asyncPrefixLines = 1
-	asyncSuffix      = "\n})()"
-)
-
-// rewriteAwait turns code, an entry with top-level await, into a script
-// that runs it in an async arrow function and evaluates to its promise:
-//
-//   - the value of a last expression statement is returned;
-//   - top-level var/let/const declarations become assignments to global
-//     variables (listed in hoist, declared by the caller with var), so
-//     they survive the entry (`const` loses its constness, as in Node);
-//   - top-level function declarations are copied to globals, class
-//     declarations become assignments.
-//
-// Declarations of esbuild's helpers (names starting with "__") stay local.
-func rewriteAwait(code string) (string, []string, error) {
-	src := asyncPrefix + code + asyncSuffix
-	prog, err := parser.ParseFile(nil, "", src, 0, parser.WithDisableSourceMaps)
-	if err != nil {
-		return "", nil, err
-	}
-	body, ok := asyncBody(prog)
-	if !ok {
-		return "", nil, fmt.Errorf("unexpected parse of the async wrapper")
-	}
-	type edit struct {
-		from, to int
-		text     string
-	}
-	var edits []edit
-	var hoist []string
-	var fnCopies strings.Builder
-	text := func(n ast.Node) string { return src[off(n.Idx0()):off(n.Idx1())] }
-	last := -1
-	for i := len(body) - 1; i >= 0; i-- {
-		if _, empty := body[i].(*ast.EmptyStatement); !empty {
-			last = i
-			break
-		}
-	}
-	for i, st := range body {
-		switch st := st.(type) {
-		case *ast.VariableStatement, *ast.LexicalDeclaration:
-			var list []*ast.Binding
-			if v, ok := st.(*ast.VariableStatement); ok {
-				list = v.List
-			} else {
-				list = st.(*ast.LexicalDeclaration).List
-			}
-			var names []string
-			for _, b := range list {
-				boundNames(b.Target, &names)
-			}
-			if allHelpers(names) {
-				continue
-			}
-			hoist = append(hoist, names...)
-			_, isVar := st.(*ast.VariableStatement)
-			parts := make([]string, 0, len(list))
-			for _, b := range list {
-				switch {
-				case b.Initializer != nil:
-					parts = append(parts, text(b.Target)+" = "+text(b.Initializer))
-				case !isVar: // `let x;` starts undefined; `var x;` keeps x
-					parts = append(parts, text(b.Target)+" = undefined")
-				}
-			}
-			repl := ""
-			if len(parts) > 0 {
-				repl = "void (" + strings.Join(parts, ", ") + ")"
-			}
-			end := off(list[len(list)-1].Target.Idx1())
-			if in := list[len(list)-1].Initializer; in != nil {
-				end = off(in.Idx1())
-			}
-			edits = append(edits, edit{off(st.Idx0()), end, repl})
-		case *ast.FunctionDeclaration:
-			if n := st.Function.Name; n != nil {
-				name := n.Name.String()
-				hoist = append(hoist, name)
-				fmt.Fprintf(&fnCopies, "globalThis[%q] = %s; ", name, name)
-			}
-		case *ast.ClassDeclaration:
-			if n := st.Class.Name; n != nil {
-				name := n.Name.String()
-				hoist = append(hoist, name)
-				edits = append(edits, edit{off(st.Idx0()), off(st.Idx1()), name + " = " + text(st.Class) + ";"})
-			}
-		case *ast.ExpressionStatement:
-			if i == last {
-				edits = append(edits, edit{stmtStart(src, off(st.Idx0())), stmtStart(src, off(st.Idx0())), "return "})
-			}
-		}
-	}
-	if fnCopies.Len() > 0 {
-		edits = append(edits, edit{len(asyncPrefix), len(asyncPrefix), fnCopies.String()})
-	}
-	sort.SliceStable(edits, func(i, j int) bool { // insertions before replacements at one place
-		if edits[i].from != edits[j].from {
-			return edits[i].from < edits[j].from
-		}
-		return edits[i].to < edits[j].to
-	})
-	var b strings.Builder
-	pos := 0
-	for _, e := range edits {
-		if e.from < pos || e.to < e.from || e.to > len(src) {
-			return "", nil, fmt.Errorf("overlapping rewrite")
-		}
-		b.WriteString(src[pos:e.from])
-		b.WriteString(e.text)
-		pos = e.to
-	}
-	b.WriteString(src[pos:])
-	return b.String(), dedupe(hoist), nil
-}
-
-// stmtStart finds where an expression statement starts, given where its
-// expression starts: goja's positions leave out opening parentheses, as in
-// `(await x).y`. It stays on the expression's line (so that an inserted
-// `return` is not followed by a line break).
-func stmtStart(src string, i int) int {
-	j := i
-	for j > 0 && (src[j-1] == '(' || src[j-1] == ' ' || src[j-1] == '\t' || src[j-1] == '\n' || src[j-1] == '\r') {
-		j--
-	}
-	for j < i && src[j] != '(' {
-		j++
-	}
-	return j
-}
-
-// off turns a parser position (1-based) into a byte offset.
-func off(i file.Idx) int { return int(i) - 1 }
-
-// asyncBody finds the statements of the wrapper's arrow function.
-func asyncBody(prog *ast.Program) ([]ast.Statement, bool) {
-	if len(prog.Body) != 1 {
-		return nil, false
-	}
-	es, ok := prog.Body[0].(*ast.ExpressionStatement)
-	if !ok {
-		return nil, false
-	}
-	call, ok := es.Expression.(*ast.CallExpression)
-	if !ok {
-		return nil, false
-	}
-	arrow, ok := call.Callee.(*ast.ArrowFunctionLiteral)
-	if !ok {
-		return nil, false
-	}
-	block, ok := arrow.Body.(*ast.BlockStatement)
-	if !ok {
-		return nil, false
-	}
-	return block.List, true
 }
 
 // boundNames appends the names a binding target declares.
@@ -332,15 +255,6 @@ func boundNames(n ast.Node, names *[]string) {
 	case *ast.SpreadElement:
 		boundNames(n.Expression, names)
 	}
-}
-
-func allHelpers(names []string) bool {
-	for _, n := range names {
-		if !strings.HasPrefix(n, "__") {
-			return false
-		}
-	}
-	return len(names) > 0
 }
 
 func dedupe(names []string) []string {

@@ -116,3 +116,21 @@ func TestREPLPipedBroker(t *testing.T) {
 		t.Errorf("stderr: %q", res.Stderr)
 	}
 }
+
+// The entry of issue 15 that the top-level await rewrite rejected
+// (`SyntaxError: … Unexpected token )`, and q undefined after it): a
+// parenthesised await in a declaration, against RabbitMQ.
+func TestREPLPipedAwaitInParentheses(t *testing.T) {
+	t.Parallel()
+	script := strings.Join([]string{
+		"const [, p] = await aioamqp.connect()",
+		"const ch = await p.channel()",
+		"const q = (await ch.queue_declare('', {exclusive: true})).queue",
+		"q.startsWith('amq.gen-')",
+		"(await ch.queue_declare(q, { passive: true })).queue === q",
+	}, "\n") + "\n"
+	res := Run(t, Opts{Args: []string{"repl"}, Stdin: script, Env: []string{"AMQP_URL=" + aioamqpURL()}, Timeout: 30 * time.Second})
+	if res.Code != 0 || res.Stdout != "true\ntrue\n" || res.Stderr != "" {
+		t.Fatalf("want stdout true, true and no error\n%s", res)
+	}
+}
