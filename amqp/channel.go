@@ -303,7 +303,7 @@ func ok(o *op) {
 // closing, the operation gets the channel's end error, which says whether
 // the broker closed it (with its code) or the connection was lost.
 func (ch *Channel) failed(o *op, err error) {
-	if ch.raw.IsClosed() || ch.conn.raw.IsClosed() {
+	if ch.raw.IsClosed() || ch.conn.raw.IsClosed() || ch.conn.dropped.Load() {
 		<-ch.endc
 		o.fail(ch.opErr)
 		return
@@ -932,6 +932,9 @@ func (ch *Channel) endErrors(raw *amqp091.Error) (endErr, opErr *Error) {
 	switch {
 	case c.aborted.Load():
 		return nil, &Error{Kind: KindConnectionClosed, Op: opChannel, Reason: "connection aborted by the client"}
+	case c.droppedBy(raw):
+		e := c.dropErr(opChannel, raw)
+		return e, e
 	case raw != nil && raw.Server:
 		// A channel close (404, 406, ...) or a connection close (320, 5xx):
 		// pending calls on the channel get ChannelClosed with that code.

@@ -654,3 +654,53 @@ func TestIntegrationAbort(t *testing.T) {
 	err := await(t, func(d func(error)) { ch.Publish(bg(), &Publishing{RoutingKey: q.Name}, true, d) })
 	asError(t, err, KindConnectionClosed, 0)
 }
+
+// Drop ends the connection as a lost one (aioamqp's transport.close() on an
+// open connection): OnClose, the consumer's End and later calls get a
+// KindConnectionClosed error saying so, and the broker lets the connection
+// go (its exclusive queue is deleted).
+func TestIntegrationDrop(t *testing.T) {
+	c := dialT(t)
+	ch := openCh(t, c)
+	closed := make(chan *Error, 1)
+	c.OnClose(func(err *Error) { closed <- err })
+	q := declareQ(t, ch, QueueDeclareArgs{Exclusive: true})
+	r := newRecorder()
+	consume(t, ch, ConsumeArgs{Queue: q.Name}, r)
+	must(t, func(d func(error)) { ch.Confirm(bg(), false, d) })
+	c.Drop()
+	var err *Error
+	select {
+	case err = <-closed:
+	case <-time.After(callTimeout):
+		t.Fatal("OnClose not called")
+	}
+	if err == nil || err.Kind != KindConnectionClosed || err.Code != 0 || err.Reason != droppedReason {
+		t.Fatalf("OnClose(%v), want KindConnectionClosed %q", err, droppedReason)
+	}
+	end := asError(t, r.waitEnd(t), KindConnectionClosed, 0)
+	if end.Reason != droppedReason {
+		t.Errorf("End(%v), want %q", end, droppedReason)
+	}
+	perr := await(t, func(d func(error)) { ch.Publish(bg(), &Publishing{RoutingKey: q.Name}, true, d) })
+	asError(t, perr, KindConnectionClosed, 0)
+	if _, oerr := c.OpenChannel(bg()); oerr == nil {
+		t.Error("OpenChannel after Drop succeeded")
+	}
+
+	c2 := dialT(t)
+	ch2 := openCh(t, c2)
+	waitFor(t, 10*time.Second, func() error {
+		err := await(t, func(d func(error)) {
+			ch2.QueueDeclare(bg(), QueueDeclareArgs{Name: q.Name, Passive: true}, func(_ QueueInfo, err error) { d(err) })
+		})
+		if err == nil {
+			return fmt.Errorf("queue %s still exists", q.Name) // the broker has not seen the close yet
+		}
+		if e, ok := err.(*Error); ok && e.Code == 404 {
+			return nil
+		}
+		t.Fatalf("passive declare: %v", err)
+		return nil
+	})
+}

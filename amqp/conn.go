@@ -104,6 +104,7 @@ type Conn struct {
 
 	closing atomic.Bool // Close was called
 	aborted atomic.Bool // Abort was called (or a Close timed out)
+	dropped atomic.Bool // Drop was called
 
 	serverChannelMax, serverFrameMax, serverHeartbeat int // as proposed
 }
@@ -449,6 +450,8 @@ loop:
 	var endErr *Error
 	switch {
 	case c.aborted.Load():
+	case c.droppedBy(rawErr):
+		endErr = c.dropErr("", rawErr)
 	case rawErr != nil:
 		endErr = classify(opConnect, rawErr)
 		endErr.Op = ""
@@ -526,6 +529,9 @@ func (c *Conn) OpenChannel(ctx context.Context) (*Channel, error) {
 	case r := <-res:
 		if r.err != nil {
 			c.chWG.Done()
+			if c.dropped.Load() {
+				return nil, c.dropErr(opOpenChannel, nil)
+			}
 			if c.raw.IsClosed() {
 				return nil, c.closedErr(opOpenChannel)
 			}
@@ -606,12 +612,48 @@ func (c *Conn) Close(ctx context.Context, noWait bool) error {
 	}
 }
 
-// Abort closes the socket at once, without the closing handshake (aioamqp's
-// transport.close()). Pending calls fail with KindConnectionClosed; OnClose
-// callbacks get nil, as for Close.
+// Abort closes the socket at once, without the closing handshake, as the
+// client's own end of the connection (e.g. cutting short a Close). Pending
+// calls fail with KindConnectionClosed; OnClose callbacks get nil, as for
+// Close. To end it as a lost connection instead, see Drop.
 func (c *Conn) Abort() {
 	c.aborted.Store(true)
 	_ = c.nc.Close()
+}
+
+/*
+Drop closes the socket at once, without the closing handshake, and lets the
+connection end as a lost one: unlike Abort, OnClose callbacks get a
+KindConnectionClosed *Error (Code 0, Reason "connection lost: the client
+closed the socket"), and pending calls and consumers fail with it, as on any
+socket loss. This is aioamqp's transport.close() on an open connection, which
+its tests use to simulate a lost connection. When the broker's
+connection.close arrived first, that is what is reported instead.
+*/
+func (c *Conn) Drop() {
+	c.dropped.Store(true)
+	_ = c.nc.Close()
+}
+
+// droppedReason is the Reason of the errors of a connection ended by Drop.
+const droppedReason = "connection lost: the client closed the socket"
+
+// droppedBy reports whether raw, the error amqp091 ended the connection or
+// a channel with, is the socket error that Drop caused (not a close sent by
+// the broker, nor the end of a close handshake that completed first).
+func (c *Conn) droppedBy(raw *amqp091.Error) bool {
+	return raw != nil && !raw.Server && c.dropped.Load()
+}
+
+// dropErr is the error of op on a connection ended by Drop; raw is the socket
+// error amqp091 saw (read or write on a closed connection, which names the
+// local port: the Reason says what happened instead).
+func (c *Conn) dropErr(op string, raw *amqp091.Error) *Error {
+	e := &Error{Kind: KindConnectionClosed, Op: op, Reason: droppedReason}
+	if raw != nil {
+		e.Err = raw
+	}
+	return e
 }
 
 /*
@@ -619,7 +661,7 @@ OnClose registers fn to be called exactly once when the connection has ended
 (after all its channels ended): with nil when the client ended it (Close or
 Abort), otherwise with a KindConnectionClosed *Error whose Code and Reason are
 the broker's connection.close (320 CONNECTION_FORCED, ...) or, with Code 0,
-the socket error or missed heartbeats. fn runs on a goroutine of this package
+the socket error (Drop's included) or missed heartbeats. fn runs on a goroutine of this package
 and must not block. Registered after the end, fn is called at once from a new
 goroutine.
 */

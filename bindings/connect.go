@@ -257,7 +257,7 @@ type connection struct {
 	m           *module
 	conn        *amqp.Conn
 	state       int
-	byScript    bool // the script closed it (protocol.close or transport.close)
+	byScript    bool // the script closed it (protocol.close; not transport.close, which is a loss)
 	onError     goja.Callable
 	clientProps *goja.Object
 	tuning      *goja.Object
@@ -266,6 +266,7 @@ type connection struct {
 	protocol    *goja.Object
 	channels    map[*channel]struct{}
 	closeErr    *amqp.Error
+	cutShort    bool // transport.close() during protocol.close(): the close resolves
 }
 
 // open makes the [transport, protocol] pair once connected. Loop only.
@@ -306,16 +307,31 @@ func (c *connection) open(vm *goja.Runtime, conn *amqp.Conn) goja.Value {
 
 	transport := vm.NewObject()
 	setMethod(vm, transport, "close", func(goja.FunctionCall) goja.Value {
-		if c.state != stateClosed {
-			c.byScript = true
-			c.state = stateClosing
-			conn.Abort()
-		}
+		c.closeTransport()
 		return goja.Undefined()
 	})
 	_ = transport.Set("local_address", conn.LocalAddr())
 	_ = transport.Set("remote_address", conn.RemoteAddr())
 	return vm.NewArray(transport, proto)
+}
+
+// closeTransport is transport.close(): the socket is closed at once, without
+// the closing handshake. On an open connection that is an abrupt loss, as in
+// aioamqp's own tests (test_connection_lost.py): the connection ends as on
+// any socket loss, so on_error is called once, pending calls reject and
+// consumers stop. After protocol.close() (closing or closed by the script)
+// it stays the script's own close: it cuts a close handshake still under way
+// short, silently. Once the connection is lost or closed it does nothing.
+// Loop only.
+func (c *connection) closeTransport() {
+	switch {
+	case c.state == stateOpen:
+		c.state = stateClosing
+		c.conn.Drop()
+	case c.state == stateClosing && c.byScript:
+		c.cutShort = true
+		c.conn.Abort()
+	}
 }
 
 // closed runs on the loop when the connection has ended for any reason.
@@ -377,8 +393,8 @@ func (m *module) failOnRejection(ret goja.Value) {
 
 // shutdown closes the connection when the run ends. Loop only.
 func (c *connection) shutdown() {
-	if c.state == stateClosed {
-		return
+	if c.state == stateClosed || (c.state == stateClosing && !c.byScript) {
+		return // ended, or going down after transport.close()
 	}
 	c.byScript = true
 	c.state = stateClosing
@@ -447,9 +463,11 @@ func (c *connection) jsClose(call goja.FunctionCall) goja.Value {
 		}
 		cancel()
 		res.Settle(func(vm *goja.Runtime) (any, error) {
-			if err != nil {
+			if err != nil && !c.cutShort {
 				return nil, c.m.rejection(err, timeout)
 			}
+			// transport.close() cut the handshake short: the connection is
+			// closed, as asked (aioamqp's close() waits for the end too).
 			return nil, nil
 		})
 	}()

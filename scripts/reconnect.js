@@ -10,7 +10,9 @@
 //
 //   amqpjs run scripts/reconnect.js
 //       demo: drops its own connection (transport.close()) after half the
-//       jobs, to show the recovery path against a healthy broker
+//       jobs, to show the recovery path against a healthy broker. On an
+//       open connection transport.close() is an abrupt loss, as when the
+//       network fails: on_error is called and the next publish rejects
 //   amqpjs run scripts/reconnect.js -- --no-simulate --jobs 200 --interval 50
 //       no simulated loss: restart RabbitMQ meanwhile (rabbitmqctl stop_app;
 //       rabbitmqctl start_app) and watch it carry on
@@ -59,8 +61,7 @@ async function session(n, transport, protocol) {
       simulated = true;
       if (next > first) console.log(`session ${n}: published jobs ${first}-${next - 1}`);
       console.log('simulating a lost connection (transport.close())');
-      transport.close();
-      return false;
+      transport.close(); // the publish below rejects, as on a real loss
     }
     await channel.publish(`job ${next}`, '', queue, { properties: { message_id: String(next), delivery_mode: 2 } });
     if (next % 10 === 0 && simulateAt === 0) console.log(`job ${next} confirmed`);

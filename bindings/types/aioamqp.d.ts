@@ -146,7 +146,11 @@ declare module 'aioamqp' {
     frame_max?: number;
     /** Merged over amqpjs's defaults. */
     client_properties?: FieldTable | null;
-    /** Called once when the open connection ends other than by the script's close(). */
+    /**
+     * Called once when the open connection ends other than by the script's
+     * protocol.close(): broker close, socket loss (transport.close() on an
+     * open connection included), missed heartbeats.
+     */
     on_error?: ((exception: AmqpClosedConnection) => void | Promise<unknown>) | null;
     /** The broker blocked the connection (connection.blocked, e.g. a memory alarm). */
     on_blocked?: ((reason: string) => void | Promise<unknown>) | null;
@@ -200,7 +204,13 @@ declare module 'aioamqp' {
 
   /** The socket of a connection. */
   export interface Transport {
-    /** Closes the socket at once (counts as the script's own close: on_error is not called). */
+    /**
+     * Closes the socket at once, without Connection.Close. On an open
+     * connection this is an abrupt loss (as in aioamqp's own tests):
+     * on_error is called once, pending calls reject AmqpClosedConnection,
+     * consumers stop, wait_closed() resolves. After protocol.close() it
+     * stays the script's own close (on_error is not called).
+     */
     close(): void;
     /** "host:port" ("[::1]:5672" for IPv6). */
     readonly local_address: string;

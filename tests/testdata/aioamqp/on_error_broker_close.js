@@ -63,8 +63,11 @@ let ownCalls = 0;
   await p.wait_closed();
 }
 {
+  // The seed's example: close(), then the transport (transport.close() on an
+  // open connection is a loss instead: transport_close.js).
   const [t, p] = await aioamqp.connect({ on_error: () => { ownCalls++; } });
-  t.close(); // the script closing the socket is its own close too
+  await p.close();
+  t.close();
   await p.wait_closed();
   assert.strictEqual(p.state, aioamqp.CLOSED);
 }
