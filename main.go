@@ -1,5 +1,5 @@
 // Command amqpjs runs JavaScript scenario scripts against RabbitMQ with the
-// API of Python's aioamqp. See README.md and ../shared/API.md.
+// API of Python's aioamqp. See README.md and docs/api.md.
 package main
 
 import (

@@ -1,6 +1,6 @@
 //go:build integration
 
-// End-to-end tests of the aioamqp API (../../shared/API.md) through the built
+// End-to-end tests of the aioamqp API (docs/api.md) through the built
 // amqpjs binary against a real RabbitMQ.
 //
 // TestAioamqp runs every testdata/aioamqp/*.js (also .mjs, .cjs, .ts) as a
