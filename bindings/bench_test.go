@@ -168,6 +168,25 @@ await protocol.close();
 	benchScript(b, src, deliverAll(b.N))
 }
 
+// BenchmarkDeliveryDispatchAsyncAck: an async callback that awaits its ack
+// (the common style): each next delivery is dispatched by a pump task queued
+// when the callback's promise settles.
+func BenchmarkDeliveryDispatchAsyncAck(b *testing.B) {
+	src := benchPrelude + `
+let got = 0;
+const done = new Promise((resolve) => {
+  ch.basic_consume(async (body, envelope, properties, c) => {
+    await c.basic_client_ack(envelope.delivery_tag);
+    if (++got === N) resolve();
+  }, { queue_name: 'q' }).then(() => startTimer());
+});
+await done;
+stopTimer();
+await protocol.close();
+`
+	benchScript(b, src, deliverAll(b.N))
+}
+
 // BenchmarkTableFromJS converts a headers object of 8 entries to a field
 // table (what a publish with headers pays).
 func BenchmarkTableFromJS(b *testing.B) {
