@@ -1,0 +1,110 @@
+// Drives the playground in headless Chromium (Debian's /usr/bin/chromium,
+// through npm playwright-core, which downloads no browser), for
+// tests/playground_integration_test.go and for measuring the page:
+//
+//   node wasm/host/playground/drive.mjs BASE_URL JOBS.json
+//
+// JOBS.json is an array of jobs:
+//
+//   { "name": "hello", "query": "example=hello&autorun=1",
+//     "screenshot": "out/hello.png",          // optional
+//     "stopWhen": "consuming",                // optional: press Stop once
+//                                             //   stdout contains this
+//     "timeoutMs": 120000 }
+//
+// Each job opens a fresh page (a new browser context: nothing cached, as a
+// first visit) at BASE_URL?query and waits until #output has
+// data-exit-code. Prints one JSON array on stdout: per job { name,
+// exitCode, stdout, stderr, conn (the connection state's text), readyMs,
+// connectedMs (from the navigation's start), downloadBytes (bytes
+// received by the page and its worker), error }.
+//
+// Chromium runs as root here, hence --no-sandbox; AMQPJS_CHROMIUM names
+// another binary.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const [base, jobsFile] = process.argv.slice(2);
+if (!base || !jobsFile) {
+  process.stderr.write('usage: node drive.mjs BASE_URL JOBS.json\n');
+  process.exit(2);
+}
+const jobs = JSON.parse(fs.readFileSync(jobsFile, 'utf8'));
+const executablePath = process.env.AMQPJS_CHROMIUM || '/usr/bin/chromium';
+if (!fs.existsSync(executablePath)) {
+  process.stderr.write(`drive.mjs: ${executablePath} not found: apt-get install chromium (or set AMQPJS_CHROMIUM)\n`);
+  process.exit(3);
+}
+
+const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'amqpjs-chromium-'));
+const browser = await chromium.launch({
+  executablePath,
+  headless: true,
+  args: [
+    '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    `--user-data-dir=${userDataDir}`,
+  ].filter((a) => !a.startsWith('--user-data-dir')), // playwright makes its own empty one
+});
+
+const results = [];
+try {
+  for (const job of jobs) {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 760 } });
+    const page = await context.newPage();
+    const res = { name: job.name };
+    // Bytes the page and its worker receive (encoded: what crosses the
+    // network), from the DevTools protocol's Network domain.
+    let downloadBytes = 0;
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    cdp.on('Network.loadingFinished', (e) => { downloadBytes += e.encodedDataLength; });
+    const logs = [];
+    page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
+    page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
+    try {
+      await page.goto(`${base}?${job.query}`);
+      if (job.stopWhen) {
+        await page.waitForFunction((s) => {
+          const o = document.getElementById('output');
+          return o.dataset.exitCode !== undefined || [...o.querySelectorAll('.stdout')].some((x) => x.textContent.includes(s));
+        }, job.stopWhen, { timeout: job.timeoutMs ?? 120000, polling: 100 });
+        res.connBeforeStop = await page.textContent('#conn');
+        await page.click('#stop');
+      }
+      await page.waitForSelector('#output[data-exit-code]', { timeout: job.timeoutMs ?? 120000 });
+      // Let the connection state settle (the last 'close' events).
+      await page.waitForFunction(() => !/connecting|connected \(/.test(document.getElementById('conn').textContent), null, { timeout: 5000 }).catch(() => {});
+      Object.assign(res, await page.evaluate(() => {
+        const o = document.getElementById('output');
+        const text = (cls) => [...o.querySelectorAll(`.${cls}`)].map((x) => x.textContent).join('');
+        return {
+          exitCode: Number(o.dataset.exitCode),
+          stdout: text('stdout'),
+          stderr: text('stderr'),
+          conn: document.getElementById('conn').textContent,
+          readyMs: Number(document.body.dataset.readyMs ?? NaN),
+          connectedMs: Number(document.body.dataset.connectedMs ?? NaN),
+        };
+      }));
+      if (job.screenshot) {
+        fs.mkdirSync(path.dirname(job.screenshot), { recursive: true });
+        await page.screenshot({ path: job.screenshot });
+      }
+    } catch (err) {
+      res.error = String(err.message ?? err);
+      res.output = await page.textContent('#output').catch(() => null);
+    }
+    res.downloadBytes = downloadBytes;
+    res.console = logs;
+    results.push(res);
+    await context.close();
+  }
+} finally {
+  await browser.close();
+  fs.rmSync(userDataDir, { recursive: true, force: true });
+}
+process.stdout.write(JSON.stringify(results, null, 2) + '\n');
