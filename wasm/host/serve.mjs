@@ -93,6 +93,8 @@ function checkTransformOptions(o) {
  *   http://[::1]:PORT are always allowed
  * @param {number} [o.maxConnections] relay connections open at once (64)
  * @param {(line: string) => void} [o.log] one line per relay connection
+ * @param {string} [o.dir] the page's files (dist/playground)
+ * @param {string} [o.wasmDir] where amqpjs.wasm and wasm_exec.js are (dist)
  */
 export async function startServer(o = {}) {
   const broker = parseHostPort(o.broker ?? 'localhost:5672');
@@ -104,7 +106,8 @@ export async function startServer(o = {}) {
   if (!fs.existsSync(path.join(dir, 'index.html'))) {
     throw new Error(`${dir}/index.html not found: build the page with node wasm/host/playground/build.mjs`);
   }
-  const wasmFile = path.join(distDir, 'amqpjs.wasm');
+  const wasmDir = o.wasmDir ?? distDir;
+  const wasmFile = path.join(wasmDir, 'amqpjs.wasm');
   if (!fs.existsSync(wasmFile)) throw new Error(`${wasmFile} not found: build it with wasm/build.sh`);
   const esbuild = require('esbuild');
 
@@ -238,7 +241,7 @@ export async function startServer(o = {}) {
         return;
       case '/amqpjs.wasm':
       case '/wasm_exec.js':
-        serveFile(req, res, path.join(distDir, url.pathname.slice(1)));
+        serveFile(req, res, path.join(wasmDir, url.pathname.slice(1)));
         return;
     }
     const rel = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname.slice(1));
@@ -352,10 +355,10 @@ export async function startServer(o = {}) {
 }
 
 /** gzips a file next to itself (file.gz) unless a current one is there. */
-export function gzipFile(file) {
+export function gzipFile(file, force = false) {
   const gz = file + '.gz';
   try {
-    if (fs.statSync(gz).mtimeMs >= fs.statSync(file).mtimeMs) return gz;
+    if (!force && fs.statSync(gz).mtimeMs >= fs.statSync(file).mtimeMs) return gz;
   } catch { /* make it */ }
   fs.writeFileSync(gz + '.tmp', zlib.gzipSync(fs.readFileSync(file), { level: 9 }));
   fs.renameSync(gz + '.tmp', gz);

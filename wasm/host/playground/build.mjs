@@ -2,8 +2,8 @@
 // ../serve.mjs): page.js (CodeMirror and the page) and worker.js bundled by
 // the host's esbuild, index.html and style.css, the examples of the
 // repository's scripts/ and the API names of bindings/types/aioamqp.d.ts
-// compiled into page.js, and dist/amqpjs.wasm.gz (gzip -9) next to
-// amqpjs.wasm, which the server sends to browsers that accept gzip.
+// compiled into page.js, and gzip -9 copies (.gz) of page.js, worker.js
+// and dist/amqpjs.wasm, which the server sends to browsers that accept gzip.
 //
 //   node wasm/host/playground/build.mjs
 //
@@ -25,7 +25,10 @@ export function readExamples(dir = path.join(repo, 'scripts')) {
   return fs.readdirSync(dir).filter((f) => f.endsWith('.js')).sort().map((f) => {
     const source = fs.readFileSync(path.join(dir, f), 'utf8');
     const first = /^\/\/\s*[\w.-]+\s+—\s+(.*)$/m.exec(source);
-    return { name: f.slice(0, -3), title: (first?.[1] ?? '').replace(/[,:.]$/, ''), source };
+    // A load or test scenario (a default export) needs the scenario runner
+    // of `amqpjs run`, which the wasm module does not have.
+    const scenario = /^export default\b/m.test(source);
+    return { name: f.slice(0, -3), title: (first?.[1] ?? '').replace(/[,:.]$/, ''), scenario, source };
   });
 }
 
@@ -68,6 +71,7 @@ export async function build({ outdir = path.join(distDir, 'playground'), minify 
     }],
   });
   for (const f of ['index.html', 'style.css']) fs.copyFileSync(path.join(here, f), path.join(outdir, f));
+  for (const f of ['page.js', 'worker.js']) gzipFile(path.join(outdir, f), true);
   const wasm = path.join(distDir, 'amqpjs.wasm');
   if (fs.existsSync(wasm)) gzipFile(wasm);
   return outdir;
@@ -79,6 +83,6 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const size = (f) => fs.statSync(path.join(out, f)).size;
   const wasmGz = path.join(distDir, 'amqpjs.wasm.gz');
   console.log(`playground: ${path.relative(process.cwd(), out)} built in ${((performance.now() - t0) / 1000).toFixed(1)} s: ` +
-    `page.js ${size('page.js')} B, worker.js ${size('worker.js')} B` +
+    `page.js ${size('page.js')} B (gzip ${size('page.js.gz')}), worker.js ${size('worker.js')} B (gzip ${size('worker.js.gz')})` +
     (fs.existsSync(wasmGz) ? `, amqpjs.wasm.gz ${fs.statSync(wasmGz).size} B` : ''));
 }

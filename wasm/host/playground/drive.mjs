@@ -17,7 +17,7 @@
 // data-exit-code. Prints one JSON array on stdout: per job { name,
 // exitCode, stdout, stderr, conn (the connection state's text), readyMs,
 // connectedMs (from the navigation's start), downloadBytes (bytes
-// received by the page and its worker), error }.
+// received by the page and its worker: headers and encoded bodies), error }.
 //
 // Chromium runs as root here, hence --no-sandbox; AMQPJS_CHROMIUM names
 // another binary.
@@ -59,9 +59,10 @@ try {
     // Bytes the page and its worker receive (encoded: what crosses the
     // network), from the DevTools protocol's Network domain.
     let downloadBytes = 0;
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('Network.enable');
-    cdp.on('Network.loadingFinished', (e) => { downloadBytes += e.encodedDataLength; });
+    const sizes = [];
+    context.on('requestfinished', (r) => {
+      sizes.push(r.sizes().then((s) => { downloadBytes += s.responseBodySize + s.responseHeadersSize; }, () => {}));
+    });
     const logs = [];
     page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
     page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
@@ -98,6 +99,7 @@ try {
       res.error = String(err.message ?? err);
       res.output = await page.textContent('#output').catch(() => null);
     }
+    await Promise.all(sizes);
     res.downloadBytes = downloadBytes;
     res.console = logs;
     results.push(res);

@@ -56,7 +56,7 @@ function setSource(src) {
 for (const ex of examples) {
   const o = document.createElement('option');
   o.value = ex.name;
-  o.textContent = `${ex.name}.js — ${ex.title}`;
+  o.textContent = `${ex.name}.js — ${ex.scenario ? '(scenario: needs amqpjs run) ' : ''}${ex.title}`;
   select.append(o);
 }
 const custom = document.createElement('option');
@@ -195,7 +195,11 @@ function run() {
   runButton.disabled = true;
   stopButton.disabled = false;
   statusEl.textContent = `running ${scriptName}…`;
-  worker.postMessage({ type: 'run', runId: running.runId, name: scriptName, source: editor.state.doc.toString() });
+  const source = editor.state.doc.toString();
+  if (/^export default\b/m.test(source)) {
+    append('stderr', 'amqpjs: this script is a load or test scenario (a default export): the playground runs only its top level, not its VUs; run it with amqpjs run\n');
+  }
+  worker.postMessage({ type: 'run', runId: running.runId, name: scriptName, source });
 }
 
 // Stop aborts the run (the script is interrupted and its connections

@@ -231,6 +231,12 @@ async function load() {
   config = await (await fetch('config.json')).json();
   self.__amqpjs_esbuild = () => ({ version: config.esbuild, transformSync });
   self.importScripts('wasm_exec.js');
+  // The page has no files: a module the runtime looks for (require('./x'),
+  // node_modules/…) does not exist, rather than "not implemented".
+  const enoent = () => Object.assign(new Error('no such file or directory'), { code: 'ENOENT' });
+  for (const op of ['stat', 'lstat', 'open', 'readdir', 'readlink']) {
+    self.fs[op] = (...args) => args[args.length - 1](enoent());
+  }
   const go = new Go();
   let memory;
   let ready;
