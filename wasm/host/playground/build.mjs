@@ -2,8 +2,8 @@
 // ../serve.mjs): page.js (CodeMirror and the page) and worker.js bundled by
 // the host's esbuild, index.html and style.css, the examples of the
 // repository's scripts/ and the API names of bindings/types/aioamqp.d.ts
-// compiled into page.js, and gzip -9 copies (.gz) of page.js, worker.js
-// and dist/amqpjs.wasm, which the server sends to browsers that accept gzip.
+// compiled into page.js, and gzip -9 copies (.gz) of page.js, worker.js,
+// dist/amqpjs.wasm and dist/wasm_exec.js, which the server sends to browsers that accept gzip.
 //
 //   node wasm/host/playground/build.mjs
 //
@@ -74,6 +74,8 @@ export async function build({ outdir = path.join(distDir, 'playground'), minify 
   for (const f of ['page.js', 'worker.js']) gzipFile(path.join(outdir, f), true);
   const wasm = path.join(distDir, 'amqpjs.wasm');
   if (fs.existsSync(wasm)) gzipFile(wasm);
+  const wasmExec = path.join(distDir, 'wasm_exec.js');
+  if (fs.existsSync(wasmExec)) gzipFile(wasmExec);
   return outdir;
 }
 

@@ -10,11 +10,16 @@
 //     "screenshot": "out/hello.png",          // optional
 //     "stopWhen": "consuming",                // optional: press Stop once
 //                                             //   stdout contains this
+//     "fresh": true,                          // optional: a first visit
 //     "timeoutMs": 120000 }
+//   { "name": "topology", "select": "topology" }
 //
-// Each job opens a fresh page (a new browser context: nothing cached, as a
-// first visit) at BASE_URL?query and waits until #output has
-// data-exit-code. Prints one JSON array on stdout: per job { name,
+// A job with "query" opens a page at BASE_URL?query; one with "select"
+// picks that example in the menu of the previous job's page and presses
+// Run (amqpjs.wasm stays loaded). Either waits until #output has
+// data-exit-code. The first job (and any "fresh" one) is a first visit, in
+// a browser context of its own (nothing cached); the other pages share a
+// context. Prints one JSON array on stdout: per job { name,
 // exitCode, stdout, stderr, conn (the connection state's text), readyMs,
 // connectedMs (from the navigation's start), downloadBytes (bytes
 // received by the page and its worker: headers and encoded bodies), error }.
@@ -50,24 +55,47 @@ const browser = await chromium.launch({
   ].filter((a) => !a.startsWith('--user-data-dir')), // playwright makes its own empty one
 });
 
+const contextOptions = { viewport: { width: 1280, height: 760 } };
+let shared;
+let page; // the last job's page, kept for a next job with "select"
+let logs = [];
 const results = [];
 try {
-  for (const job of jobs) {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 760 } });
-    const page = await context.newPage();
+  for (const [i, job] of jobs.entries()) {
     const res = { name: job.name };
-    // Bytes the page and its worker receive (encoded: what crosses the
-    // network), from the DevTools protocol's Network domain.
+    if (job.select && !page) throw new Error(`job ${job.name}: "select" needs a page opened by an earlier job`);
+    if (!job.select) {
+      // The first job (and a "fresh" one) is a first visit: a new browser
+      // context, empty cache. The others share one context, as the same
+      // user running more scripts would.
+      if (page) await closePage(page);
+      const context = i === 0 || job.fresh
+        ? await browser.newContext(contextOptions)
+        : (shared ??= await browser.newContext(contextOptions));
+      page = await context.newPage();
+      logs = [];
+      page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
+      page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
+    }
+    const context = page.context();
+    // Bytes the page and its worker receive: headers and encoded bodies
+    // (what crosses the network).
     let downloadBytes = 0;
     const sizes = [];
-    context.on('requestfinished', (r) => {
+    const onFinished = (r) => {
       sizes.push(r.sizes().then((s) => { downloadBytes += s.responseBodySize + s.responseHeadersSize; }, () => {}));
-    });
-    const logs = [];
-    page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
-    page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
+    };
+    context.on('requestfinished', onFinished);
     try {
-      await page.goto(`${base}?${job.query}`);
+      if (job.select) {
+        // Another run in the same page: the menu, then Run.
+        await page.waitForSelector('#run:not([disabled])', { timeout: job.timeoutMs ?? 120000 });
+        await page.selectOption('#example', job.select);
+        await page.click('#run');
+        await page.waitForFunction(() => document.getElementById('output').dataset.exitCode === undefined, null, { timeout: 5000 }).catch(() => {});
+      } else {
+        await page.goto(`${base}?${job.query}`);
+      }
       if (job.stopWhen) {
         await page.waitForFunction((s) => {
           const o = document.getElementById('output');
@@ -99,14 +127,21 @@ try {
       res.error = String(err.message ?? err);
       res.output = await page.textContent('#output').catch(() => null);
     }
+    context.off('requestfinished', onFinished);
     await Promise.all(sizes);
     res.downloadBytes = downloadBytes;
-    res.console = logs;
+    res.console = [...logs];
     results.push(res);
-    await context.close();
   }
+  if (page) await closePage(page);
 } finally {
   await browser.close();
   fs.rmSync(userDataDir, { recursive: true, force: true });
 }
+
+async function closePage(p) {
+  if (p.context() === shared) await p.close();
+  else await p.context().close();
+}
+
 process.stdout.write(JSON.stringify(results, null, 2) + '\n');
