@@ -21,7 +21,8 @@
 // a browser context of its own (nothing cached); the other pages share a
 // context. Prints one JSON array on stdout: per job { name,
 // exitCode, stdout, stderr, conn (the connection state's text), readyMs,
-// connectedMs (from the navigation's start), downloadBytes (bytes
+// connectedMs (from the navigation's start), relaysAfter (the server's
+// relay connections still open after the run), downloadBytes (bytes
 // received by the page and its worker: headers and encoded bodies), error }.
 //
 // Chromium runs as root here, hence --no-sandbox; AMQPJS_CHROMIUM names
@@ -119,6 +120,17 @@ try {
           connectedMs: Number(document.body.dataset.connectedMs ?? NaN),
         };
       }));
+      // The server's open relay connections once the state has settled
+      // (only this page is open): 0 unless the run left one open.
+      res.relaysAfter = await page.evaluate(async () => {
+        let n;
+        for (let i = 0; i < 100; i++) {
+          n = (await (await fetch('config.json')).json()).relays;
+          if (n === 0) break;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        return n;
+      });
       if (job.screenshot) {
         fs.mkdirSync(path.dirname(job.screenshot), { recursive: true });
         await page.screenshot({ path: job.screenshot });
