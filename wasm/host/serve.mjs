@@ -112,8 +112,7 @@ export async function startServer(o = {}) {
   const esbuild = require('esbuild');
 
   let origins; // Set of allowed origins, once the port is known
-  const hostAllowed = (h) => origins.has(`http://${h}`) || origins.has(`https://${h}`) ||
-    [...origins].some((x) => new URL(x).host === h);
+  const hostAllowed = (h) => [...origins].some((x) => new URL(x).host === h);
 
   const relays = new Set();
 
@@ -332,11 +331,13 @@ export async function startServer(o = {}) {
     });
   });
   const port = server.address().port;
-  origins = new Set([`http://localhost:${port}`, `http://127.0.0.1:${port}`, `http://[::1]:${port}`, ...(o.origins ?? [])]);
+  // As browsers send them: new URL().origin drops a default port.
+  origins = new Set([`http://localhost:${port}`, `http://127.0.0.1:${port}`, `http://[::1]:${port}`, ...(o.origins ?? [])]
+    .map((x) => new URL(x).origin));
   const shownHost = bindHost.includes(':') ? `[${bindHost}]` : bindHost;
   const url = `http://${bindHost === '0.0.0.0' || bindHost === '::' ? 'localhost' : shownHost}:${port}/`;
   if (bindHost !== '127.0.0.1' && bindHost !== 'localhost' && bindHost !== '::1') {
-    origins.add(`http://${shownHost}:${port}`);
+    origins.add(new URL(`http://${shownHost}:${port}`).origin);
   }
   return {
     server,

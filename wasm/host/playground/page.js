@@ -164,6 +164,7 @@ function onWorker(m) {
       statusEl.textContent = 'amqpjs.wasm failed';
       append('stderr', `${m.error}\n`);
       if (running) finish(1);
+      else output.dataset.exitCode = '1'; // for a page opened with autorun
       break;
     case 'conn':
       conns.set(m.id, m.state);
