@@ -20,6 +20,7 @@
 // that another site open in the same browser cannot use the relay (a
 // WebSocket is not bound by CORS) nor reach it by DNS rebinding.
 
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -361,7 +362,14 @@ export function gzipFile(file, force = false) {
   try {
     if (!force && fs.statSync(gz).mtimeMs >= fs.statSync(file).mtimeMs) return gz;
   } catch { /* make it */ }
-  fs.writeFileSync(gz + '.tmp', zlib.gzipSync(fs.readFileSync(file), { level: 9 }));
+  // GNU gzip -9 makes amqpjs.wasm 3% smaller than Node's zlib at level 9.
+  let data;
+  try {
+    data = execFileSync('gzip', ['-9', '-n', '-c', file], { maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch {
+    data = zlib.gzipSync(fs.readFileSync(file), { level: 9 });
+  }
+  fs.writeFileSync(gz + '.tmp', data);
   fs.renameSync(gz + '.tmp', gz);
   return gz;
 }
