@@ -62,12 +62,16 @@ Flags:
   -h, --help           show this help
 
 The page's WebSocket path /amqp is relayed to --broker and nowhere else: the
-page cannot name another address. By default only this machine can connect.
-Listening on another address (--host 0.0.0.0) lets everyone who can reach the
-port open connections to the broker from here (with the credentials they
-type) and use this machine's CPU to compile scripts: the relay adds no
-authentication and no TLS. Do that only behind a TLS reverse proxy that
-authenticates users (README.md, "Playground").
+page cannot name another address. By default only this machine can connect,
+and the server answers only under the names localhost, 127.0.0.1 and [::1]
+and those of --origin, to pages of those origins.
+
+Exposing it — listening on another address (--host 0.0.0.0) or behind a
+proxy — lets everyone who can reach it open connections to the broker from
+here (with any credentials they know) and use this machine's CPU to compile
+scripts: the server has no authentication and no TLS. Do that only behind a
+TLS reverse proxy that authenticates users, with --origin set to its
+https:// address (wasm/host/README.md, "Playground", has an example).
 `;
 
 async function serveMain(argv) {
