@@ -37,7 +37,8 @@ import (
 //     server's broker: the page cannot choose the relay's target (the
 //     server's own tests, wasm/host/test/serve.test.mjs, try the request's
 //     path, query, headers and messages);
-//   - an uncaught error shows its stack, with ?source= and ?source64=.
+//   - a syntax error shows its position, an uncaught error its stack
+//     (?source= and ?source64= give the scripts).
 //
 // Screenshots go to tests/.tmp/playground/. The page's download and its
 // time to the first connection are logged (-v).
@@ -164,6 +165,7 @@ for (;;) {}
 			Screenshot: filepath.Join(shots, "stop.png"), TimeoutMs: 60000},
 		job{Name: "spin", Query: "source64=" + b64([]byte(spinner)) + "&autorun=1", StopWhen: "spinning", TimeoutMs: 60000},
 		job{Name: "elsewhere", Query: "source64=" + b64([]byte(elsewhere)) + "&autorun=1", TimeoutMs: 60000},
+		job{Name: "syntax", Query: "source=" + url.QueryEscape("console.log('never');\nlet = ;\n") + "&autorun=1", TimeoutMs: 60000},
 		job{Name: "thrower", Query: "source=" + url.QueryEscape(thrower) + "&autorun=1",
 			Screenshot: filepath.Join(shots, "error.png"), TimeoutMs: 60000},
 	)
@@ -284,6 +286,15 @@ for (;;) {}
 		r := get(t, "elsewhere")
 		if *r.ExitCode != 0 || !strings.Contains(r.Stdout, "connected to RabbitMQ") {
 			t.Errorf("connect({ host: '192.0.2.1', port: 1 }) in the page: exit %d\n--- stdout:\n%s\n--- stderr:\n%s\nwant it connected to the server's broker", *r.ExitCode, r.Stdout, r.Stderr)
+		}
+	})
+
+	t.Run("syntax error", func(t *testing.T) {
+		// Compiled by the server's esbuild (/transform): its message and
+		// position, as amqpjs run prints them.
+		r := get(t, "syntax")
+		if *r.ExitCode == 0 || r.Stdout != "" || !strings.Contains(r.Stderr, "main.js:2:7: SyntaxError: ") || !strings.Contains(r.Stderr, "let = ;") {
+			t.Errorf("exit code %d, stdout %q, stderr %q; want a SyntaxError at main.js:2:7 and nothing run", *r.ExitCode, r.Stdout, r.Stderr)
 		}
 	})
 
