@@ -244,9 +244,14 @@ export async function startServer(o = {}) {
         serveFile(req, res, path.join(wasmDir, url.pathname.slice(1)));
         return;
     }
-    const rel = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname.slice(1));
+    let rel;
+    try {
+      rel = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname.slice(1));
+    } catch {
+      rel = '\0'; // malformed %-encoding
+    }
     const file = path.resolve(dir, rel);
-    if (!file.startsWith(dir + path.sep) || rel.includes('\0')) {
+    if (!file.startsWith(path.resolve(dir) + path.sep) || rel.includes('\0')) {
       send(res, 404, 'text/plain', 'not found\n');
       return;
     }

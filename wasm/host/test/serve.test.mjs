@@ -176,6 +176,25 @@ test('/transform compiles with the runtime\'s options and refuses others', async
   }
 });
 
+test('files: the page\'s and the module\'s, nothing outside them', async () => {
+  const get = (p) => new Promise((resolve) => {
+    http.get({ host: '127.0.0.1', port: srv.port, path: p }, (r) => {
+      let body = '';
+      r.on('data', (d) => { body += d; });
+      r.on('end', () => resolve({ status: r.statusCode, type: r.headers['content-type'], body }));
+    });
+  });
+  const index = await get('/');
+  assert.equal(index.status, 200);
+  assert.match(index.body, /<title>test<\/title>/);
+  assert.equal((await get('/amqpjs.wasm')).type, 'application/wasm');
+  for (const p of ['/../serve.test.mjs', '/%2e%2e/serve.test.mjs', '/..%2fserve.test.mjs', '/%E0%A4%A', '/nope.js']) {
+    assert.equal((await get(p)).status, 404, p);
+  }
+  // The server is still there after a malformed path.
+  assert.equal((await get('/')).status, 200);
+});
+
 test('parseHostPort', () => {
   assert.deepEqual(parseHostPort('localhost:5672'), { host: 'localhost', port: 5672 });
   assert.deepEqual(parseHostPort('[::1]:5672'), { host: '::1', port: 5672 });
