@@ -29,7 +29,8 @@ import (
 //     have): the first opened as /?example=NAME&autorun=1 (a first visit),
 //     the others picked in the page's menu and run with its Run button;
 //     exit code 0 and stdout equal to the native run's golden file
-//     (testdata/scripts/NAME.golden, normalised as TestScripts does);
+//     (testdata/scripts/NAME.golden, normalised as TestScripts does), and
+//     the page requests nothing of another server;
 //   - Stop ends a script stuck in a consumer (exit 130, "interrupted") and
 //     its connection is closed (the server has no relay open), and ends a
 //     script that never yields (its worker is terminated);
@@ -198,6 +199,7 @@ for (;;) {}
 		ConnectedMs    float64  `json:"connectedMs"`
 		DownloadBytes  int64    `json:"downloadBytes"`
 		RelaysAfter    int      `json:"relaysAfter"`
+		Foreign        []string `json:"foreignRequests"`
 		Error          string   `json:"error"`
 		Output         string   `json:"output"`
 		Console        []string `json:"console"`
@@ -226,6 +228,9 @@ for (;;) {}
 	for _, name := range examples {
 		t.Run("example/"+name, func(t *testing.T) {
 			r := get(t, name)
+			if len(r.Foreign) > 0 {
+				t.Errorf("the page requested other servers than its own: %q", r.Foreign)
+			}
 			if name == examples[0] {
 				t.Logf("%s, a first visit: the page downloaded %d bytes; amqpjs.wasm ready at %.0f ms, connected at %.0f ms (from the navigation's start)",
 					name, r.DownloadBytes, r.ReadyMs, r.ConnectedMs)

@@ -22,7 +22,8 @@
 // context. Prints one JSON array on stdout: per job { name,
 // exitCode, stdout, stderr, conn (the connection state's text), readyMs,
 // connectedMs (from the navigation's start), relaysAfter (the server's
-// relay connections still open after the run), downloadBytes (bytes
+// relay connections still open after the run), foreignRequests (URLs
+// requested of another server than BASE_URL's), downloadBytes (bytes
 // received by the page and its worker: headers and encoded bodies), error }.
 //
 // Chromium runs as root here, hence --no-sandbox; AMQPJS_CHROMIUM names
@@ -87,6 +88,13 @@ try {
       sizes.push(r.sizes().then((s) => { downloadBytes += s.responseBodySize + s.responseHeadersSize; }, () => {}));
     };
     context.on('requestfinished', onFinished);
+    // Requests to anything but the server (the page must need no other).
+    const foreign = [];
+    const onRequest = (r) => {
+      const u = new URL(r.url());
+      if (!['data:', 'blob:'].includes(u.protocol) && u.host !== new URL(base).host) foreign.push(r.url());
+    };
+    context.on('request', onRequest);
     try {
       if (job.select) {
         // Another run in the same page: the menu, then Run.
@@ -140,6 +148,8 @@ try {
       res.output = await page.textContent('#output').catch(() => null);
     }
     context.off('requestfinished', onFinished);
+    context.off('request', onRequest);
+    res.foreignRequests = foreign;
     await Promise.all(sizes);
     res.downloadBytes = downloadBytes;
     res.console = [...logs];
