@@ -132,7 +132,7 @@ try {
       // (only this page is open): 0 unless the run left one open.
       res.relaysAfter = await page.evaluate(async () => {
         let n;
-        for (let i = 0; i < 100; i++) {
+        for (let i = 0; i < 300; i++) {
           n = (await (await fetch('config.json')).json()).relays;
           if (n === 0) break;
           await new Promise((r) => setTimeout(r, 100));

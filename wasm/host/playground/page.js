@@ -178,6 +178,15 @@ function onWorker(m) {
     case 'out':
       if (running && m.runId === running.runId) append(m.stream, m.text);
       break;
+    case 'stopping':
+      // The worker got the abort: the run ends once the script next
+      // yields and its connections are closed. Terminate it only if that
+      // takes very long.
+      if (running && m.runId === running.runId) {
+        clearTimeout(running.stopTimer);
+        running.stopTimer = setTimeout(() => terminateRun(running, 'did not end within 30 s of Stop'), 30000);
+      }
+      break;
     case 'done':
       if (running && m.runId === running.runId) finish(running.stopped && m.exitCode === 1 ? 130 : m.exitCode);
       break;
@@ -204,23 +213,26 @@ function run() {
 }
 
 // Stop aborts the run (the script is interrupted and its connections
-// closed, as Ctrl-C does to `amqpjs run`); a script that does not end
-// within 3 s (a loop that never yields) loses its worker.
+// closed, as Ctrl-C does to `amqpjs run`). A worker that does not even
+// take the message within 3 s is running a loop that never yields: it is
+// terminated (which closes its connections) and a new one started.
 function stop() {
   if (!running || running.stopped) return;
   running.stopped = true;
   worker.postMessage({ type: 'stop' });
   statusEl.textContent = 'stopping…';
   const r = running;
-  r.stopTimer = setTimeout(() => {
-    if (running !== r) return;
-    worker.terminate();
-    append('stderr', 'amqpjs: the script did not stop within 3 s: its worker was terminated (its connections closed with it)\n');
-    conns.clear();
-    showConns();
-    finish(130);
-    startWorker();
-  }, 3000);
+  r.stopTimer = setTimeout(() => terminateRun(r, 'did not stop within 3 s (a loop that never yields?)'), 3000);
+}
+
+function terminateRun(r, why) {
+  if (running !== r) return;
+  worker.terminate();
+  append('stderr', `amqpjs: the script ${why}: its worker was terminated (its connections closed with it)\n`);
+  conns.clear();
+  showConns();
+  finish(130);
+  startWorker();
 }
 
 function finish(exitCode) {

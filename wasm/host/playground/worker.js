@@ -1,8 +1,8 @@
 // The playground's Web Worker: it runs amqpjs.wasm (the same module as the
 // Node host's, ../index.mjs), so that a busy script does not freeze the
 // page. The page posts { type: 'run', name, source } and { type: 'stop' };
-// the worker posts 'loading', 'ready', 'out', 'conn', 'done' and 'fatal'
-// messages (see page.js).
+// the worker posts 'loading', 'ready', 'out', 'conn', 'stopping', 'done'
+// and 'fatal' messages (see page.js).
 //
 // What Node gives the Go program and a browser does not, the worker
 // supplies (main.go's handshake, AMQPJS_WASM_HOST):
@@ -275,7 +275,13 @@ const loaded = load().catch((err) => {
 self.onmessage = async (e) => {
   const m = e.data;
   if (m.type === 'stop') {
-    current?.ac.abort();
+    // This handler runs only when the thread is free: the abort reaches
+    // the run now (main.go listens to the signal), and the page knows the
+    // script is not in a loop that never yields.
+    if (current) {
+      current.ac.abort();
+      post({ type: 'stopping', runId: current.runId });
+    }
     return;
   }
   if (m.type !== 'run') return;
@@ -289,7 +295,7 @@ self.onmessage = async (e) => {
     return;
   }
   const ac = new AbortController();
-  current = { ac };
+  current = { ac, runId: m.runId };
   let res;
   try {
     res = await amqpjs.runStreaming({ path: m.name || 'main.js', source: m.source }, {
