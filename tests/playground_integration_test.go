@@ -110,6 +110,7 @@ func TestPlayground(t *testing.T) {
 		Name       string `json:"name"`
 		Query      string `json:"query,omitempty"`
 		Select     string `json:"select,omitempty"`
+		Source     string `json:"source,omitempty"`
 		Screenshot string `json:"screenshot,omitempty"`
 		StopWhen   string `json:"stopWhen,omitempty"`
 		TimeoutMs  int    `json:"timeoutMs"`
@@ -161,14 +162,15 @@ for (;;) {}
 `
 	thrower := "function fail(what) {\n  throw new Error(`boom: ${what}`);\n}\nconsole.log('before');\nfail('ü');\n"
 	b64 := base64.RawURLEncoding.EncodeToString
+	// Scripts in the editor of the same page, then two by URL (?source=,
+	// ?source64=); the loop last, as it costs the page its worker.
 	jobs = append(jobs,
-		job{Name: "stop", Query: "source64=" + b64([]byte(stuck)) + "&autorun=1", StopWhen: "consuming",
-			Screenshot: filepath.Join(shots, "stop.png"), TimeoutMs: 60000},
-		job{Name: "spin", Query: "source64=" + b64([]byte(spinner)) + "&autorun=1", StopWhen: "spinning", TimeoutMs: 60000},
-		job{Name: "elsewhere", Query: "source64=" + b64([]byte(elsewhere)) + "&autorun=1", TimeoutMs: 60000},
-		job{Name: "syntax", Query: "source=" + url.QueryEscape("console.log('never');\nlet = ;\n") + "&autorun=1", TimeoutMs: 60000},
+		job{Name: "stop", Source: stuck, StopWhen: "consuming", Screenshot: filepath.Join(shots, "stop.png"), TimeoutMs: 60000},
+		job{Name: "elsewhere", Source: elsewhere, TimeoutMs: 60000},
+		job{Name: "syntax", Source: "console.log('never');\nlet = ;\n", TimeoutMs: 60000},
 		job{Name: "thrower", Query: "source=" + url.QueryEscape(thrower) + "&autorun=1",
 			Screenshot: filepath.Join(shots, "error.png"), TimeoutMs: 60000},
+		job{Name: "spin", Query: "source64=" + b64([]byte(spinner)) + "&autorun=1", StopWhen: "spinning", TimeoutMs: 60000},
 	)
 	jobsFile := filepath.Join(t.TempDir(), "jobs.json")
 	data, _ := json.Marshal(jobs)

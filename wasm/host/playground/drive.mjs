@@ -13,10 +13,12 @@
 //     "fresh": true,                          // optional: a first visit
 //     "timeoutMs": 120000 }
 //   { "name": "topology", "select": "topology" }
+//   { "name": "mine", "source": "console.log(1)" }
 //
 // A job with "query" opens a page at BASE_URL?query; one with "select"
-// picks that example in the menu of the previous job's page and presses
-// Run (amqpjs.wasm stays loaded). Either waits until #output has
+// picks that example in the menu of the previous job's page, one with
+// "source" puts that script in its editor (window.playground.setSource),
+// and either presses Run (amqpjs.wasm stays loaded). Either waits until #output has
 // data-exit-code. The first job (and any "fresh" one) is a first visit, in
 // a browser context of its own (nothing cached); the other pages share a
 // context. Prints one JSON array on stdout: per job { name,
@@ -30,7 +32,6 @@
 // another binary.
 
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 
@@ -46,15 +47,16 @@ if (!fs.existsSync(executablePath)) {
   process.exit(3);
 }
 
-const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'amqpjs-chromium-'));
+// Headless, as root (no sandbox), without the background traffic of a
+// desktop browser. playwright-core gives it a new, empty --user-data-dir
+// of its own (and removes it at the end).
 const browser = await chromium.launch({
   executablePath,
   headless: true,
   args: [
     '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    `--user-data-dir=${userDataDir}`,
-  ].filter((a) => !a.startsWith('--user-data-dir')), // playwright makes its own empty one
+  ],
 });
 
 const contextOptions = { viewport: { width: 1280, height: 760 } };
@@ -65,8 +67,9 @@ const results = [];
 try {
   for (const [i, job] of jobs.entries()) {
     const res = { name: job.name };
-    if (job.select && !page) throw new Error(`job ${job.name}: "select" needs a page opened by an earlier job`);
-    if (!job.select) {
+    const inPage = job.select !== undefined || job.source !== undefined;
+    if (inPage && !page) throw new Error(`job ${job.name}: "select" and "source" need a page opened by an earlier job`);
+    if (!inPage) {
       // The first job (and a "fresh" one) is a first visit: a new browser
       // context, empty cache. The others share one context, as the same
       // user running more scripts would.
@@ -96,10 +99,12 @@ try {
     };
     context.on('request', onRequest);
     try {
-      if (job.select) {
-        // Another run in the same page: the menu, then Run.
+      if (inPage) {
+        // Another run in the same page: an example from the menu, or a
+        // script put in the editor; then Run.
         await page.waitForSelector('#run:not([disabled])', { timeout: job.timeoutMs ?? 120000 });
-        await page.selectOption('#example', job.select);
+        if (job.select !== undefined) await page.selectOption('#example', job.select);
+        else await page.evaluate((src) => window.playground.setSource(src), job.source);
         await page.click('#run');
         await page.waitForFunction(() => document.getElementById('output').dataset.exitCode === undefined, null, { timeout: 5000 }).catch(() => {});
       } else {
@@ -158,7 +163,6 @@ try {
   if (page) await closePage(page);
 } finally {
   await browser.close();
-  fs.rmSync(userDataDir, { recursive: true, force: true });
 }
 
 async function closePage(p) {

@@ -9,6 +9,8 @@
 // when the run ends #output gets data-exit-code. document.body gets
 // data-ready-ms (amqpjs.wasm loaded, from the navigation's start) and
 // data-connected-ms (the first connection to the broker up).
+// window.playground.setSource(src), .run() and .stop() do what the editor
+// and the buttons do.
 
 import { EditorView, basicSetup } from 'codemirror';
 import { keymap } from '@codemirror/view';
@@ -247,6 +249,18 @@ function finish(exitCode) {
   runButton.disabled = !ready;
   stopButton.disabled = true;
 }
+
+// For tests and for pages that embed the playground: put a script in the
+// editor (as "your script"), run it, stop it.
+window.playground = {
+  setSource(src) {
+    setSource(src);
+    select.value = '';
+    scriptName = 'main.js';
+  },
+  run,
+  stop,
+};
 
 runButton.addEventListener('click', run);
 stopButton.addEventListener('click', stop);
