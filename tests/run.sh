@@ -12,7 +12,8 @@
 #      go test under js/wasm, the host package's tests, the memory test
 #   7. integration tests: go test -race -tags integration ./... (amqp/ against
 #      the broker, tests/ running scripts through the built binary and, on
-#      the wasm build, through node wasm/host/bin.mjs)
+#      the wasm build, through node wasm/host/bin.mjs and through the
+#      playground page in headless Chromium)
 #
 # Extra arguments are passed to both `go test` runs (e.g. -run, -v).
 set -euo pipefail

@@ -4,10 +4,15 @@
 //   node wasm/host/bin.mjs [flags] script.js [args...]
 //
 // Output is streamed; the exit code is the script's (as `amqpjs run`).
+//
+//   node wasm/host/bin.mjs serve [--port 8080] [--broker localhost:5672]
+//
+// serves the playground page (see serve.mjs and README.md, "Playground").
 
 import { load } from './index.mjs';
 
 const usage = `Usage: node bin.mjs [flags] script.js [args...]
+       node bin.mjs serve [--port 8080] [--broker localhost:5672]   (the playground: serve --help)
 
 Runs a script on amqpjs.wasm (see README.md) as 'amqpjs run' does.
 
@@ -42,7 +47,96 @@ export function parseBytes(s) {
   return Math.floor(Number(m[1]) * units[(m[2] ?? 'b').toLowerCase()]);
 }
 
+const serveUsage = `Usage: node bin.mjs serve [flags]
+
+Serves the amqpjs playground: a page where scripts run on amqpjs.wasm in the
+browser, against the broker given by --broker, reached through this server.
+
+Flags:
+  --port N             the port to listen on (default 8080; 0 picks a free one)
+  --host ADDR          the address to listen on (default 127.0.0.1)
+  --broker HOST:PORT   the broker's TCP address (default localhost:5672)
+  --origin URL         also accept pages from this origin, e.g. the
+                       https://… address of a TLS proxy in front (repeatable)
+  --quiet              do not log relay connections on stderr
+  -h, --help           show this help
+
+The page's WebSocket path /amqp is relayed to --broker and nowhere else: the
+page cannot name another address. By default only this machine can connect,
+and the server answers only under the names localhost, 127.0.0.1 and [::1]
+and those of --origin, to pages of those origins.
+
+Exposing it — listening on another address (--host 0.0.0.0) or behind a
+proxy — lets everyone who can reach it open connections to the broker from
+here (with any credentials they know) and use this machine's CPU to compile
+scripts: the server has no authentication and no TLS. Do that only behind a
+TLS reverse proxy that authenticates users, with --origin set to its
+https:// address (wasm/host/README.md, "Playground", has an example).
+`;
+
+async function serveMain(argv) {
+  const opts = { origins: [] };
+  let quiet = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = () => {
+      if (inline !== undefined) return inline;
+      if (i + 1 >= argv.length) fail(`flag needs an argument: ${flag}`);
+      return argv[++i];
+    };
+    switch (flag) {
+      case '-h': case '--help':
+        process.stdout.write(serveUsage);
+        return 0;
+      case '--port': {
+        const v = value();
+        opts.port = Number(v);
+        if (!/^\d+$/.test(v) || opts.port > 65535) fail(`invalid --port ${v}`);
+        break;
+      }
+      case '--host': opts.host = value(); break;
+      case '--broker': opts.broker = value(); break;
+      case '--origin': {
+        const v = value();
+        let u;
+        try { u = new URL(v); } catch { fail(`invalid --origin ${v}`); }
+        opts.origins.push(u.origin);
+        break;
+      }
+      case '--quiet': quiet = true; break;
+      default: fail(`unknown flag ${flag}`);
+    }
+  }
+  const { startServer, playgroundDir } = await import('./serve.mjs');
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  if (!fs.existsSync(path.join(playgroundDir, 'index.html'))) {
+    // A checkout: build the page (needs the dev dependencies).
+    process.stderr.write('amqpjs-wasm: building the playground page (playground/build.mjs)\n');
+    const { build } = await import('./playground/build.mjs');
+    await build();
+  }
+  let s;
+  try {
+    s = await startServer({ ...opts, log: quiet ? undefined : (l) => process.stderr.write(`amqpjs-wasm: ${l}\n`) });
+  } catch (err) {
+    process.stderr.write(`amqpjs-wasm: ${err.message}\n`);
+    return 1;
+  }
+  const b = opts.broker ?? 'localhost:5672';
+  process.stdout.write(`amqpjs playground on ${s.url} (broker ${b})\n`);
+  await new Promise((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await s.close();
+  return 0;
+}
+
 async function main(argv) {
+  if (argv[0] === 'serve') return serveMain(argv.slice(1));
   const opts = { url: process.env.AMQP_URL || undefined };
   let stats = false;
   let wasm;
