@@ -63,7 +63,7 @@ export AMQPJS_WASM_REQUIRED=1
 ok
 
 stage "integration tests: go test -race -count=1 -tags integration ./..."
-go test -race -count=1 -timeout 8m -tags integration "$@" ./...
+go test -race -count=1 -timeout 20m -tags integration "$@" ./...
 ok
 
 printf '\nall tests passed in %ds\n' "$((SECONDS - started))"
