@@ -128,6 +128,56 @@ func (t Tags) Map() map[string]string {
 	return m
 }
 
+// Merge returns t with the tags of o added; o's value wins for a key in
+// both. t and o are not changed.
+func (t Tags) Merge(o Tags) Tags {
+	if len(o) == 0 {
+		return t
+	}
+	if len(t) == 0 {
+		return o
+	}
+	out := make(Tags, 0, len(t)+len(o))
+	i, j := 0, 0
+	for i < len(t) || j < len(o) {
+		switch {
+		case j == len(o) || (i < len(t) && t[i].Key < o[j].Key):
+			out = append(out, t[i])
+			i++
+		case i == len(t) || o[j].Key < t[i].Key:
+			out = append(out, o[j])
+			j++
+		default: // same key
+			out = append(out, o[j])
+			i++
+			j++
+		}
+	}
+	return out
+}
+
+// Without returns t without the tag key (t itself when it has none).
+func (t Tags) Without(key string) Tags {
+	for i, tg := range t {
+		if tg.Key == key {
+			out := make(Tags, 0, len(t)-1)
+			out = append(out, t[:i]...)
+			return append(out, t[i+1:]...)
+		}
+	}
+	return t
+}
+
+// Get returns the value of key and whether t has it.
+func (t Tags) Get(key string) (string, bool) {
+	for _, tg := range t {
+		if tg.Key == key {
+			return tg.Value, true
+		}
+	}
+	return "", false
+}
+
 // contains reports whether every tag of sub is in t.
 func (t Tags) contains(sub Tags) bool {
 	for _, s := range sub {

@@ -44,14 +44,17 @@ func TestResolve(t *testing.T) {
 		{name: "zero vus", opts: `{"vus": 0, "duration": "1s"}`, err: "vus: must be at least 1"},
 		{name: "constant-vus without duration", opts: `{"executor": "constant-vus"}`, err: "needs a duration"},
 		{name: "rate without duration", opts: `{"rate": 5}`, err: "needs a duration"},
-		{name: "unknown executor", opts: `{"executor": "per-vu-iterations"}`, err: "unknown executor"},
+		{name: "unknown executor", opts: `{"executor": "per-vu-iteration"}`, err: "unknown executor"},
+		{name: "ramping-arrival-rate needs scenarios", opts: `{"executor": "ramping-arrival-rate"}`, err: "needs options.scenarios"},
+		{name: "per-vu-iterations", opts: `{"executor": "per-vu-iterations", "vus": 3, "iterations": 4}`,
+			want: Config{Executor: PerVUIterations, VUs: 3, Iterations: 4, Duration: 10 * time.Minute}},
 		{name: "stages all zero", opts: `{"startVUs": 0, "stages": [{"duration": "1s", "target": 0}]}`, err: "every stage targets 0"},
 		{name: "bad threshold", opts: `{"thresholds": {"x": ["p95<1"]}}`, err: "invalid threshold"},
 		{name: "bad threshold object", opts: `{"thresholds": {"x": [{"treshold": "avg<1"}]}}`, err: "each threshold is a string"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, err := Resolve([]byte(c.opts), c.ov)
+			plan, err := Resolve([]byte(c.opts), c.ov)
 			if c.err != "" {
 				if err == nil || !strings.Contains(err.Error(), c.err) {
 					t.Fatalf("err %v, want %q", err, c.err)
@@ -61,6 +64,10 @@ func TestResolve(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if plan.Named || len(plan.Scenarios) != 1 || plan.Scenarios[0].Name != "default" || plan.Scenarios[0].Exec != "default" {
+				t.Fatalf("plan %+v", plan)
+			}
+			got := plan.Scenarios[0]
 			if c.want.TimeUnit == 0 {
 				c.want.TimeUnit = time.Second
 			}
