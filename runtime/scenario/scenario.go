@@ -88,11 +88,11 @@ type Scenario struct {
 
 	active      atomic.Bool
 	plan        *Plan
-	engines     []*engine // one per scenario; set before the ticker starts
+	engines     []*engine    // one per scenario; set before the ticker starts
 	nextID      atomic.Int64 // the last VU id given
 	made        atomic.Int64 // VUs made, all scenarios
 	vusMu       sync.Mutex   // orders the vus gauge's updates
-	dataJSON    string // setup's result, JSON; "" for undefined
+	dataJSON    string       // setup's result, JSON; "" for undefined
 	parent      context.Context
 	endRun      context.CancelCauseFunc
 	controlling atomic.Bool // the controller was started
