@@ -593,3 +593,28 @@ func BenchmarkTrendAdd(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkCounterAddTagged is BenchmarkCounterAdd on a tagged series (a
+// scenario's: {scenario:default}), which also adds to the root.
+func BenchmarkCounterAddTagged(b *testing.B) {
+	s := NewRegistry().MustNew("c", Counter, Default).Series(Tags{{Key: "scenario", Value: "default"}})
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			s.Add(1)
+		}
+	})
+}
+
+// BenchmarkTrendAddTagged is BenchmarkTrendAdd on a tagged series.
+func BenchmarkTrendAddTagged(b *testing.B) {
+	s := NewRegistry().MustNew("t", Trend, Time).Series(Tags{{Key: "scenario", Value: "default"}})
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		x := 0.0
+		for pb.Next() {
+			x += 0.37
+			s.Add(x)
+		}
+	})
+}

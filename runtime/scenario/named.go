@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 
@@ -25,6 +26,24 @@ var executorKeys = map[string][]string{
 	PerVUIterations:     {"vus", "iterations", "maxDuration"},
 	ConstantArrivalRate: {"rate", "timeUnit", "duration", "preAllocatedVUs", "maxVUs"},
 	RampingArrivalRate:  {"startRate", "timeUnit", "stages", "preAllocatedVUs", "maxVUs"},
+}
+
+// ScenarioKeys lists every key a scenario of options.scenarios may have
+// (which of them an executor takes is in its documentation), sorted.
+func ScenarioKeys() []string {
+	seen := map[string]bool{}
+	var keys []string
+	for _, list := range append([][]string{commonKeys}, executorKeys[ConstantVUs], executorKeys[RampingVUs], executorKeys[SharedIterations],
+		executorKeys[PerVUIterations], executorKeys[ConstantArrivalRate], executorKeys[RampingArrivalRate]) {
+		for _, k := range list {
+			if !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // scenarioNameRE is what a scenario's name may be: it is the value of

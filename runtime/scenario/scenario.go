@@ -216,7 +216,7 @@ func (s *Scenario) updateVUs() {
 // Hook is the function to pass to rt.RunFileThen, for the main runtime rt.
 func (s *Scenario) Hook(rt *runtime.Runtime) func(vm *goja.Runtime, exports *goja.Object) error {
 	return func(vm *goja.Runtime, exports *goja.Object) error {
-		if !isScenario(exports) {
+		if !IsScenario(exports) {
 			return nil
 		}
 		s.active.Store(true)
@@ -281,9 +281,9 @@ func (s *Scenario) Hook(rt *runtime.Runtime) func(vm *goja.Runtime, exports *goj
 	}
 }
 
-// isScenario reports whether a script's exports make it a scenario: a
-// default function, or options.scenarios.
-func isScenario(exports *goja.Object) bool {
+// IsScenario reports whether a script's exports make it a scenario: a
+// default function, or options.scenarios. Loop only.
+func IsScenario(exports *goja.Object) bool {
 	if _, ok := goja.AssertFunction(exports.Get("default")); ok {
 		return true
 	}
