@@ -240,8 +240,8 @@ func TestIntegrationNamedScenarios(t *testing.T) {
 	}
 	for _, want := range []string{
 		"scenarios: 2, ran ",
-		"producers  constant-arrival-rate, 100 iterations per 1s for 2s (VUs: 4 pre-allocated, max 10), exec produce; ran ",
-		"consumers  constant-vus, 2 VUs for 3s, exec consume; ran ",
+		"producers  constant-arrival-rate, 100 iterations per 1s for 2s (VUs: 4 pre-allocated, max 10), exec produce; done in ",
+		"consumers  constant-vus, 2 VUs for 3s, exec consume; done in ",
 		"✓ amqp_published{scenario:producers}", "✓ amqp_consumed{scenario:consumers}", "✓ amqp_consumed{role:worker}",
 		"| producers running ", "| consumers running ", // the progress lines
 	} {

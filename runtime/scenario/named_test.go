@@ -61,9 +61,9 @@ export default async function () {
 	}
 	for _, want := range []string{
 		"scenarios: 2, ran ",
-		"fast  per-vu-iterations, 5 iterations for each of 2 VUs (max 10m0s), exec fast; ran ",
+		"fast  per-vu-iterations, 5 iterations for each of 2 VUs (max 10m0s), exec fast; done in ",
 		": 10 iterations, 2 VUs",
-		"slow  constant-vus, 1 VUs for 400ms; ran ",
+		"slow  constant-vus, 1 VUs for 400ms; done in ",
 		"{scenario:fast}", "{scenario:slow}",
 		"✓ iterations{scenario:fast}",
 	} {
@@ -195,5 +195,30 @@ export default function () { perVU.add(1, { kind: 'x' }); }`, nil, nil)
 	}
 	if !strings.Contains(r.stderr, "  {kind:x}") || strings.Contains(r.stderr, "  {scenario:default}") || strings.Contains(r.stderr, "{kind:x,scenario") {
 		t.Errorf("summary:\n%s", r.stderr)
+	}
+}
+
+// TestScenarioGracefulStopPerScenario: a scenario whose iterations outlast
+// its gracefulStop is interrupted while the other one ends on its own.
+func TestScenarioGracefulStopPerScenario(t *testing.T) {
+	t.Parallel()
+	r := run(t, prelude+`
+export const options = {
+  scenarios: {
+    stuck: { executor: 'constant-vus', vus: 1, duration: '200ms', gracefulStop: '100ms', exec: 'stuck' },
+    quick: { executor: 'per-vu-iterations', vus: 1, iterations: 2 },
+  },
+};
+export async function stuck() { await sleep(30000); }
+export default function () { perVU.add(1); }`, nil, nil)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	within(t, "run seconds", r.took.Seconds(), 0.2, 10)
+	if !strings.Contains(r.stderr, "exec stuck; interrupted after ") || !strings.Contains(r.stderr, "quick  per-vu-iterations, 2 iterations for each of 1 VUs (max 10m0s); done in ") {
+		t.Errorf("summary:\n%s", r.stderr)
+	}
+	if n := r.series("iterations", map[string]string{"scenario": "stuck"}).Sum; n != 0 {
+		t.Errorf("interrupted iterations counted: %v", n)
 	}
 }

@@ -1,27 +1,32 @@
 // Package scenario runs load and test scenarios in k6's vocabulary: a
-// script whose exports have a default function is run by virtual users
-// (VUs), each its own [runtime.Runtime] on its own goroutine, under one of
-// four executors (constant VUs, shared iterations, ramping VUs, constant
-// arrival rate), with setup() once before and teardown(data) once after,
-// metrics in a shared [metrics.Registry], thresholds, live progress, and an
-// end summary.
+// script whose exports have a default function (or options.scenarios) is
+// run by virtual users (VUs), each its own [runtime.Runtime] on its own
+// goroutine. One or more scenarios run at once (the shorthand options make
+// one, "default"), each with its VUs and one of six executors (constant
+// VUs, ramping VUs, shared iterations, per-VU iterations, constant and
+// ramping arrival rate); setup() runs once before and teardown(data) once
+// after; metrics go to a shared [metrics.Registry], every sample of a VU
+// tagged with its scenario; thresholds, live progress, and an end summary.
 //
 // # Flow
 //
 // The host (main) makes the runtime that runs the script's main module and
 // passes [Scenario.Hook] to [runtime.Runtime.RunFileThen] with the context
 // from [Scenario.Bind]. When the main module has loaded, the hook looks at
-// its exports: without a default function it does nothing (a plain script).
-// Otherwise it reads `options`, registers thresholds, calls setup() on that
-// runtime, and starts the controller goroutine, which starts the VUs, runs
-// the executor, stops the VUs, and queues teardown(data) back on the main
+// its exports: without a default function or options.scenarios it does
+// nothing (a plain script).
+// Otherwise it reads `options` into a [Plan], registers thresholds, calls
+// setup() on that runtime, and starts the controller goroutine, which makes
+// every scenario's first VUs, runs the scenarios' executors at once (an
+// engine each), stops their VUs, and queues teardown(data) back on the main
 // runtime; when teardown has settled it ends the main runtime's loop. The
 // host then calls [Scenario.Finish] for the summary and the exit code.
 //
 // # Concurrency
 //
-// Goroutines: each VU's loop (in RunFileThen); the controller; one driver
-// per VU slot (looping executors) or per iteration (arrival rate); the
+// Goroutines: each VU's loop (in RunFileThen); the controller; one per
+// scenario's executor, and one forwarding the run's stops to it; one driver
+// per VU slot (looping executors) or per iteration (arrival rates); the
 // ticker (progress, time series, thresholds). Only a runtime's loop touches
 // its goja values: the controller and drivers talk to VUs through
 // [runtime.Ref.Enqueue] and Go channels. Every wait has a context.
@@ -588,11 +593,17 @@ func (e *engine) summaryLine() string {
 	}
 	st := e.started()
 	if st.IsZero() {
-		b.WriteString("; did not start")
+		b.WriteString("; stopped before its start")
 		return b.String()
 	}
 	ran := time.Unix(0, e.endedAt.Load()).Sub(st)
-	fmt.Fprintf(&b, "; ran %s: %d iterations", ran.Round(time.Millisecond), int64(e.iterations.Stats().Sum))
+	how := "done in"
+	select {
+	case <-e.hardC: // gracefulStop ran out, Ctrl-C, or a threshold aborted the run
+		how = "interrupted after"
+	default:
+	}
+	fmt.Fprintf(&b, "; %s %s: %d iterations", how, ran.Round(time.Millisecond), int64(e.iterations.Stats().Sum))
 	if n := int64(e.dropped.Stats().Sum); n > 0 {
 		fmt.Fprintf(&b, " (%d dropped)", n)
 	}
