@@ -372,3 +372,23 @@ func (p *Plan) checkExec(funcs []string) error {
 	}
 	return nil
 }
+
+// checkThresholdScenarios verifies that a threshold's scenario tag names a
+// scenario of the plan (a misspelt one would see no samples and pass or
+// fail on nothing).
+func (p *Plan) checkThresholdScenarios() error {
+	var names []string
+	for _, c := range p.Scenarios {
+		names = append(names, c.Name)
+	}
+	for _, th := range p.Thresholds {
+		_, tags, err := metrics.ParseSelector(th.Selector)
+		if err != nil {
+			continue // reported by AddThresholds
+		}
+		if v, ok := tags.Get("scenario"); ok && !contains(names, v) {
+			return configErr("thresholds[%q]: there is no scenario %q (scenarios: %s)", th.Selector, v, strings.Join(names, ", "))
+		}
+	}
+	return nil
+}

@@ -250,6 +250,9 @@ func (s *Scenario) Hook(rt *runtime.Runtime) func(vm *goja.Runtime, exports *goj
 		if err := plan.checkExec(funcs); err != nil {
 			return err
 		}
+		if err := plan.checkThresholdScenarios(); err != nil {
+			return err
+		}
 		if err := s.reg.AddThresholds(plan.Thresholds); err != nil {
 			return &ConfigError{Msg: err.Error()}
 		}
