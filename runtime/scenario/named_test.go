@@ -158,11 +158,11 @@ func TestScenarioConfigErrors(t *testing.T) {
 	for src, want := range map[string]string{
 		`export const options = { scenarios: { p: { executor: 'constant-vus', duration: '1s', exec: 'produce' } } };
 export function consume() {}`: `options: scenarios.p.exec: the script exports no function "produce" (its exported functions: consume)`,
-		`export const options = { scenarios: { p: { executor: 'fast', duration: '1s' } } }; export default function () {}`:                            `options: scenarios.p.executor: unknown executor "fast"`,
-		`export const options = { scenarios: { p: { executor: 'constant-arrival-rate', rate: -1, duration: '1s' } } }; export default function () {}`: `options: scenarios.p.rate: must be a positive number, got -1`,
-		`export const options = { scenarios: { p: { executor: 'constant-vus', duration: '1s', vu: 2 } } }; export default function () {}`:             `options: scenarios.p: unknown key "vu" for constant-vus`,
+		`export const options = { scenarios: { p: { executor: 'fast', duration: '1s' } } }; export default function () {}`:                                                                `options: scenarios.p.executor: unknown executor "fast"`,
+		`export const options = { scenarios: { p: { executor: 'constant-arrival-rate', rate: -1, duration: '1s' } } }; export default function () {}`:                                     `options: scenarios.p.rate: must be a positive number, got -1`,
+		`export const options = { scenarios: { p: { executor: 'constant-vus', duration: '1s', vu: 2 } } }; export default function () {}`:                                                 `options: scenarios.p: unknown key "vu" for constant-vus`,
 		`export const options = { scenarios: { p: { executor: 'constant-vus', duration: '1s' } }, thresholds: { 'iterations{scenario:q}': ['count>0'] } }; export default function () {}`: `options: thresholds["iterations{scenario:q}"]: there is no scenario "q" (scenarios: p)`,
-		`export const options = { duration: '1s', thresholds: { 'iterations{scenario:p}': ['count>0'] } }; export default function () {}`: `options: thresholds["iterations{scenario:p}"]: there is no scenario "p" (scenarios: default)`,
+		`export const options = { duration: '1s', thresholds: { 'iterations{scenario:p}': ['count>0'] } }; export default function () {}`:                                                 `options: thresholds["iterations{scenario:p}"]: there is no scenario "p" (scenarios: default)`,
 	} {
 		r := run(t, `console.log('init');`+src, nil, nil)
 		if r.code != runtime.ExitUsage || !strings.Contains(r.stderr, want) || strings.Count(r.stdout, "init") != 1 {
