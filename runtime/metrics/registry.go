@@ -12,7 +12,10 @@
 //
 // A metric with a set of tags is a sub-series: its samples also count in the
 // metric's untagged root series, and in every tag filter (a threshold on
-// `metric{tag:value}`) whose tags they contain.
+// `metric{tag:value}`) whose tags they contain. The root of a counter or a
+// rate adds its sub-series up when it is read, so that a tagged sample
+// costs what an untagged one does (a scenario run tags every sample);
+// trends and gauges record into the root as they go.
 //
 // # Concurrency
 //
@@ -327,7 +330,10 @@ func (m *Metric) Series(tags Tags) *Series {
 		return s
 	}
 	s = m.newSeries(tags)
-	also := []*Series{m.root}
+	var also []*Series
+	if !m.Kind.lazyRoot() {
+		also = append(also, m.root)
+	}
 	for _, f := range m.filters {
 		if tags.contains(f.Tags) {
 			also = append(also, f)
@@ -388,6 +394,10 @@ func (m *Metric) newSeries(tags Tags) *Series {
 	}
 	return s
 }
+
+// lazyRoot reports whether the root series of the kind sums its
+// sub-series when read (see [Series.Stats]) instead of on each sample.
+func (k Kind) lazyRoot() bool { return k == Counter || k == Rate }
 
 // Series is one tag set of a metric. Safe for concurrent use.
 type Series struct {
@@ -483,6 +493,15 @@ type Stats struct {
 // Stats returns the series' aggregate so far. Any goroutine.
 func (s *Series) Stats() Stats {
 	st := Stats{Kind: s.Metric.Kind}
+	if st.Kind.lazyRoot() && s == s.Metric.root {
+		// The root's own samples and its sub-series'.
+		for _, sub := range append([]*Series{s}, s.Metric.Sub()...) {
+			st.Count += sub.count.Load()
+			st.Sum += math.Float64frombits(sub.sum.Load())
+			st.NonZero += sub.nonzero.Load()
+		}
+		return st
+	}
 	switch st.Kind {
 	case Counter:
 		st.Count = s.count.Load()

@@ -434,6 +434,11 @@ func (s *Scenario) runScenarios(ctx context.Context) error {
 			for _, e := range engines {
 				e.stopAll()
 			}
+			select {
+			case <-s.stopC: // interrupted during init: that is not the VU's error
+				return nil
+			default:
+			}
 			return err
 		}
 		pools[i] = pool
