@@ -19,11 +19,41 @@ import (
 // run's runtime: every publish records amqp_published and
 // amqp_publish_bytes. "root" records into the metrics' untagged series (as
 // before scenarios were named); "scenario-tag" into the series of the
-// runtime's metric tags, {scenario:default}, which also adds to the root
+// runtime's metric tags, {scenario:default}, which also count in the root
 // (what every VU does now).
 //
 //	go test -run XXX -bench PublishMetrics -count 10 ./bindings/
 func BenchmarkPublishMetrics(b *testing.B) {
+	benchPublishMetrics(b, `
+startTimer();
+let last;
+for (let i = 0; i < N; i++) last = ch.basic_publish(body, '', 'q');
+await last;
+stopTimer();
+await protocol.close();
+`)
+}
+
+// BenchmarkPublishConfirmMetrics is BenchmarkPublishConfirmWindow with
+// metrics as BenchmarkPublishMetrics: each publish also records
+// amqp_confirmed and amqp_confirm_latency (a trend).
+func BenchmarkPublishConfirmMetrics(b *testing.B) {
+	benchPublishMetrics(b, `
+await ch.confirm_select();
+const W = 10000, ring = new Array(Math.min(W, N));
+startTimer();
+for (let i = 0; i < N; i++) {
+  const k = i % W;
+  if (i >= W) await ring[k];
+  ring[k] = ch.publish(body, '', 'q');
+}
+await Promise.all(ring);
+stopTimer();
+await protocol.close();
+`)
+}
+
+func benchPublishMetrics(b *testing.B, script string) {
 	for _, c := range []struct {
 		name string
 		tags metrics.Tags
@@ -54,14 +84,7 @@ func BenchmarkPublishMetrics(b *testing.B) {
 			})
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
-			if _, err := rt.RunSource(ctx, "bench.js", benchPrelude+`
-startTimer();
-let last;
-for (let i = 0; i < N; i++) last = ch.basic_publish(body, '', 'q');
-await last;
-stopTimer();
-await protocol.close();
-`); err != nil {
+			if _, err := rt.RunSource(ctx, "bench.js", benchPrelude+script); err != nil {
 				b.Fatal(rt.FormatError(err))
 			}
 			if got := reg.Get(MetricPublished).Root().Stats().Sum; got != float64(b.N) {
