@@ -110,6 +110,9 @@ func (e *engine) status(now time.Time) string {
 	p := e.state.Load()
 	st := e.started()
 	if st.IsZero() {
+		if p == phaseDone {
+			return "stopped before its start"
+		}
 		return phaseName(p)
 	}
 	if p == phaseDone {
