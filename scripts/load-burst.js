@@ -14,10 +14,10 @@ export const options = {
       executor: 'ramping-arrival-rate',
       startRate: 20, timeUnit: '1s', preAllocatedVUs: 5, maxVUs: 50,
       stages: [
-        { duration: '1s', target: 100 },   // ramp up to 100 publishes a second
+        { duration: '500ms', target: 100 }, // ramp up to 100 publishes a second
         { duration: '500ms', target: 400 }, // the burst
         { duration: '500ms', target: 400 },
-        { duration: '1s', target: 0 },      // and down
+        { duration: '500ms', target: 0 },   // and down
       ],
       tags: { workload: 'burst' }, // on every sample of this scenario, besides scenario:burst
     },

@@ -16,11 +16,11 @@ export const options = {
   scenarios: {
     producers: {
       executor: 'constant-arrival-rate', exec: 'produce',
-      rate: 200, timeUnit: '1s', duration: '3s', preAllocatedVUs: 4, maxVUs: 20,
+      rate: 200, timeUnit: '1s', duration: '2s', preAllocatedVUs: 4, maxVUs: 20,
     },
     consumers: {
       executor: 'constant-vus', exec: 'consume',
-      vus: 2, duration: '4s', // a second longer than the producers, to drain the queue
+      vus: 2, duration: '3s', // a second longer than the producers, to drain the queue
       env: { PREFETCH: '100' }, // added to process.env of this scenario's VUs
     },
   },
