@@ -5,6 +5,8 @@ import (
 	goruntime "runtime"
 
 	"github.com/dop251/goja"
+
+	"github.com/amqpjs/amqpjs/runtime/scenario"
 )
 
 /*
@@ -22,7 +24,8 @@ consume CPU per message fell from 0.65–0.78 to 0.45–0.49 s per 100 000
 computes without yielding, so signals, --timeout and heartbeats still run.
 
 A scenario runs one event loop per VU, in parallel: once the script turns
-out to be one (it exports a default function), all CPUs are used again.
+out to be one (it exports a default function or options.scenarios), all
+CPUs are used again.
 GOMAXPROCS set in the environment always wins.
 */
 
@@ -42,7 +45,7 @@ func singleLoopProcs() {
 // GOMAXPROCS goes back to the number of CPUs (when amqpjs chose it).
 func scenarioProcs(hook func(*goja.Runtime, *goja.Object) error) func(*goja.Runtime, *goja.Object) error {
 	return func(vm *goja.Runtime, exports *goja.Object) error {
-		if _, ok := goja.AssertFunction(exports.Get("default")); ok && procsAuto() {
+		if scenario.IsScenario(exports) && procsAuto() {
 			goruntime.GOMAXPROCS(goruntime.NumCPU())
 		}
 		return hook(vm, exports)

@@ -68,9 +68,11 @@ type amqpMetrics struct {
 	rtNow                       func() time.Time
 }
 
-func newAMQPMetrics(reg *metrics.Registry, e2e func() bool) *amqpMetrics {
+// newAMQPMetrics resolves the handles of reg's series with tags (the
+// runtime's metric tags: a scenario run's scenario).
+func newAMQPMetrics(reg *metrics.Registry, tags metrics.Tags, e2e func() bool) *amqpMetrics {
 	RegisterMetrics(reg)
-	s := func(name string) *metrics.Series { return reg.Get(name).Root() }
+	s := func(name string) *metrics.Series { return reg.Get(name).Series(tags) }
 	am := &amqpMetrics{
 		reg: reg, published: s(MetricPublished), publishBytes: s(MetricPublishBytes),
 		confirmed: s(MetricConfirmed), nacked: s(MetricNacked), returned: s(MetricReturned),
@@ -80,7 +82,7 @@ func newAMQPMetrics(reg *metrics.Registry, e2e func() bool) *amqpMetrics {
 	}
 	rpc := reg.Get(MetricRPCDuration)
 	for _, m := range rpcMethods {
-		am.rpc[m] = rpc.Series(metrics.Tags{{Key: "method", Value: m}})
+		am.rpc[m] = rpc.Series(tags.Merge(metrics.Tags{{Key: "method", Value: m}}))
 	}
 	return am
 }
@@ -101,7 +103,7 @@ func (m *module) meter() *amqpMetrics {
 	if am := m.mx.cur.Load(); am != nil && am.reg == reg {
 		return am
 	}
-	am := newAMQPMetrics(reg, m.rt.E2EHeader)
+	am := newAMQPMetrics(reg, m.rt.MetricTags(), m.rt.E2EHeader)
 	m.mx.cur.Store(am)
 	return am
 }

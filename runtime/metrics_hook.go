@@ -11,6 +11,7 @@ import (
 // so modules record nothing and pay one nil check.
 type metricsHook struct {
 	reg       atomic.Pointer[metrics.Registry]
+	tags      atomic.Pointer[metrics.Tags]
 	e2eHeader atomic.Bool
 }
 
@@ -23,6 +24,21 @@ func (r *Runtime) SetMetrics(reg *metrics.Registry) { r.mhook.reg.Store(reg) }
 // a scenario run. Any goroutine: the AMQP bindings read it on their own
 // goroutines (confirms, deliveries).
 func (r *Runtime) Metrics() *metrics.Registry { return r.mhook.reg.Load() }
+
+// SetMetricTags sets the tags that every sample recorded by this runtime
+// carries (a scenario run's VUs: scenario, and the scenario's tags).
+// Native modules read them when they first record, so call it before the
+// runtime runs. Any goroutine.
+func (r *Runtime) SetMetricTags(tags metrics.Tags) { r.mhook.tags.Store(&tags) }
+
+// MetricTags returns the tags set with [Runtime.SetMetricTags] (nil
+// without). Any goroutine.
+func (r *Runtime) MetricTags() metrics.Tags {
+	if t := r.mhook.tags.Load(); t != nil {
+		return *t
+	}
+	return nil
+}
 
 // SetE2EHeader turns on the end-to-end latency header that the AMQP
 // bindings add to each publish and read on each delivery while metrics are

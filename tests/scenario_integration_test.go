@@ -171,3 +171,125 @@ func rabbitmqConnectionNames() (string, error) {
 	out, err := exec.Command("rabbitmqctl", "-q", "list_connections", "client_properties").CombinedOutput()
 	return string(out), err
 }
+
+// namedScenariosSrc has a producers scenario (arrival rate, confirms) and
+// a consumers scenario (VUs) on one queue, with thresholds on each; FAIL=1
+// makes a shorter run with one more threshold, which fails: the consumers
+// published nothing, though amqp_published as a whole passes the same.
+const namedScenariosSrc = `
+import * as aioamqp from 'aioamqp';
+import { setTimeout as sleep } from 'timers/promises';
+const short = process.env.FAIL === '1';
+export const options = {
+  scenarios: {
+    producers: { executor: 'constant-arrival-rate', exec: 'produce', rate: 100, duration: short ? '1s' : '2s', preAllocatedVUs: 4, maxVUs: 10 },
+    consumers: { executor: 'constant-vus', exec: 'consume', vus: 2, duration: short ? '1s' : '3s', tags: { role: 'worker' } },
+  },
+  thresholds: Object.assign({
+    'amqp_published{scenario:producers}': ['count>=100'],
+    'amqp_consumed{scenario:consumers}': ['count>=100'],
+    'amqp_consumed{role:worker}': ['count>=100'],
+    amqp_published: ['count>0'],
+  }, short ? { 'amqp_published{scenario:consumers}': ['count>0'] } : {}),
+};
+export async function setup() {
+  const [transport, protocol] = await aioamqp.connect();
+  const channel = await protocol.channel();
+  const queue = 'amqpjs.named-scenarios.' + Date.now().toString(36) + Math.random().toString(36).slice(2, 6);
+  await channel.queue_declare(queue);
+  await protocol.close();
+  transport.close();
+  return { queue };
+}
+let channel;
+export async function produce({ queue }) {
+  if (!channel) {
+    const [, protocol] = await aioamqp.connect();
+    channel = await protocol.channel();
+    await channel.confirm_select();
+  }
+  await channel.publish('m', '', queue);
+}
+export async function consume({ queue }) {
+  if (!channel) {
+    const [, protocol] = await aioamqp.connect();
+    channel = await protocol.channel();
+    await channel.basic_consume((body, envelope, properties, ch) => ch.basic_client_ack(envelope.delivery_tag), { queue_name: queue });
+  }
+  await sleep(100);
+}
+export async function teardown({ queue }) {
+  const [transport, protocol] = await aioamqp.connect();
+  const ch = await protocol.channel();
+  await ch.queue_delete(queue);
+  await protocol.close();
+  transport.close();
+  console.log('done');
+}`
+
+// TestIntegrationNamedScenarios: producers at an arrival rate and
+// consumers as VUs in one run through the binary: a summary line per
+// scenario, thresholds on one scenario's samples that pass, then one that
+// fails (exit 99); the scenario tag in the JSON summary and time series.
+func TestIntegrationNamedScenarios(t *testing.T) {
+	path := WriteScript(t, "named.js", namedScenariosSrc)
+	dir := t.TempDir()
+	sum, series := filepath.Join(dir, "summary.json"), filepath.Join(dir, "series.jsonl")
+	res := Run(t, Opts{Args: []string{"run", "--summary-export", sum, "--out", "json=" + series, path}, Env: []string{"AMQP_URL=" + aioamqpURL()}, Timeout: 2 * time.Minute})
+	if res.Code != 0 || res.Stdout != "done\n" {
+		t.Fatalf("named scenarios: %s", res)
+	}
+	for _, want := range []string{
+		"scenarios: 2, ran ",
+		"producers  constant-arrival-rate, 100 iterations per 1s for 2s (VUs: 4 pre-allocated, max 10), exec produce; done in ",
+		"consumers  constant-vus, 2 VUs for 3s, exec consume; done in ",
+		"✓ amqp_published{scenario:producers}", "✓ amqp_consumed{scenario:consumers}", "✓ amqp_consumed{role:worker}",
+		"| producers running ", "| consumers running ", // the progress lines
+	} {
+		if !strings.Contains(res.Stderr, want) {
+			t.Errorf("stderr lacks %q\n%s", want, res.Stderr)
+		}
+	}
+	s := readSummary(t, sum)
+	v := func(m, k string) float64 { return s.Metrics[m].Values[k] }
+	pub, cons := v("amqp_published{scenario:producers}", "count"), v("amqp_consumed{role:worker,scenario:consumers}", "count")
+	t.Logf("producers published %v, consumers consumed %v; iterations %v + %v", pub, cons, v("iterations{scenario:producers}", "count"), v("iterations{role:worker,scenario:consumers}", "count"))
+	// Every message published was consumed (the consumers outlast the
+	// producers by a second), and all by the consumers scenario.
+	if pub < 100 || pub != v("amqp_published", "count") || cons != pub || v("amqp_consumed", "count") != cons {
+		t.Errorf("published %v (all %v), consumed %v (all %v)", pub, v("amqp_published", "count"), cons, v("amqp_consumed", "count"))
+	}
+	if v("iterations{scenario:producers}", "count")+v("dropped_iterations{scenario:producers}", "count") != 200 {
+		t.Errorf("producers: %v iterations + %v dropped, want 200 due", v("iterations{scenario:producers}", "count"), v("dropped_iterations{scenario:producers}", "count"))
+	}
+	// The time series has points per scenario.
+	b, err := os.ReadFile(series)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tagged float64
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var p struct {
+			Metric string            `json:"metric"`
+			Tags   map[string]string `json:"tags"`
+			Value  float64           `json:"value"`
+		}
+		if err := json.Unmarshal([]byte(line), &p); err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		if p.Metric == "amqp_published" && p.Tags["scenario"] == "producers" {
+			tagged += p.Value
+		}
+	}
+	if tagged != pub {
+		t.Errorf("time series: amqp_published{scenario:producers} adds up to %v, summary %v", tagged, pub)
+	}
+
+	res = Run(t, Opts{Args: []string{"run", "--quiet", path}, Env: []string{"AMQP_URL=" + aioamqpURL(), "FAIL=1"}, Timeout: 2 * time.Minute})
+	if res.Code != 99 || res.Stdout != "done\n" {
+		t.Fatalf("a failing tagged threshold: want exit 99\n%s", res)
+	}
+	if !strings.Contains(res.Stderr, "✗ amqp_published{scenario:consumers}") || !strings.Contains(res.Stderr, "✓ amqp_published ") {
+		t.Errorf("summary:\n%s", res.Stderr)
+	}
+}

@@ -108,24 +108,33 @@ func TestScenarioExportsParseBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var seriesIters float64
+	var seriesIters, taggedIters float64
 	seconds := map[float64]bool{}
 	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
 		var p struct {
-			Elapsed float64 `json:"elapsed"`
-			Metric  string  `json:"metric"`
-			Value   float64 `json:"value"`
+			Elapsed float64           `json:"elapsed"`
+			Metric  string            `json:"metric"`
+			Tags    map[string]string `json:"tags"`
+			Value   float64           `json:"value"`
 		}
 		if err := json.Unmarshal([]byte(line), &p); err != nil {
 			t.Fatalf("%q: %v", line, err)
 		}
-		if p.Metric == "iterations" {
+		// Each interval has the metric's point (no tags) and one per tag
+		// set: here the scenario's, {scenario: default}, the same count.
+		if p.Metric == "iterations" && len(p.Tags) > 0 {
+			if len(p.Tags) != 1 || p.Tags["scenario"] != "default" {
+				t.Errorf("iterations point tagged %v", p.Tags)
+			}
+			taggedIters += p.Value
+		}
+		if p.Metric == "iterations" && len(p.Tags) == 0 {
 			seriesIters += p.Value
 			seconds[p.Elapsed] = true
 		}
 	}
-	if seriesIters != iters || len(seconds) < 3 {
-		t.Errorf("json series: %v iterations over %d intervals, summary %v", seriesIters, len(seconds), iters)
+	if seriesIters != iters || taggedIters != iters || len(seconds) < 3 {
+		t.Errorf("json series: %v iterations (%v tagged) over %d intervals, summary %v", seriesIters, taggedIters, len(seconds), iters)
 	}
 
 	// CSV: the same, by column.
@@ -144,7 +153,7 @@ func TestScenarioExportsParseBack(t *testing.T) {
 	}
 	var csvIters float64
 	for _, r := range rows[1:] {
-		if r[col["metric"]] == "iterations" {
+		if r[col["metric"]] == "iterations" && r[col["tags"]] == "" {
 			v, err := strconv.ParseFloat(r[col["value"]], 64)
 			if err != nil {
 				t.Fatal(err)
@@ -202,5 +211,34 @@ export function teardown() { console.log('teardown after Ctrl-C'); }`)
 	}
 	if res.Stdout != "teardown after Ctrl-C\n" || !strings.Contains(res.Stderr, "(interrupted)") || !strings.Contains(res.Stderr, "iterations") {
 		t.Errorf("%s", res)
+	}
+}
+
+// TestScenarioNamedConfigErrors: bad options.scenarios exit 2 with a
+// message naming the scenario and the key; the shorthand flags do too
+// with options.scenarios.
+func TestScenarioNamedConfigErrors(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ src, want string }{
+		{`export const options = { scenarios: { p: { executor: 'constant-vus', duration: '1s', exec: 'produce' } } }; export default function () {}`,
+			`amqpjs: options: scenarios.p.exec: the script exports no function "produce" (its exported functions: default)`},
+		{`export const options = { scenarios: { p: { executor: 'arrival-rate', duration: '1s' } } }; export default function () {}`,
+			`amqpjs: options: scenarios.p.executor: unknown executor "arrival-rate"`},
+		{`export const options = { scenarios: { p: { executor: 'ramping-arrival-rate', stages: [{ duration: '1s', target: -10 }] } } }; export default function () {}`,
+			`amqpjs: options: scenarios.p.stages[0].target: must be a number of iterations per timeUnit ≥ 0`},
+		{`export const options = { scenarios: { jobs: { executor: 'constant-vus', duration: '1s' }, JOBS: { executor: 'constant-vus', duration: '1s' } } }; export default function () {}`,
+			`amqpjs: options: scenarios.JOBS: the name overlaps scenario "jobs"`},
+		{`export const options = { scenarios: { p: { executor: 'constant-vus', duration: '1s', iterations: 3 } } }; export default function () {}`,
+			`amqpjs: options: scenarios.p: unknown key "iterations" for constant-vus`},
+	} {
+		res, _ := RunScript(t, "bad.js", c.src)
+		if res.Code != 2 || !strings.Contains(res.Stderr, c.want) {
+			t.Errorf("%s\nwant exit 2 and %q\n%s", c.src, c.want, res)
+		}
+	}
+	path := WriteScript(t, "named.js", `export const options = { scenarios: { p: { executor: 'constant-vus', duration: '1s' } } }; export default function () {}`)
+	res := RunArgs(t, "run", "--duration", "5s", path)
+	if res.Code != 2 || !strings.Contains(res.Stderr, "--duration sets the shorthand options (one scenario) only; this script has options.scenarios") {
+		t.Errorf("--duration with options.scenarios:\n%s", res)
 	}
 }

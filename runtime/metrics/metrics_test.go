@@ -476,6 +476,54 @@ func TestFormatValue(t *testing.T) {
 	}
 }
 
+// TestLazyRoots: the root of a counter and of a rate adds up its
+// sub-series when read: the root's own samples, those of every tag set
+// (made before or after), and the sampler sees the same per interval.
+func TestLazyRoots(t *testing.T) {
+	r := NewRegistry()
+	c := r.MustNew("c", Counter, Default)
+	rt := r.MustNew("r", Rate, Default)
+	f := c.Filter(Tags{{"scenario", "a"}})
+	s := NewSampler(r, time.Now())
+	c.Add(1)
+	a := c.Series(Tags{{"scenario", "a"}, {"x", "1"}})
+	a.Add(2)
+	a.Add(3)
+	c.Series(Tags{{"scenario", "b"}}).Add(10)
+	rt.Series(Tags{{"scenario", "a"}}).Add(1)
+	rt.Series(Tags{{"scenario", "b"}}).Add(0)
+	rt.Add(1)
+	if st := c.Root().Stats(); st.Sum != 16 || st.Count != 4 {
+		t.Errorf("counter root %+v, want sum 16 of 4 adds", st)
+	}
+	if st := f.Stats(); st.Sum != 5 || st.Count != 2 {
+		t.Errorf("counter filter %+v, want 5 of 2", st)
+	}
+	if st := rt.Root().Stats(); st.Count != 3 || st.NonZero != 2 {
+		t.Errorf("rate root %+v, want 2 of 3", st)
+	}
+	pts := s.Sample(time.Now())
+	c.Series(Tags{{"scenario", "b"}}).Add(4)
+	pts2 := s.Sample(time.Now())
+	root := func(pts []Point, name string) Point {
+		for _, p := range pts {
+			if p.Metric == name && len(p.Tags) == 0 {
+				return p
+			}
+		}
+		return Point{}
+	}
+	if p := root(pts, "c"); p.Value != 16 || p.Count != 4 {
+		t.Errorf("first interval %+v", p)
+	}
+	if p := root(pts2, "c"); p.Value != 4 || p.Count != 1 {
+		t.Errorf("second interval %+v", p)
+	}
+	if p := root(pts, "r"); p.Count != 3 || p.Value != 2.0/3 {
+		t.Errorf("rate interval %+v", p)
+	}
+}
+
 func TestConcurrentAdds(t *testing.T) {
 	r := NewRegistry()
 	r.EnableWindows()
@@ -503,8 +551,10 @@ func TestConcurrentAdds(t *testing.T) {
 		go func(w int) {
 			defer wg.Done()
 			ts := tr.Series(Tags{{"w", string(rune('0' + w))}})
+			cs := c.Series(Tags{{"w", string(rune('0' + w))}})
 			for i := 0; i < n; i++ {
 				c.Add(1)
+				cs.Add(1)
 				ts.Add(float64(i))
 				rt.Add(float64(i % 2))
 				g.Add(float64(i))
@@ -513,7 +563,7 @@ func TestConcurrentAdds(t *testing.T) {
 	}
 	wg.Wait()
 	close(stop)
-	if got := c.Root().Stats().Sum; got != workers*n {
+	if got := c.Root().Stats().Sum; got != 2*workers*n {
 		t.Errorf("counter %v", got)
 	}
 	if got := tr.Root().Stats().Count; got != workers*n {
@@ -584,6 +634,31 @@ func BenchmarkCounterAdd(b *testing.B) {
 
 func BenchmarkTrendAdd(b *testing.B) {
 	s := NewRegistry().MustNew("t", Trend, Time).Root()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		x := 0.0
+		for pb.Next() {
+			x += 0.37
+			s.Add(x)
+		}
+	})
+}
+
+// BenchmarkCounterAddTagged is BenchmarkCounterAdd on a tagged series (a
+// scenario's: {scenario:default}), which also adds to the root.
+func BenchmarkCounterAddTagged(b *testing.B) {
+	s := NewRegistry().MustNew("c", Counter, Default).Series(Tags{{Key: "scenario", Value: "default"}})
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			s.Add(1)
+		}
+	})
+}
+
+// BenchmarkTrendAddTagged is BenchmarkTrendAdd on a tagged series.
+func BenchmarkTrendAddTagged(b *testing.B) {
+	s := NewRegistry().MustNew("t", Trend, Time).Series(Tags{{Key: "scenario", Value: "default"}})
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		x := 0.0

@@ -12,7 +12,10 @@
 //
 // A metric with a set of tags is a sub-series: its samples also count in the
 // metric's untagged root series, and in every tag filter (a threshold on
-// `metric{tag:value}`) whose tags they contain.
+// `metric{tag:value}`) whose tags they contain. The root of a counter or a
+// rate adds its sub-series up when it is read, so that a tagged sample
+// costs what an untagged one does (a scenario run tags every sample);
+// trends and gauges record into the root as they go.
 //
 // # Concurrency
 //
@@ -126,6 +129,56 @@ func (t Tags) Map() map[string]string {
 		m[tg.Key] = tg.Value
 	}
 	return m
+}
+
+// Merge returns t with the tags of o added; o's value wins for a key in
+// both. t and o are not changed.
+func (t Tags) Merge(o Tags) Tags {
+	if len(o) == 0 {
+		return t
+	}
+	if len(t) == 0 {
+		return o
+	}
+	out := make(Tags, 0, len(t)+len(o))
+	i, j := 0, 0
+	for i < len(t) || j < len(o) {
+		switch {
+		case j == len(o) || (i < len(t) && t[i].Key < o[j].Key):
+			out = append(out, t[i])
+			i++
+		case i == len(t) || o[j].Key < t[i].Key:
+			out = append(out, o[j])
+			j++
+		default: // same key
+			out = append(out, o[j])
+			i++
+			j++
+		}
+	}
+	return out
+}
+
+// Without returns t without the tag key (t itself when it has none).
+func (t Tags) Without(key string) Tags {
+	for i, tg := range t {
+		if tg.Key == key {
+			out := make(Tags, 0, len(t)-1)
+			out = append(out, t[:i]...)
+			return append(out, t[i+1:]...)
+		}
+	}
+	return t
+}
+
+// Get returns the value of key and whether t has it.
+func (t Tags) Get(key string) (string, bool) {
+	for _, tg := range t {
+		if tg.Key == key {
+			return tg.Value, true
+		}
+	}
+	return "", false
 }
 
 // contains reports whether every tag of sub is in t.
@@ -277,7 +330,10 @@ func (m *Metric) Series(tags Tags) *Series {
 		return s
 	}
 	s = m.newSeries(tags)
-	also := []*Series{m.root}
+	var also []*Series
+	if !m.Kind.lazyRoot() {
+		also = append(also, m.root)
+	}
 	for _, f := range m.filters {
 		if tags.contains(f.Tags) {
 			also = append(also, f)
@@ -338,6 +394,10 @@ func (m *Metric) newSeries(tags Tags) *Series {
 	}
 	return s
 }
+
+// lazyRoot reports whether the root series of the kind sums its
+// sub-series when read (see [Series.Stats]) instead of on each sample.
+func (k Kind) lazyRoot() bool { return k == Counter || k == Rate }
 
 // Series is one tag set of a metric. Safe for concurrent use.
 type Series struct {
@@ -433,6 +493,15 @@ type Stats struct {
 // Stats returns the series' aggregate so far. Any goroutine.
 func (s *Series) Stats() Stats {
 	st := Stats{Kind: s.Metric.Kind}
+	if st.Kind.lazyRoot() && s == s.Metric.root {
+		// The root's own samples and its sub-series'.
+		for _, sub := range append([]*Series{s}, s.Metric.Sub()...) {
+			st.Count += sub.count.Load()
+			st.Sum += math.Float64frombits(sub.sum.Load())
+			st.NonZero += sub.nonzero.Load()
+		}
+		return st
+	}
 	switch st.Kind {
 	case Counter:
 		st.Count = s.count.Load()

@@ -16,6 +16,7 @@ type Row struct {
 	Name   string // "metric" or "  {tag:value}" for a sub-series
 	Series *Series
 	Stats  Stats
+	Tags   Tags // the tags shown: the series' tags less those hidden by [Summary.HideTag]
 }
 
 // Summary is the end-of-run report.
@@ -44,11 +45,32 @@ func (r *Registry) Summarize(elapsed time.Duration) *Summary {
 		sort.Slice(subs, func(i, j int) bool { return subs[i].key < subs[j].key })
 		for _, se := range subs {
 			if sst := se.Stats(); sst.Count > 0 {
-				s.Rows = append(s.Rows, Row{Name: "  " + se.key, Series: se, Stats: sst})
+				s.Rows = append(s.Rows, Row{Name: "  " + se.key, Series: se, Stats: sst, Tags: se.Tags})
 			}
 		}
 	}
 	return s
+}
+
+// HideTag leaves the tag key out of the summary: a sub-series tagged with
+// key alone is not shown (the metric's row is the same), others are shown
+// (and exported) under their other tags. For a tag that every sample has
+// with one value, such as the scenario of a run with one scenario.
+func (s *Summary) HideTag(key string) {
+	rows := s.Rows[:0]
+	for _, r := range s.Rows {
+		if r.Series != r.Series.Metric.root {
+			if _, has := r.Tags.Get(key); has {
+				r.Tags = r.Tags.Without(key)
+				if len(r.Tags) == 0 {
+					continue
+				}
+				r.Name = "  " + r.Tags.String()
+			}
+		}
+		rows = append(rows, r)
+	}
+	s.Rows = rows
 }
 
 // Failed reports whether a threshold failed.
@@ -151,7 +173,7 @@ func (s *Summary) WriteText(w io.Writer) error {
 
 	var checks []Row
 	for _, r := range s.Rows {
-		if r.Series.Metric.Name == "checks" && r.Series.Metric.Kind == Rate && len(r.Series.Tags) == 1 && r.Series.Tags[0].Key == "check" {
+		if _, ok := r.Tags.Get("check"); ok && r.Series.Metric.Name == "checks" && r.Series.Metric.Kind == Rate {
 			checks = append(checks, r)
 		}
 	}
@@ -162,7 +184,11 @@ func (s *Summary) WriteText(w io.Writer) error {
 			if r.Stats.NonZero != r.Stats.Count {
 				mark = "✗"
 			}
-			fmt.Fprintf(&b, "    %s %s  %s (%d/%d)\n", mark, r.Series.Tags[0].Value, pct(r.Stats.RateValue()), r.Stats.NonZero, r.Stats.Count)
+			name, _ := r.Tags.Get("check")
+			if rest := r.Tags.Without("check"); len(rest) > 0 {
+				name += " " + rest.String()
+			}
+			fmt.Fprintf(&b, "    %s %s  %s (%d/%d)\n", mark, name, pct(r.Stats.RateValue()), r.Stats.NonZero, r.Stats.Count)
 		}
 	}
 	if len(s.Thresholds) > 0 {
@@ -277,10 +303,10 @@ func (s *Summary) JSON() JSONSummary {
 			extraP[k] = append(extraP[k], t.Cond.Agg.P)
 		}
 	}
-	add := func(key string, se *Series, st Stats) JSONMetric {
+	add := func(key string, se *Series, tags Tags, st Stats) JSONMetric {
 		jm := JSONMetric{Type: se.Metric.Kind.String(), Contains: se.Metric.Type.String(), Values: map[string]float64{}}
-		if len(se.Tags) > 0 {
-			jm.Tags = se.Tags.Map()
+		if len(tags) > 0 {
+			jm.Tags = tags.Map()
 		}
 		v := jm.Values
 		switch st.Kind {
@@ -305,13 +331,13 @@ func (s *Summary) JSON() JSONSummary {
 		return jm
 	}
 	for _, r := range s.Rows {
-		add(r.Series.Name(), r.Series, r.Stats)
+		add(r.Series.Metric.Name+r.Tags.String(), r.Series, r.Tags, r.Stats)
 	}
 	for _, t := range s.Thresholds {
 		key := t.Metric + t.Tags.String()
 		jm, ok := out.Metrics[key]
 		if !ok {
-			jm = add(key, t.series, t.series.Stats())
+			jm = add(key, t.series, t.Tags, t.series.Stats())
 		}
 		if jm.Thresholds == nil {
 			jm.Thresholds = map[string]JSONThresholdBrief{}

@@ -18,34 +18,72 @@ const (
 	SharedIterations    = "shared-iterations"     // VUs share a number of iterations
 	RampingVUs          = "ramping-vus"           // the number of VUs follows stages
 	ConstantArrivalRate = "constant-arrival-rate" // iterations start at a rate, on a pool of VUs
+	PerVUIterations     = "per-vu-iterations"     // each VU runs a number of iterations
+	RampingArrivalRate  = "ramping-arrival-rate"  // the arrival rate follows stages
 )
 
-// Stage is one step of a ramping-vus scenario: go linearly to Target VUs
-// over Duration.
+// executors lists the executors in the order error messages name them.
+var executors = []string{ConstantVUs, RampingVUs, SharedIterations, PerVUIterations, ConstantArrivalRate, RampingArrivalRate}
+
+// DefaultName is the name of the one scenario that the shorthand options
+// (vus, duration, stages, rate, ...) describe.
+const DefaultName = "default"
+
+// Stage is one step of a ramping scenario: go linearly to Target (VUs, or
+// for ramping-arrival-rate iterations per TimeUnit) over Duration.
 type Stage struct {
 	Duration time.Duration
 	Target   int
 }
 
-// Config is a resolved scenario: the executor and its parameters.
+// Config is a resolved scenario: its name, the executor and its parameters.
 type Config struct {
+	Name            string            // "default" for the shorthand options
+	Exec            string            // the exported function its VUs run ("default")
+	StartTime       time.Duration     // from the run's start to the scenario's
+	Env             map[string]string // added to process.env of its VUs
+	Tags            metrics.Tags      // added to every sample of its VUs (besides scenario)
 	Executor        string
-	VUs             int           // constant-vus, shared-iterations; ramping-vus: start VUs
-	Duration        time.Duration // constant-vus, constant-arrival-rate; shared-iterations: max duration
-	Iterations      int           // shared-iterations
-	Stages          []Stage       // ramping-vus
+	VUs             int           // constant-vus, shared-iterations, per-vu-iterations; ramping-vus: start VUs
+	Duration        time.Duration // constant-vus, constant-arrival-rate; shared-iterations, per-vu-iterations: max duration
+	Iterations      int           // shared-iterations (in all), per-vu-iterations (per VU)
+	Stages          []Stage       // ramping-vus, ramping-arrival-rate
 	Rate            float64       // constant-arrival-rate: iterations per TimeUnit
-	TimeUnit        time.Duration // constant-arrival-rate (1s)
-	PreAllocatedVUs int           // constant-arrival-rate: VUs made before the start
-	MaxVUs          int           // constant-arrival-rate: the pool's limit
+	StartRate       float64       // ramping-arrival-rate: the rate before the first stage
+	TimeUnit        time.Duration // arrival rates (1s)
+	PreAllocatedVUs int           // arrival rates: VUs made before the start
+	MaxVUs          int           // arrival rates: the pool's limit
 	GracefulStop    time.Duration // time in-flight iterations get at the end before they are interrupted
-	Thresholds      []metrics.ThresholdSpec
 }
 
-// Total is the scheduled length of the run (without GracefulStop): the
-// duration, the sum of the stages, or the shared-iterations' maximum.
+// SampleTags are the tags of every sample the scenario's VUs record: its
+// tags and scenario:name.
+func (c *Config) SampleTags() metrics.Tags {
+	return c.Tags.Merge(metrics.Tags{{Key: "scenario", Value: c.Name}})
+}
+
+// Plan is what a script's options ask for: one or more scenarios, run at
+// once, and the thresholds.
+type Plan struct {
+	Scenarios  []*Config // declaration order
+	Named      bool      // options.scenarios (else the shorthand options: one scenario, "default")
+	Thresholds []metrics.ThresholdSpec
+}
+
+// Total is the plan's scheduled length: the latest end of a scenario
+// (start time and length, without gracefulStop).
+func (p *Plan) Total() time.Duration {
+	var d time.Duration
+	for _, c := range p.Scenarios {
+		d = max(d, c.StartTime+c.Total())
+	}
+	return d
+}
+
+// Total is the scheduled length of the scenario (without GracefulStop): the
+// duration, the sum of the stages, or the iterations' maximum duration.
 func (c *Config) Total() time.Duration {
-	if c.Executor == RampingVUs {
+	if c.Executor == RampingVUs || c.Executor == RampingArrivalRate {
 		var d time.Duration
 		for _, s := range c.Stages {
 			d += s.Duration
@@ -64,10 +102,47 @@ func (c *Config) MaxActiveVUs() int {
 			n = max(n, s.Target)
 		}
 		return n
-	case ConstantArrivalRate:
+	case ConstantArrivalRate, RampingArrivalRate:
 		return c.MaxVUs
 	}
 	return c.VUs
+}
+
+// MaxRate is an arrival-rate scenario's highest rate (iterations per
+// TimeUnit).
+func (c *Config) MaxRate() float64 {
+	if c.Executor != RampingArrivalRate {
+		return c.Rate
+	}
+	r := c.StartRate
+	for _, s := range c.Stages {
+		r = max(r, float64(s.Target))
+	}
+	return r
+}
+
+// Flags names the flags that are set, as the command line spells them.
+func (ov Overrides) Flags() []string {
+	var f []string
+	if ov.VUs != nil {
+		f = append(f, "--vus")
+	}
+	if ov.Duration != nil {
+		f = append(f, "--duration")
+	}
+	if ov.Iterations != nil {
+		f = append(f, "--iterations")
+	}
+	if ov.Stages != nil {
+		f = append(f, "--stage")
+	}
+	if ov.Rate != nil {
+		f = append(f, "--rate")
+	}
+	if ov.MaxVUs != nil {
+		f = append(f, "--max-vus")
+	}
+	return f
 }
 
 // Overrides are the command line's flags; nil fields are not set.
@@ -96,6 +171,7 @@ type options struct {
 	GracefulStop     json.RawMessage `json:"gracefulStop"`
 	Thresholds       json.RawMessage `json:"thresholds"`
 	SummaryTrendStat json.RawMessage `json:"summaryTrendStats"` // accepted, ignored
+	Scenarios        json.RawMessage `json:"scenarios"`
 }
 
 type stageJSON struct {
@@ -169,13 +245,16 @@ func configErr(format string, args ...any) error {
 	return &ConfigError{Msg: fmt.Sprintf(format, args...)}
 }
 
-// Resolve builds the Config from the script's options (JSON, may be empty)
-// and the flags, which win; a flag among duration, iterations, stages and
-// rate replaces all four of the options. The executor follows k6's shortcuts when
-// options do not name one: stages → ramping-vus; rate → constant-arrival-
-// rate; iterations → shared-iterations (duration is then its maximum);
-// duration → constant-vus; nothing → one VU, one iteration.
-func Resolve(optionsJSON []byte, ov Overrides) (*Config, error) {
+// Resolve builds the Plan from the script's options (JSON, may be empty)
+// and the flags. With options.scenarios, each entry is a scenario (see
+// parseScenarios) and the flags, which are for the shorthand options, are
+// an error. Otherwise the shorthand options make one scenario, "default",
+// and the flags win; a flag among duration, iterations, stages and rate
+// replaces all four of the options. The executor follows k6's shortcuts
+// when options do not name one: stages → ramping-vus; rate → constant-
+// arrival-rate; iterations → shared-iterations (duration is then its
+// maximum); duration → constant-vus; nothing → one VU, one iteration.
+func Resolve(optionsJSON []byte, ov Overrides) (*Plan, error) {
 	var o options
 	if len(bytes.TrimSpace(optionsJSON)) > 0 && string(bytes.TrimSpace(optionsJSON)) != "null" {
 		dec := json.NewDecoder(bytes.NewReader(optionsJSON))
@@ -183,12 +262,84 @@ func Resolve(optionsJSON []byte, ov Overrides) (*Config, error) {
 		if err := dec.Decode(&o); err != nil {
 			msg := err.Error()
 			if name, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
-				return nil, configErr("unknown option %s (expected one of: executor, vus, duration, iterations, stages, startVUs, rate, timeUnit, preAllocatedVUs, maxVUs, maxDuration, gracefulStop, thresholds)", name)
+				return nil, configErr("unknown option %s (expected one of: scenarios, executor, vus, duration, iterations, stages, startVUs, rate, timeUnit, preAllocatedVUs, maxVUs, maxDuration, gracefulStop, thresholds)", name)
 			}
 			return nil, configErr("%s", strings.TrimPrefix(msg, "json: "))
 		}
 	}
-	c := &Config{TimeUnit: time.Second, GracefulStop: 30 * time.Second}
+	thresholds, err := resolveThresholds(o.Thresholds)
+	if err != nil {
+		return nil, err
+	}
+	if raw := bytes.TrimSpace(o.Scenarios); len(raw) > 0 && string(raw) != "null" {
+		if shorthand := o.shorthandSet(); len(shorthand) > 0 {
+			return nil, configErr("scenarios: cannot be combined with the shorthand option%s %s (move %s into a scenario)", plural(len(shorthand)), strings.Join(shorthand, ", "), map[bool]string{true: "them", false: "it"}[len(shorthand) > 1])
+		}
+		if flags := ov.Flags(); len(flags) > 0 {
+			return nil, configErr("%s set%s the shorthand options (one scenario) only; this script has options.scenarios: change the scenarios in the script instead", strings.Join(flags, ", "), map[bool]string{true: "", false: "s"}[len(flags) > 1])
+		}
+		scs, err := parseScenarios(raw)
+		if err != nil {
+			return nil, err
+		}
+		return &Plan{Scenarios: scs, Named: true, Thresholds: thresholds}, nil
+	}
+	c, err := resolveShorthand(&o, ov)
+	if err != nil {
+		return nil, err
+	}
+	return &Plan{Scenarios: []*Config{c}, Thresholds: thresholds}, nil
+}
+
+// shorthandSet names the shorthand options that o sets.
+func (o *options) shorthandSet() []string {
+	var names []string
+	add := func(name string, set bool) {
+		if set {
+			names = append(names, name)
+		}
+	}
+	add("executor", o.Executor != "")
+	add("vus", o.VUs != nil)
+	add("duration", o.Duration != nil)
+	add("iterations", o.Iterations != nil)
+	add("stages", o.Stages != nil)
+	add("startVUs", o.StartVUs != nil)
+	add("rate", o.Rate != nil)
+	add("timeUnit", o.TimeUnit != nil)
+	add("preAllocatedVUs", o.PreAllocatedVUs != nil)
+	add("maxVUs", o.MaxVUs != nil)
+	add("maxDuration", o.MaxDuration != nil)
+	add("gracefulStop", o.GracefulStop != nil)
+	return names
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func resolveThresholds(raw json.RawMessage) ([]metrics.ThresholdSpec, error) {
+	keys, values, err := orderedObject(raw)
+	if err != nil {
+		return nil, configErr("thresholds: must be an object of metric → thresholds")
+	}
+	var out []metrics.ThresholdSpec
+	for i, key := range keys {
+		specs, err := parseThresholds(key, values[i])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, specs...)
+	}
+	return out, nil
+}
+
+// resolveShorthand is the one scenario of the shorthand options and flags.
+func resolveShorthand(o *options, ov Overrides) (*Config, error) {
+	c := &Config{Name: DefaultName, Exec: "default", TimeUnit: time.Second, GracefulStop: 30 * time.Second}
 	var err error
 	if c.Duration, err = ParseDuration(o.Duration); err != nil {
 		return nil, configErr("duration: %v", err)
@@ -299,6 +450,14 @@ func Resolve(optionsJSON []byte, ov Overrides) (*Config, error) {
 		if c.Duration <= 0 {
 			c.Duration = 10 * time.Minute
 		}
+	case PerVUIterations:
+		if iterations <= 0 {
+			iterations = 1
+		}
+		c.Iterations, c.VUs = iterations, vus
+		if c.Duration <= 0 {
+			c.Duration = 10 * time.Minute
+		}
 	case RampingVUs:
 		if len(c.Stages) == 0 {
 			return nil, configErr("%s needs stages", RampingVUs)
@@ -339,19 +498,7 @@ func Resolve(optionsJSON []byte, ov Overrides) (*Config, error) {
 		c.PreAllocatedVUs = min(c.PreAllocatedVUs, c.MaxVUs)
 		c.VUs = c.PreAllocatedVUs
 	default:
-		return nil, configErr("unknown executor %q (expected one of: %s, %s, %s, %s)", c.Executor, ConstantVUs, SharedIterations, RampingVUs, ConstantArrivalRate)
-	}
-
-	keys, values, err := orderedObject(o.Thresholds)
-	if err != nil {
-		return nil, configErr("thresholds: must be an object of metric → thresholds")
-	}
-	for i, key := range keys {
-		specs, err := parseThresholds(key, values[i])
-		if err != nil {
-			return nil, err
-		}
-		c.Thresholds = append(c.Thresholds, specs...)
+		return nil, configErr("unknown executor %q (the shorthand options take one of: %s, %s, %s, %s, %s; %s needs options.scenarios)", c.Executor, ConstantVUs, SharedIterations, PerVUIterations, RampingVUs, ConstantArrivalRate, RampingArrivalRate)
 	}
 	return c, nil
 }

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	goruntime "runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,11 +15,28 @@ import (
 	"github.com/amqpjs/amqpjs/runtime/metrics"
 )
 
-// engine runs one executor. Made and used by the controller goroutine.
+// engine runs one scenario: its executor and its VUs. Made by the
+// controller goroutine; the ticker reads its atomics.
 type engine struct {
-	s   *Scenario
-	cfg *Config
-	ctx context.Context // ends on the hard stop: interrupts iterations, stops VUs
+	s    *Scenario
+	cfg  *Config
+	tags metrics.Tags       // every sample of its VUs: scenario and the scenario's tags
+	ctx  context.Context    // ends on the hard stop: interrupts iterations, stops VUs
+	end  context.CancelFunc // ends ctx
+
+	stopOnce sync.Once
+	stopC    chan struct{} // closed: start no more iterations (its end, or the run's)
+	hardOnce sync.Once
+	hardC    chan struct{} // closed: interrupt iterations in flight
+	over     chan struct{} // closed when the run is over (ends the forwarding of the run's stops)
+
+	// the scenario's built-in series, tagged
+	iterations, iterationDuration, errorsM, dropped *metrics.Series
+
+	state     atomic.Int32 // a phase
+	startedAt atomic.Int64 // unix ns when the executor started; 0 before
+	endedAt   atomic.Int64 // unix ns when it ended
+	active    atomic.Int64 // VUs iterating (arrival rates: iterations in flight)
 
 	mu   sync.Mutex
 	all  []*vu // every VU made, to stop them at the end
@@ -32,39 +49,91 @@ type engine struct {
 	targetC  chan struct{} // closed and replaced when target changes
 }
 
-// run makes the VUs, runs the executor, and stops every VU. It returns an
-// error only when a VU's init failed before the start.
-func (e *engine) run() error {
-	s := e.s
-	n := e.cfg.VUs
+// The phases of a scenario.
+const (
+	phaseInit     int32 = iota // making its VUs
+	phaseWaiting               // waiting for its startTime
+	phaseRunning               // iterating
+	phaseStopping              // gracefulStop: the iterations in flight end
+	phaseDone                  // its VUs are stopped
+)
+
+func phaseName(p int32) string {
+	return [...]string{"init", "waiting", "running", "stopping", "done"}[p]
+}
+
+// newEngine makes the engine of cfg, with a context from parent.
+func (s *Scenario) newEngine(parent context.Context, cfg *Config) *engine {
+	e := &engine{s: s, cfg: cfg, tags: cfg.SampleTags(), stopC: make(chan struct{}), hardC: make(chan struct{}), over: make(chan struct{})}
+	e.ctx, e.end = context.WithCancel(parent)
+	e.iterations = s.reg.Get(MetricIterations).Series(e.tags)
+	e.iterationDuration = s.reg.Get(MetricIterationDuration).Series(e.tags)
+	e.errorsM = s.reg.Get(MetricErrors).Series(e.tags)
+	e.dropped = s.reg.Get(MetricDroppedIterations).Series(e.tags)
+	go func() { // the run's stops stop the scenario
+		select {
+		case <-s.stopC:
+			e.stop()
+		case <-e.over:
+			return
+		}
+		select {
+		case <-s.hardC:
+			e.hardStop()
+		case <-e.over:
+		}
+	}()
+	return e
+}
+
+func (e *engine) stop() { e.stopOnce.Do(func() { close(e.stopC) }) }
+
+func (e *engine) hardStop() {
+	e.hardOnce.Do(func() {
+		close(e.hardC)
+		e.end()
+	})
+}
+
+// initialVUs is the number of VUs made before the start.
+func (e *engine) initialVUs() int {
 	switch e.cfg.Executor {
 	case RampingVUs:
-		n = e.cfg.MaxActiveVUs()
-	case ConstantArrivalRate:
-		n = e.cfg.PreAllocatedVUs
+		return e.cfg.MaxActiveVUs()
+	case ConstantArrivalRate, RampingArrivalRate:
+		return e.cfg.PreAllocatedVUs
 	}
-	pool, err := e.makeVUs(n)
-	if err != nil {
-		e.stopAll()
-		return err
-	}
-	select {
-	case <-s.stopC: // interrupted during init
-		e.stopAll()
-		return nil
-	default:
-	}
+	return e.cfg.VUs
+}
 
-	s.started = time.Now()
-	s.reg.Start(s.started)
-	s.ran = true
-	tickDone := make(chan struct{})
-	tickStop := make(chan struct{})
-	go func() {
-		defer close(tickDone)
-		e.ticker(tickStop)
+// setActive sets the scenario's active VUs and the run's vus gauge.
+func (e *engine) setActive(n int64) {
+	e.active.Store(n)
+	e.s.updateVUs()
+}
+
+// execute waits for the scenario's start time, runs the executor on pool,
+// and stops the scenario's VUs.
+func (e *engine) execute(pool []*vu) {
+	defer func() {
+		e.endedAt.Store(time.Now().UnixNano())
+		e.stop()
+		e.setActive(0)
+		e.stopAll()
+		e.state.Store(phaseDone)
 	}()
-
+	if st := e.cfg.StartTime; st > 0 {
+		e.state.Store(phaseWaiting)
+		t := time.NewTimer(st)
+		select {
+		case <-t.C:
+		case <-e.stopC:
+			t.Stop()
+			return
+		}
+	}
+	e.startedAt.Store(time.Now().UnixNano())
+	e.state.Store(phaseRunning)
 	switch e.cfg.Executor {
 	case ConstantVUs:
 		e.looping(pool, e.cfg.Duration, func(int) bool { return true })
@@ -72,16 +141,28 @@ func (e *engine) run() error {
 		var left atomic.Int64
 		left.Store(int64(e.cfg.Iterations))
 		e.looping(pool, e.cfg.Duration, func(int) bool { return left.Add(-1) >= 0 })
+	case PerVUIterations:
+		done := make([]atomic.Int64, len(pool))
+		e.looping(pool, e.cfg.Duration, func(slot int) bool { return done[slot].Add(1) <= int64(e.cfg.Iterations) })
 	case RampingVUs:
 		e.ramping(pool)
 	case ConstantArrivalRate:
-		e.arrivalRate(pool)
+		interval := time.Duration(float64(e.cfg.TimeUnit) / e.cfg.Rate)
+		e.arrivalRate(pool, func(i int64) (time.Duration, bool) {
+			d := time.Duration(i) * interval
+			return d, d < e.cfg.Duration
+		})
+	case RampingArrivalRate:
+		e.arrivalRate(pool, rampingArrivals(e.cfg.StartRate, e.cfg.Stages, e.cfg.TimeUnit))
 	}
-	s.ended = time.Now()
-	close(tickStop)
-	<-tickDone
-	e.stopAll()
-	return nil
+}
+
+// started is when the executor started (zero before).
+func (e *engine) started() time.Time {
+	if n := e.startedAt.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return time.Time{}
 }
 
 // makeVUs makes n VUs in parallel (a few at a time: init runs the script's
@@ -89,6 +170,7 @@ func (e *engine) run() error {
 func (e *engine) makeVUs(n int) ([]*vu, error) {
 	vus := make([]*vu, n)
 	errs := make([]error, n)
+	first := int(e.s.nextID.Add(int64(n))) - n + 1 // ids in slot order
 	sem := make(chan struct{}, max(2, goruntime.GOMAXPROCS(0)*2))
 	var wg sync.WaitGroup
 	for i := range n {
@@ -97,7 +179,7 @@ func (e *engine) makeVUs(n int) ([]*vu, error) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			vus[i], errs[i] = e.newVU(i + 1)
+			vus[i], errs[i] = e.newVU(first + i)
 		}()
 	}
 	wg.Wait()
@@ -111,14 +193,15 @@ func (e *engine) makeVUs(n int) ([]*vu, error) {
 
 // newVU starts VU id and registers it for the final stop.
 func (e *engine) newVU(id int) (*vu, error) {
-	v, err := e.s.startVU(e.ctx, id)
+	v, err := e.s.startVU(e.ctx, e, id)
 	if err != nil {
 		return nil, err
 	}
 	e.mu.Lock()
 	e.all = append(e.all, v)
 	e.mu.Unlock()
-	e.s.vusMax.Add(float64(e.made.Add(1)))
+	e.made.Add(1)
+	e.s.vusMax.Add(float64(e.s.made.Add(1)))
 	return v, nil
 }
 
@@ -142,24 +225,24 @@ func (e *engine) stopAll() {
 // replace reports a dead VU and makes a new one with the same id; nil when
 // that fails or the run is stopping.
 func (e *engine) replace(v *vu) *vu {
-	e.s.errorsM.Add(1)
+	e.errorsM.Add(1)
 	var ie *runtime.InternalError
 	if errors.As(v.err, &ie) {
 		e.s.defective(v.id, ie) // a defect of amqpjs: the run ends
 		return nil
 	}
 	if msg := v.deathError(); msg != "" {
-		e.s.errs.print(fmt.Sprintf("VU %d: %s (the VU is restarted)", v.id, msg))
+		e.s.errs.print(fmt.Sprintf("%sVU %d: %s (the VU is restarted)", e.label(), v.id, msg))
 	}
 	select {
-	case <-e.s.stopC:
+	case <-e.stopC:
 		return nil
 	default:
 	}
 	nv, err := e.newVU(v.id)
 	if err != nil {
 		if e.ctx.Err() == nil {
-			e.s.errs.print(fmt.Sprintf("VU %d: restart failed: %v", v.id, err))
+			e.s.errs.print(fmt.Sprintf("%sVU %d: restart failed: %v", e.label(), v.id, err))
 		}
 		return nil
 	}
@@ -191,25 +274,25 @@ func (e *engine) drive(slot int, v *vu, next func(slot int, wait bool) bool) {
 // drained closes first. It returns when drained is closed or after the hard
 // stop.
 func (e *engine) endAfter(d time.Duration, drained <-chan struct{}) {
-	s := e.s
 	t := time.NewTimer(d)
 	select {
 	case <-t.C:
-	case <-s.stopC:
+	case <-e.stopC:
 	case <-drained:
 		t.Stop()
 		return
 	}
 	t.Stop()
-	s.stop()
+	e.stop()
+	e.state.Store(phaseStopping)
 	g := time.NewTimer(e.cfg.GracefulStop)
 	defer g.Stop()
 	select {
 	case <-drained:
 	case <-g.C:
-		s.hardStop()
+		e.hardStop()
 		<-drained
-	case <-s.hardC:
+	case <-e.hardC:
 		<-drained
 	}
 }
@@ -217,8 +300,7 @@ func (e *engine) endAfter(d time.Duration, drained <-chan struct{}) {
 // looping is constant-vus and shared-iterations: every VU iterates while
 // next says so, until d.
 func (e *engine) looping(pool []*vu, d time.Duration, next func(int) bool) {
-	s := e.s
-	s.vus.Add(float64(len(pool)))
+	e.setActive(int64(len(pool)))
 	drained := make(chan struct{})
 	var wg sync.WaitGroup
 	for i, v := range pool {
@@ -227,7 +309,7 @@ func (e *engine) looping(pool []*vu, d time.Duration, next func(int) bool) {
 			defer wg.Done()
 			e.drive(i, v, func(slot int, _ bool) bool {
 				select {
-				case <-s.stopC:
+				case <-e.stopC:
 					return false
 				default:
 				}
@@ -265,7 +347,7 @@ func (e *engine) setTarget(n int) {
 	e.target.Store(int64(n))
 	close(e.targetC)
 	e.targetC = make(chan struct{})
-	e.s.vus.Add(float64(n))
+	e.setActive(int64(n))
 }
 
 func (e *engine) targetChanged() <-chan struct{} {
@@ -277,7 +359,6 @@ func (e *engine) targetChanged() <-chan struct{} {
 // ramping is ramping-vus: slot i iterates while i < the stages' target; a
 // slot above the target finishes its iteration and waits.
 func (e *engine) ramping(pool []*vu) {
-	s := e.s
 	e.targetC = make(chan struct{})
 	e.target.Store(-1)
 	e.setTarget(min(e.cfg.VUs, len(pool)))
@@ -292,7 +373,7 @@ func (e *engine) ramping(pool []*vu) {
 				for {
 					ch := e.targetChanged()
 					select {
-					case <-s.stopC:
+					case <-e.stopC:
 						return false
 					default:
 					}
@@ -304,7 +385,7 @@ func (e *engine) ramping(pool []*vu) {
 					}
 					select {
 					case <-ch:
-					case <-s.stopC:
+					case <-e.stopC:
 						return false
 					}
 				}
@@ -320,15 +401,16 @@ func (e *engine) ramping(pool []*vu) {
 		defer close(rampDone)
 		t := time.NewTicker(50 * time.Millisecond)
 		defer t.Stop()
+		started := e.started()
 		for {
-			el := time.Since(s.started)
+			el := time.Since(started)
 			if el >= total {
 				return
 			}
 			e.setTarget(min(rampTarget(e.cfg.VUs, e.cfg.Stages, el), len(pool)))
 			select {
 			case <-t.C:
-			case <-s.stopC:
+			case <-e.stopC:
 				return
 			}
 		}
@@ -337,42 +419,40 @@ func (e *engine) ramping(pool []*vu) {
 	<-rampDone
 }
 
-// arrivalRate is constant-arrival-rate: an iteration starts every
-// TimeUnit/Rate on an idle VU of the pool; with none idle, the iteration is
-// dropped (counted) and a VU is made in the background while fewer than
-// MaxVUs exist.
-func (e *engine) arrivalRate(pool []*vu) {
+// arrivalRate is constant- and ramping-arrival-rate: iteration i starts at
+// due(i) after the start (while due says so) on an idle VU of the pool;
+// with none idle, the iteration is dropped (counted) and a VU is made in
+// the background while fewer than MaxVUs exist.
+func (e *engine) arrivalRate(pool []*vu, due func(i int64) (time.Duration, bool)) {
 	s := e.s
 	idle := make(chan *vu, e.cfg.MaxVUs)
 	for _, v := range pool {
 		idle <- v
 	}
-	interval := time.Duration(float64(e.cfg.TimeUnit) / e.cfg.Rate)
 	var inflight sync.WaitGroup
 	var creating atomic.Bool
-	start := s.started
-	end := start.Add(e.cfg.Duration)
+	start := e.started()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	<-timer.C
-	s.vus.Add(0)
+	e.setActive(0)
 	stopped := false
 	for i := int64(0); !stopped; i++ {
-		due := start.Add(time.Duration(i) * interval)
-		if !due.Before(end) {
+		at, ok := due(i)
+		if !ok {
 			break
 		}
-		if wait := time.Until(due); wait > 0 {
+		if wait := time.Until(start.Add(at)); wait > 0 {
 			timer.Reset(wait)
 			select {
 			case <-timer.C:
-			case <-s.stopC:
+			case <-e.stopC:
 				stopped = true
 				continue
 			}
 		} else {
 			select {
-			case <-s.stopC:
+			case <-e.stopC:
 				stopped = true
 				continue
 			default:
@@ -381,11 +461,11 @@ func (e *engine) arrivalRate(pool []*vu) {
 		select {
 		case v := <-idle:
 			inflight.Add(1)
-			s.vus.Add(float64(e.busy.Add(1)))
+			e.setActive(e.busy.Add(1))
 			go func() {
 				defer inflight.Done()
 				err := v.iterate(e.ctx)
-				s.vus.Add(float64(e.busy.Add(-1)))
+				e.setActive(e.busy.Add(-1))
 				if errors.Is(err, errVUDead) {
 					v = e.replace(v)
 				} else if err != nil {
@@ -396,16 +476,16 @@ func (e *engine) arrivalRate(pool []*vu) {
 				}
 			}()
 		default:
-			s.dropped.Add(1)
+			e.dropped.Add(1)
 			if e.made.Load() < int64(e.cfg.MaxVUs) && creating.CompareAndSwap(false, true) {
 				inflight.Add(1)
 				go func() {
 					defer inflight.Done()
 					defer creating.Store(false)
-					if v, err := e.newVU(int(e.made.Load()) + 1); err == nil {
+					if v, err := e.newVU(int(s.nextID.Add(1))); err == nil {
 						idle <- v
 					} else if e.ctx.Err() == nil {
-						s.errs.print(fmt.Sprintf("a new VU failed to start: %v", err))
+						s.errs.print(fmt.Sprintf("%sa new VU failed to start: %v", e.label(), err))
 					}
 				}()
 			}
@@ -416,96 +496,53 @@ func (e *engine) arrivalRate(pool []*vu) {
 		inflight.Wait()
 		close(drained)
 	}()
-	s.stop()
+	e.stop()
 	e.endAfter(0, drained)
 }
 
-// ticker runs every Tick: the time series to the outputs, the thresholds
-// with abortOnFail, and the progress line.
-func (e *engine) ticker(stop <-chan struct{}) {
-	s := e.s
-	t := time.NewTicker(s.opts.Tick)
-	defer t.Stop()
-	sampler := metrics.NewSampler(s.reg, s.started)
-	var prevPub, prevCons float64
-	var outErr bool
-	last := s.started
-	tick := func(now time.Time, final bool) {
-		if len(s.opts.Outputs) > 0 {
-			pts := sampler.Sample(now)
-			for _, o := range s.opts.Outputs {
-				if err := o.Write(pts); err != nil && !outErr {
-					outErr = true
-					s.errs.print(fmt.Sprintf("--out: %v", err))
-				}
+// rampingArrivals is the schedule of ramping-arrival-rate: the rate (per
+// timeUnit) goes linearly from startRate through each stage's target. The
+// schedule's count N(t) is the integral of the rate; iteration i starts
+// when N(t) = i + ½ (the middle of its share), so a stage at a constant rate
+// r for d starts r·d iterations and a stretch at rate 0 starts none.
+func rampingArrivals(startRate float64, stages []Stage, timeUnit time.Duration) func(i int64) (time.Duration, bool) {
+	type seg struct {
+		from time.Duration // offset of the segment's start
+		d    float64       // its length, seconds
+		r0   float64       // rate at its start, per second
+		r1   float64       // at its end
+		n0   float64       // N at its start
+	}
+	perSec := 1 / timeUnit.Seconds()
+	var segs []seg
+	var at time.Duration
+	r, n := startRate*perSec, 0.0
+	for _, st := range stages {
+		r1 := float64(st.Target) * perSec
+		d := st.Duration.Seconds()
+		segs = append(segs, seg{from: at, d: d, r0: r, r1: r1, n0: n})
+		n += (r + r1) / 2 * d
+		at += st.Duration
+		r = r1
+	}
+	k := 0 // segment of the previous iteration: i only grows
+	return func(i int64) (time.Duration, bool) {
+		want := float64(i) + 0.5
+		for ; k < len(segs); k++ {
+			sg := segs[k]
+			area := (sg.r0 + sg.r1) / 2 * sg.d
+			left := want - sg.n0
+			if left > area || sg.d == 0 || area == 0 {
+				continue
 			}
+			// Solve r0·τ + (r1−r0)/(2d)·τ² = left for τ in [0, d], in the
+			// form that is stable when r1 = r0.
+			a := (sg.r1 - sg.r0) / (2 * sg.d)
+			tau := 2 * left / (sg.r0 + math.Sqrt(max(0, sg.r0*sg.r0+4*a*left)))
+			return sg.from + time.Duration(min(tau, sg.d)*float64(time.Second)), true
 		}
-		elapsed := now.Sub(s.started)
-		if !final && len(s.reg.Thresholds()) > 0 {
-			if _, abort := s.reg.EvalThresholds(elapsed); abort && !s.aborted.Swap(true) {
-				var names []string
-				for _, th := range s.reg.Thresholds() {
-					if !th.OK && th.AbortOnFail {
-						names = append(names, th.Selector+" "+th.Source)
-					}
-				}
-				s.errs.always("threshold crossed, aborting the run: " + strings.Join(names, ", "))
-				s.stop()
-				s.hardStop()
-			}
-		}
-		if s.opts.Progress == ProgressNone {
-			return
-		}
-		dt := now.Sub(last).Seconds()
-		last = now
-		pub, cons := counterSum(s.reg, "amqp_published"), counterSum(s.reg, "amqp_consumed")
-		var pubRate, consRate float64
-		if dt > 0 {
-			pubRate, consRate = (pub-prevPub)/dt, (cons-prevCons)/dt
-		}
-		prevPub, prevCons = pub, cons
-		s.errs.progress(e.progressLine(elapsed, pubRate, consRate, final), final)
+		return 0, false
 	}
-	for {
-		select {
-		case now := <-t.C:
-			tick(now, false)
-		case <-stop:
-			tick(s.ended, true)
-			return
-		}
-	}
-}
-
-func counterSum(reg *metrics.Registry, name string) float64 {
-	if m := reg.Get(name); m != nil {
-		return m.Root().Stats().Sum
-	}
-	return 0
-}
-
-func (e *engine) progressLine(elapsed time.Duration, pubRate, consRate float64, final bool) string {
-	s := e.s
-	var b strings.Builder
-	state := "running"
-	if final {
-		state = "done"
-	}
-	fmt.Fprintf(&b, "%s [%s", state, fmtSeconds(elapsed))
-	if e.cfg.Executor == SharedIterations {
-		fmt.Fprintf(&b, ", %d/%d iterations]", int64(s.iterations.Stats().Sum), e.cfg.Iterations)
-	} else {
-		fmt.Fprintf(&b, "/%s]", fmtSeconds(e.cfg.Total()))
-		fmt.Fprintf(&b, " %d iterations", int64(s.iterations.Stats().Sum))
-	}
-	fmt.Fprintf(&b, ", %d/%d VUs, %s published/s, %s consumed/s, %d errors",
-		int64(s.vus.Stats().Value), e.made.Load(), metrics.FormatValue(pubRate, metrics.Default), metrics.FormatValue(consRate, metrics.Default), int64(s.errorsM.Stats().Sum))
-	return b.String()
-}
-
-func fmtSeconds(d time.Duration) string {
-	return fmt.Sprintf("%.1fs", d.Seconds())
 }
 
 func writeFile(path, content string) error {

@@ -35,18 +35,20 @@ func RegisterModule(rt *runtime.Runtime, reg *metrics.Registry) {
 			name string
 			kind metrics.Kind
 		}{{"Counter", metrics.Counter}, {"Gauge", metrics.Gauge}, {"Rate", metrics.Rate}, {"Trend", metrics.Trend}} {
-			_ = exports.Set(k.name, metricClass(vm, reg, k.name, k.kind))
+			_ = exports.Set(k.name, metricClass(vm, rt, reg, k.name, k.kind))
 		}
 		checks := reg.Get(MetricChecks)
 		_ = exports.Set("check", func(call goja.FunctionCall) goja.Value {
-			return checkFn(vm, checks, call)
+			return checkFn(vm, rt.MetricTags(), checks, call)
 		})
 	}
 	rt.RegisterModule(ModuleName, load)
 }
 
 // metricClass makes the constructor of one kind: new Kind(name, isTime).
-func metricClass(vm *goja.Runtime, reg *metrics.Registry, class string, kind metrics.Kind) goja.Value {
+// Samples carry the runtime's metric tags (a VU's scenario), then the
+// tags given to add.
+func metricClass(vm *goja.Runtime, rt *runtime.Runtime, reg *metrics.Registry, class string, kind metrics.Kind) goja.Value {
 	proto := vm.NewObject()
 	ctor := vm.ToValue(func(call goja.ConstructorCall) *goja.Object {
 		nameV := call.Argument(0)
@@ -62,6 +64,7 @@ func metricClass(vm *goja.Runtime, reg *metrics.Registry, class string, kind met
 			panic(vm.NewTypeError("%s: %v", class, err))
 		}
 		o := call.This
+		var own *metrics.Series // the series of the runtime's tags alone, made on first use
 		_ = o.DefineDataProperty("name", vm.ToValue(m.Name), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_TRUE)
 		_ = o.DefineDataProperty("type", vm.ToValue(kind.String()), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_TRUE)
 		_ = o.Set("add", func(c goja.FunctionCall) goja.Value {
@@ -69,7 +72,15 @@ func metricClass(vm *goja.Runtime, reg *metrics.Registry, class string, kind met
 			if !ok {
 				panic(vm.NewTypeError("%s '%s': add: parameter 'value' must be a number%s, got %s", class, m.Name, boolNote(kind), runtime.TypeOf(c.Argument(0))))
 			}
-			m.Series(tagsOf(vm, c.Argument(1), class+" '"+m.Name+"': add")).Add(v)
+			tags := tagsOf(vm, c.Argument(1), class+" '"+m.Name+"': add")
+			if len(tags) == 0 {
+				if own == nil {
+					own = m.Series(rt.MetricTags())
+				}
+				own.Add(v)
+				return goja.Undefined()
+			}
+			m.Series(rt.MetricTags().Merge(tags)).Add(v)
 			return goja.Undefined()
 		})
 		return nil
@@ -129,8 +140,9 @@ func tagsOf(vm *goja.Runtime, v goja.Value, what string) metrics.Tags {
 }
 
 // checkFn is check(value, { name: fn | boolean }, tags): each function is
-// called with value; each result is recorded in checks{check:name}.
-func checkFn(vm *goja.Runtime, checks *metrics.Metric, call goja.FunctionCall) goja.Value {
+// called with value; each result is recorded in checks{check:name} (with
+// base, the runtime's metric tags, and tags).
+func checkFn(vm *goja.Runtime, base metrics.Tags, checks *metrics.Metric, call goja.FunctionCall) goja.Value {
 	val := call.Argument(0)
 	set, ok := call.Argument(1).(*goja.Object)
 	if !ok || goja.IsNull(call.Argument(1)) {
@@ -150,7 +162,10 @@ func checkFn(vm *goja.Runtime, checks *metrics.Metric, call goja.FunctionCall) g
 		} else {
 			pass = c.ToBoolean()
 		}
-		tags := make(map[string]string, len(extra)+1)
+		tags := make(map[string]string, len(base)+len(extra)+1)
+		for _, t := range base {
+			tags[t.Key] = t.Value
+		}
 		for _, t := range extra {
 			tags[t.Key] = t.Value
 		}

@@ -1,27 +1,32 @@
 // Package scenario runs load and test scenarios in k6's vocabulary: a
-// script whose exports have a default function is run by virtual users
-// (VUs), each its own [runtime.Runtime] on its own goroutine, under one of
-// four executors (constant VUs, shared iterations, ramping VUs, constant
-// arrival rate), with setup() once before and teardown(data) once after,
-// metrics in a shared [metrics.Registry], thresholds, live progress, and an
-// end summary.
+// script whose exports have a default function (or options.scenarios) is
+// run by virtual users (VUs), each its own [runtime.Runtime] on its own
+// goroutine. One or more scenarios run at once (the shorthand options make
+// one, "default"), each with its VUs and one of six executors (constant
+// VUs, ramping VUs, shared iterations, per-VU iterations, constant and
+// ramping arrival rate); setup() runs once before and teardown(data) once
+// after; metrics go to a shared [metrics.Registry], every sample of a VU
+// tagged with its scenario; thresholds, live progress, and an end summary.
 //
 // # Flow
 //
 // The host (main) makes the runtime that runs the script's main module and
 // passes [Scenario.Hook] to [runtime.Runtime.RunFileThen] with the context
 // from [Scenario.Bind]. When the main module has loaded, the hook looks at
-// its exports: without a default function it does nothing (a plain script).
-// Otherwise it reads `options`, registers thresholds, calls setup() on that
-// runtime, and starts the controller goroutine, which starts the VUs, runs
-// the executor, stops the VUs, and queues teardown(data) back on the main
+// its exports: without a default function or options.scenarios it does
+// nothing (a plain script).
+// Otherwise it reads `options` into a [Plan], registers thresholds, calls
+// setup() on that runtime, and starts the controller goroutine, which makes
+// every scenario's first VUs, runs the scenarios' executors at once (an
+// engine each), stops their VUs, and queues teardown(data) back on the main
 // runtime; when teardown has settled it ends the main runtime's loop. The
 // host then calls [Scenario.Finish] for the summary and the exit code.
 //
 // # Concurrency
 //
-// Goroutines: each VU's loop (in RunFileThen); the controller; one driver
-// per VU slot (looping executors) or per iteration (arrival rate); the
+// Goroutines: each VU's loop (in RunFileThen); the controller; one per
+// scenario's executor, and one forwarding the run's stops to it; one driver
+// per VU slot (looping executors) or per iteration (arrival rates); the
 // ticker (progress, time series, thresholds). Only a runtime's loop touches
 // its goja values: the controller and drivers talk to VUs through
 // [runtime.Ref.Enqueue] and Go channels. Every wait has a context.
@@ -87,8 +92,12 @@ type Scenario struct {
 	reg  *metrics.Registry
 
 	active      atomic.Bool
-	cfg         *Config
-	dataJSON    string // setup's result, JSON; "" for undefined
+	plan        *Plan
+	engines     []*engine    // one per scenario; set before the ticker starts
+	nextID      atomic.Int64 // the last VU id given
+	made        atomic.Int64 // VUs made, all scenarios
+	vusMu       sync.Mutex   // orders the vus gauge's updates
+	dataJSON    string       // setup's result, JSON; "" for undefined
 	parent      context.Context
 	endRun      context.CancelCauseFunc
 	controlling atomic.Bool // the controller was started
@@ -207,14 +216,25 @@ func (s *Scenario) defective(id int, err *runtime.InternalError) {
 func (s *Scenario) stop()     { s.stopOnce.Do(func() { close(s.stopC) }) }
 func (s *Scenario) hardStop() { s.hardOnce.Do(func() { close(s.hardC) }) }
 
-// Config returns the resolved configuration (nil before the hook ran or
-// for a plain script).
-func (s *Scenario) Config() *Config { return s.cfg }
+// Plan returns the resolved scenarios and thresholds (nil before the hook
+// ran or for a plain script).
+func (s *Scenario) Plan() *Plan { return s.plan }
+
+// updateVUs sets the vus gauge to the VUs active in every scenario.
+func (s *Scenario) updateVUs() {
+	s.vusMu.Lock()
+	defer s.vusMu.Unlock()
+	var n int64
+	for _, e := range s.engines {
+		n += e.active.Load()
+	}
+	s.vus.Add(float64(n))
+}
 
 // Hook is the function to pass to rt.RunFileThen, for the main runtime rt.
 func (s *Scenario) Hook(rt *runtime.Runtime) func(vm *goja.Runtime, exports *goja.Object) error {
 	return func(vm *goja.Runtime, exports *goja.Object) error {
-		if _, ok := goja.AssertFunction(exports.Get("default")); !ok {
+		if !IsScenario(exports) {
 			return nil
 		}
 		s.active.Store(true)
@@ -230,14 +250,26 @@ func (s *Scenario) Hook(rt *runtime.Runtime) func(vm *goja.Runtime, exports *goj
 		if err != nil {
 			return &ConfigError{Msg: "cannot read the options export: " + err.Error()}
 		}
-		cfg, err := Resolve([]byte(optsJSON), s.opts.Overrides)
+		plan, err := Resolve([]byte(optsJSON), s.opts.Overrides)
 		if err != nil {
 			return err
 		}
-		if err := s.reg.AddThresholds(cfg.Thresholds); err != nil {
+		var funcs []string
+		for _, k := range exports.Keys() {
+			if _, ok := goja.AssertFunction(exports.Get(k)); ok {
+				funcs = append(funcs, k)
+			}
+		}
+		if err := plan.checkExec(funcs); err != nil {
+			return err
+		}
+		if err := plan.checkThresholdScenarios(); err != nil {
+			return err
+		}
+		if err := s.reg.AddThresholds(plan.Thresholds); err != nil {
 			return &ConfigError{Msg: err.Error()}
 		}
-		s.cfg = cfg
+		s.plan = plan
 		ref := rt.Loop().Ref()
 		afterSetup := func(data goja.Value) error {
 			js, err := stringify(vm, data)
@@ -268,6 +300,20 @@ func (s *Scenario) Hook(rt *runtime.Runtime) func(vm *goja.Runtime, exports *goj
 		}
 		return afterSetup(goja.Undefined())
 	}
+}
+
+// IsScenario reports whether a script's exports make it a scenario: a
+// default function, or options.scenarios. Loop only.
+func IsScenario(exports *goja.Object) bool {
+	if _, ok := goja.AssertFunction(exports.Get("default")); ok {
+		return true
+	}
+	if o, ok := exports.Get("options").(*goja.Object); ok {
+		if v := o.Get("scenarios"); v != nil && !goja.IsUndefined(v) && !goja.IsNull(v) {
+			return true
+		}
+	}
+	return false
 }
 
 func asPromise(v goja.Value) *goja.Promise {
@@ -312,8 +358,7 @@ func (s *Scenario) control(rt *runtime.Runtime, ref *runtime.Ref, exports *goja.
 		}
 		cancel()
 	}()
-	e := &engine{s: s, cfg: s.cfg, ctx: ctx}
-	s.initErr = e.run()
+	s.initErr = s.runScenarios(ctx)
 
 	// teardown(data), on the main runtime; parent (not ctx) bounds it, so
 	// that it runs after Ctrl-C too.
@@ -377,13 +422,81 @@ func (s *Scenario) control(rt *runtime.Runtime, ref *runtime.Ref, exports *goja.
 	s.endRun(errScenarioDone)
 }
 
+// runScenarios makes every scenario's first VUs, starts the scenarios
+// together (each after its startTime), and returns when all have ended
+// and their VUs are stopped. It returns an error only when a VU's init
+// failed before the start. Controller goroutine.
+func (s *Scenario) runScenarios(ctx context.Context) error {
+	engines := make([]*engine, len(s.plan.Scenarios))
+	for i, c := range s.plan.Scenarios {
+		engines[i] = s.newEngine(ctx, c)
+	}
+	s.vusMu.Lock()
+	s.engines = engines
+	s.vusMu.Unlock()
+	defer func() {
+		for _, e := range engines {
+			e.end()
+			close(e.over)
+		}
+	}()
+	pools := make([][]*vu, len(engines))
+	for i, e := range engines {
+		pool, err := e.makeVUs(e.initialVUs())
+		if err != nil {
+			for _, e := range engines {
+				e.stopAll()
+			}
+			select {
+			case <-s.stopC: // interrupted during init: that is not the VU's error
+				return nil
+			default:
+			}
+			return err
+		}
+		pools[i] = pool
+	}
+	select {
+	case <-s.stopC: // interrupted during init
+		for _, e := range engines {
+			e.stopAll()
+		}
+		return nil
+	default:
+	}
+
+	s.started = time.Now()
+	s.reg.Start(s.started)
+	s.ran = true
+	tickDone := make(chan struct{})
+	tickStop := make(chan struct{})
+	go func() {
+		defer close(tickDone)
+		s.ticker(tickStop)
+	}()
+	var wg sync.WaitGroup
+	for i, e := range engines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e.execute(pools[i])
+		}()
+	}
+	wg.Wait()
+	s.ended = time.Now()
+	close(tickStop)
+	<-tickDone
+	return nil
+}
+
 // iterDone records a finished iteration. VU loop.
 func (s *Scenario) iterDone(v *vu, d time.Duration, errText string) {
-	s.iterations.Add(1)
-	s.iterationDuration.Add(float64(d) / float64(time.Millisecond))
+	e := v.e
+	e.iterations.Add(1)
+	e.iterationDuration.Add(float64(d) / float64(time.Millisecond))
 	if errText != "" {
-		s.errorsM.Add(1)
-		s.errs.print(fmt.Sprintf("VU %d, iteration %d: %s", v.id, v.iter-1, errText))
+		e.errorsM.Add(1)
+		s.errs.print(fmt.Sprintf("%sVU %d, iteration %d: %s", e.label(), v.id, v.iter-1, errText))
 	}
 }
 
@@ -462,15 +575,27 @@ func (s *Scenario) Finish(rt *runtime.Runtime, runErr error) int {
 
 func (s *Scenario) writeSummary(sum *metrics.Summary) {
 	w := s.opts.Stderr
-	what := s.cfg.Executor
-	fmt.Fprintf(w, "\n  scenario: %s, %s", what, describe(s.cfg))
-	fmt.Fprintf(w, "; ran %s", sum.Duration.Round(time.Millisecond))
+	how := ""
 	if s.interrupted.Load() {
-		fmt.Fprint(w, " (interrupted)")
+		how = " (interrupted)"
 	} else if s.aborted.Load() {
-		fmt.Fprint(w, " (aborted by a threshold)")
+		how = " (aborted by a threshold)"
 	}
-	fmt.Fprintln(w)
+	if !s.plan.Named {
+		c := s.plan.Scenarios[0]
+		fmt.Fprintf(w, "\n  scenario: %s, %s; ran %s%s\n", c.Executor, describe(c), sum.Duration.Round(time.Millisecond), how)
+		// Every sample has scenario:default: the tag says nothing here.
+		sum.HideTag("scenario")
+	} else {
+		fmt.Fprintf(w, "\n  scenarios: %d, ran %s%s\n", len(s.engines), sum.Duration.Round(time.Millisecond), how)
+		nameW := 0
+		for _, e := range s.engines {
+			nameW = max(nameW, len(e.cfg.Name))
+		}
+		for _, e := range s.engines {
+			fmt.Fprintf(w, "    %-*s  %s\n", nameW, e.cfg.Name, e.summaryLine())
+		}
+	}
 	if err := sum.WriteText(w); err != nil {
 		return
 	}
@@ -484,22 +609,65 @@ func (s *Scenario) writeSummary(sum *metrics.Summary) {
 	}
 }
 
+// summaryLine is a scenario's line in the summary of a run with
+// options.scenarios: executor and configuration, then what it did.
+func (e *engine) summaryLine() string {
+	c := e.cfg
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s, %s", c.Executor, describe(c))
+	if c.StartTime > 0 {
+		fmt.Fprintf(&b, ", startTime %s", c.StartTime)
+	}
+	if c.Exec != "default" {
+		fmt.Fprintf(&b, ", exec %s", c.Exec)
+	}
+	st := e.started()
+	if st.IsZero() {
+		b.WriteString("; stopped before its start")
+		return b.String()
+	}
+	ran := time.Unix(0, e.endedAt.Load()).Sub(st)
+	how := "done in"
+	select {
+	case <-e.hardC: // gracefulStop ran out, Ctrl-C, or a threshold aborted the run
+		how = "interrupted after"
+	default:
+	}
+	fmt.Fprintf(&b, "; %s %s: %d iterations", how, ran.Round(time.Millisecond), int64(e.iterations.Stats().Sum))
+	if n := int64(e.dropped.Stats().Sum); n > 0 {
+		fmt.Fprintf(&b, " (%d dropped)", n)
+	}
+	fmt.Fprintf(&b, ", %d VUs", e.made.Load())
+	if n := int64(e.errorsM.Stats().Sum); n > 0 {
+		fmt.Fprintf(&b, ", %d errors", n)
+	}
+	return b.String()
+}
+
 func describe(c *Config) string {
 	switch c.Executor {
 	case ConstantVUs:
 		return fmt.Sprintf("%d VUs for %s", c.VUs, c.Duration)
 	case SharedIterations:
 		return fmt.Sprintf("%d iterations shared by %d VUs (max %s)", c.Iterations, c.VUs, c.Duration)
+	case PerVUIterations:
+		return fmt.Sprintf("%d iterations for each of %d VUs (max %s)", c.Iterations, c.VUs, c.Duration)
+	case RampingArrivalRate:
+		return fmt.Sprintf("from %s iterations per %s through stages %s (VUs: %d pre-allocated, max %d)", trimFloat(c.StartRate), c.TimeUnit, stagesString(c.Stages), c.PreAllocatedVUs, c.MaxVUs)
 	case RampingVUs:
-		parts := make([]string, len(c.Stages))
-		for i, st := range c.Stages {
-			parts[i] = fmt.Sprintf("%s:%d", st.Duration, st.Target)
-		}
-		return fmt.Sprintf("from %d VUs through stages %s", c.VUs, strings.Join(parts, ", "))
+		return fmt.Sprintf("from %d VUs through stages %s", c.VUs, stagesString(c.Stages))
 	case ConstantArrivalRate:
 		return fmt.Sprintf("%s iterations per %s for %s (VUs: %d pre-allocated, max %d)", trimFloat(c.Rate), c.TimeUnit, c.Duration, c.PreAllocatedVUs, c.MaxVUs)
 	}
 	return ""
+}
+
+func stagesString(stages []Stage) string {
+	parts := make([]string, len(stages))
+	for i, st := range stages {
+		parts[i] = fmt.Sprintf("%s:%d", st.Duration, st.Target)
+	}
+	return strings.Join(parts, ", ")
 }
 
 func trimFloat(f float64) string {

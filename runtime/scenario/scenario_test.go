@@ -53,8 +53,14 @@ func (r result) sum(name string) float64 {
 	return m.Root().Stats().Sum
 }
 
+// series is a series of name by its tags; scenario is "default" unless
+// tags say otherwise (every sample of a VU has its scenario's tag).
 func (r result) series(name string, tags map[string]string) metrics.Stats {
-	return r.reg.Get(name).Series(metrics.NewTags(tags)).Stats()
+	all := map[string]string{"scenario": DefaultName}
+	for k, v := range tags {
+		all[k] = v
+	}
+	return r.reg.Get(name).Series(metrics.NewTags(all)).Stats()
 }
 
 // run runs src as a scenario through the same path as main: a main

@@ -24,6 +24,7 @@ var errVUDead = errors.New("VU ended")
 type vu struct {
 	id     int
 	s      *Scenario
+	e      *engine // its scenario
 	rt     *runtime.Runtime
 	cancel context.CancelCauseFunc
 	done   chan struct{} // closed when the loop ended; err is then set
@@ -45,14 +46,15 @@ type iterResult struct {
 	err string // formatted error; "" on success
 }
 
-// startVU makes VU id and runs the script's init code (its top level). It
-// returns when the VU is ready to iterate, or with the error that ended its
-// init. ctx bounds the wait and the VU's life.
-func (s *Scenario) startVU(ctx context.Context, id int) (*vu, error) {
+// startVU makes VU id of scenario e and runs the script's init code (its
+// top level). It returns when the VU is ready to iterate, or with the error
+// that ended its init. ctx bounds the wait and the VU's life.
+func (s *Scenario) startVU(ctx context.Context, e *engine, id int) (*vu, error) {
 	rt, err := s.opts.NewRuntime(id)
 	if err != nil {
 		return nil, err
 	}
+	rt.SetMetricTags(e.tags)
 	rt.SetMetrics(s.reg)
 	rt.SetE2EHeader(s.opts.E2EHeader)
 	vm := rt.VM()
@@ -62,14 +64,17 @@ func (s *Scenario) startVU(ctx context.Context, id int) (*vu, error) {
 	if err := vm.Set("__ITER", 0); err != nil {
 		return nil, err
 	}
+	if err := setEnv(vm, e.cfg.Env); err != nil {
+		return nil, err
+	}
 	vctx, cancel := context.WithCancelCause(ctx)
-	v := &vu{id: id, s: s, rt: rt, cancel: cancel, done: make(chan struct{})}
+	v := &vu{id: id, s: s, e: e, rt: rt, cancel: cancel, done: make(chan struct{})}
 	ready := make(chan error, 1)
 	go func() {
 		_, err := rt.RunFileThen(vctx, s.opts.Script, func(vm *goja.Runtime, exports *goja.Object) error {
-			fn, ok := goja.AssertFunction(exports.Get("default"))
+			fn, ok := goja.AssertFunction(exports.Get(e.cfg.Exec))
 			if !ok {
-				return fmt.Errorf("VU %d: the script has no default function", id)
+				return fmt.Errorf("VU %d: the script exports no function %q", id, e.cfg.Exec)
 			}
 			v.fn = fn
 			v.data = goja.Undefined()
@@ -214,4 +219,25 @@ func (v *vu) deathError() string {
 		return ""
 	}
 	return v.rt.FormatError(v.err)
+}
+
+// setEnv adds env to the runtime's process.env. Before the runtime runs.
+func setEnv(vm *goja.Runtime, env map[string]string) error {
+	if len(env) == 0 {
+		return nil
+	}
+	p, ok := vm.Get("process").(*goja.Object)
+	if !ok {
+		return errors.New("no process global")
+	}
+	pe, ok := p.Get("env").(*goja.Object)
+	if !ok {
+		return errors.New("no process.env")
+	}
+	for k, v := range env {
+		if err := pe.Set(k, v); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -41,7 +41,8 @@ export default async function () {
 	s := New(Options{Script: path, NewRuntime: newRT, Registry: reg})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	e := &engine{s: s, cfg: &Config{}, ctx: ctx}
+	e := s.newEngine(ctx, &Config{Name: DefaultName, Exec: "default"})
+	defer close(e.over)
 	// One VU first, so that what all VUs share (compiled built-ins, the
 	// transform's caches) is not counted per VU.
 	if _, err := e.makeVUs(1); err != nil {

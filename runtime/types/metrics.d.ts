@@ -54,11 +54,64 @@ declare module 'amqpjs/metrics' {
    */
   export function check<T>(value: T, checks: { [name: string]: ((value: T) => unknown) | boolean }, tags?: Tags): boolean;
 
-  /** A ramping-VUs stage. */
+  /** A ramping stage: go linearly to target (VUs; for ramping-arrival-rate, iterations per timeUnit) over duration. */
   export interface Stage {
     /** A Go duration ('30s', '1m30s') or milliseconds. */
     duration: string | number;
     target: number;
+  }
+
+  /** The executors of named scenarios (the shorthand options take all but 'ramping-arrival-rate'). */
+  export type Executor =
+    | 'constant-vus'
+    | 'ramping-vus'
+    | 'shared-iterations'
+    | 'per-vu-iterations'
+    | 'constant-arrival-rate'
+    | 'ramping-arrival-rate';
+
+  /**
+   * One scenario of options.scenarios. Each executor takes executor, exec,
+   * startTime, gracefulStop, env, tags and its own keys (any other key is an
+   * error, exit 2):
+   * constant-vus: vus, duration; ramping-vus: startVUs, stages;
+   * shared-iterations and per-vu-iterations: vus, iterations, maxDuration;
+   * constant-arrival-rate: rate, timeUnit, duration, preAllocatedVUs, maxVUs;
+   * ramping-arrival-rate: startRate, timeUnit, stages, preAllocatedVUs, maxVUs.
+   */
+  export interface Scenario {
+    executor: Executor;
+    /** The exported function its VUs run (default 'default'). */
+    exec?: string;
+    /** How long after the run's start the scenario starts (default 0). */
+    startTime?: string | number;
+    /** How long iterations still running at its end may finish (default 30 s). */
+    gracefulStop?: string | number;
+    /** Added to process.env in its VUs. */
+    env?: { [name: string]: string };
+    /** Added to every sample its VUs record, besides scenario:<name>. */
+    tags?: { [tag: string]: string };
+    /** VUs (default 1). */
+    vus?: number;
+    /** constant-vus, constant-arrival-rate: how long. */
+    duration?: string | number;
+    /** shared-iterations: in all; per-vu-iterations: per VU (default 1). */
+    iterations?: number;
+    /** The most time the iterations may take (default 10 m). */
+    maxDuration?: string | number;
+    /** ramping-vus: VUs before the first stage (default 1). */
+    startVUs?: number;
+    stages?: Stage[];
+    /** constant-arrival-rate: iterations started per timeUnit. */
+    rate?: number;
+    /** ramping-arrival-rate: the rate before the first stage (default 0). */
+    startRate?: number;
+    /** Arrival rates: the rate's unit (default '1s'). */
+    timeUnit?: string | number;
+    /** Arrival rates: VUs made before the start (default 1). */
+    preAllocatedVUs?: number;
+    /** Arrival rates: the most VUs (default the larger of preAllocatedVUs and 100). */
+    maxVUs?: number;
   }
 
   /** A threshold with options (thresholds: { metric: [ '…' | ThresholdObject ] }). */
@@ -71,10 +124,16 @@ declare module 'amqpjs/metrics' {
     delayAbortEval?: string | number;
   }
 
-  /** A scenario's `export const options` (k6's names; flags override them). */
+  /**
+   * A scenario's `export const options` (k6's names): either named
+   * scenarios, or the shorthand options for one scenario named 'default'
+   * (which the flags override), not both.
+   */
   export interface ScenarioOptions {
-    /** 'constant-vus', 'shared-iterations', 'ramping-vus' or 'constant-arrival-rate'; inferred from the other options when not given. */
-    executor?: string;
+    /** Several scenarios, run at once, by name (letters, digits, '_', '-'); samples carry scenario:<name>. */
+    scenarios?: { [name: string]: Scenario };
+    /** 'constant-vus', 'shared-iterations', 'per-vu-iterations', 'ramping-vus' or 'constant-arrival-rate'; inferred from the other options when not given. */
+    executor?: Exclude<Executor, 'ramping-arrival-rate'>;
     vus?: number;
     duration?: string | number;
     iterations?: number;

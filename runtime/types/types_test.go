@@ -298,6 +298,7 @@ func TestScenarioOptions(t *testing.T) {
 	for iface, structName := range map[string]string{"ScenarioOptions": "options", "Stage": "stageJSON", "ThresholdObject": "thresholdObj"} {
 		same(t, iface+" (scenario."+structName+")", jsonTags(t, file, structName), members(t, f, mx, iface))
 	}
+	same(t, "Scenario (scenario.ScenarioKeys)", scenario.ScenarioKeys(), members(t, f, mx, "Scenario"))
 }
 
 func jsonTags(t *testing.T, file *ast.File, name string) []string {

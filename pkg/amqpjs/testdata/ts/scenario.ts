@@ -16,6 +16,16 @@ export const options: ScenarioOptions = {
   thresholds: { checks: ['rate==1'], errors: [{ threshold: 'count==0', abortOnFail: true }] },
 };
 
+// Named scenarios (not exported: a script has one options).
+const named: ScenarioOptions = {
+  scenarios: {
+    producers: { executor: 'constant-arrival-rate', exec: 'produce', rate: 100, duration: '10s', preAllocatedVUs: 4, tags: { role: 'p' } },
+    burst: { executor: 'ramping-arrival-rate', startRate: 0, stages: [{ duration: '5s', target: 400 }], startTime: '10s', env: { BURST: '1' } },
+  },
+  thresholds: { 'amqp_published{scenario:producers}': ['rate>90'] },
+};
+void named;
+
 const sent = new Counter('sent');
 const latency = new Trend('latency', true);
 const ok = new Rate('ok');
