@@ -219,7 +219,7 @@ func (m *module) connect(vm *goja.Runtime, method string, d ConnectDefaults, a [
 	if v := a[cOnUnblocked]; v != nil && !goja.IsNull(v) {
 		onUnblocked, _ = goja.AssertFunction(v)
 	}
-	c := &connection{m: m, onError: onError, clientProps: clientProps, tuning: tuning}
+	c := &connection{m: m, onError: onError, clientProps: clientProps, tuning: tuning, site: m.site()}
 	if onBlocked != nil {
 		cfg.OnBlocked = func(reason string) {
 			m.loop.RunOnLoop(func(vm *goja.Runtime) { c.callUser(onBlocked, vm.ToValue(reason)) })
@@ -240,10 +240,10 @@ func (m *module) connect(vm *goja.Runtime, method string, d ConnectDefaults, a [
 		}
 		res.Settle(func(vm *goja.Runtime) (any, error) {
 			if err != nil {
-				return nil, m.rejection(withStartHint(err), seconds(a[cTimeout]))
+				return nil, m.rejectionAt(withStartHint(err), seconds(a[cTimeout]), c.site)
 			}
 			if !drop() {
-				return nil, m.rejection(&amqp.Error{Kind: amqp.KindConnectionClosed, Reason: "connect cancelled"}, 0)
+				return nil, m.rejectionAt(&amqp.Error{Kind: amqp.KindConnectionClosed, Reason: "connect cancelled"}, 0, c.site)
 			}
 			return c.open(vm, conn), nil
 		})
@@ -266,6 +266,7 @@ type connection struct {
 	protocol    *goja.Object
 	channels    map[*channel]struct{}
 	closeErr    *amqp.Error
+	site        *callSite // where connect() was called: on_error's stack
 }
 
 // open makes the [transport, protocol] pair once connected. Loop only.
@@ -335,7 +336,7 @@ func (c *connection) closed(vm *goja.Runtime, err *amqp.Error) error {
 	c.waiters = nil
 	if err != nil && !c.byScript {
 		if c.onError != nil {
-			exc := c.m.jsError(err, 0)
+			exc := c.m.jsErrorAt(err, 0, c.site)
 			c.callUser(c.onError, exc)
 		}
 	}
@@ -402,11 +403,12 @@ func (c *connection) closedError() error {
 
 func (c *connection) jsChannel(call goja.FunctionCall) goja.Value {
 	vm := c.m.rt.VM()
+	site := c.m.site()
 	a := channelOpenSig.parse(vm, call.Arguments)
 	timeout := seconds(a[1])
 	p, res := c.m.loop.NewPromise()
 	if c.state != stateOpen {
-		_ = res.SettleOnLoop(vm, nil, c.m.jsError(c.closedError(), 0))
+		_ = res.SettleOnLoop(vm, nil, c.m.jsErrorAt(c.closedError(), 0, site))
 		return vm.ToValue(p)
 	}
 	var retCB goja.Value
@@ -419,7 +421,7 @@ func (c *connection) jsChannel(call goja.FunctionCall) goja.Value {
 		cancel()
 		res.Settle(func(vm *goja.Runtime) (any, error) {
 			if err != nil {
-				return nil, c.m.rejection(err, timeout)
+				return nil, c.m.rejectionAt(err, timeout, site)
 			}
 			return c.newChannel(vm, ch, retCB), nil
 		})
@@ -429,11 +431,12 @@ func (c *connection) jsChannel(call goja.FunctionCall) goja.Value {
 
 func (c *connection) jsClose(call goja.FunctionCall) goja.Value {
 	vm := c.m.rt.VM()
+	site := c.m.site()
 	a := protoCloseSig.parse(vm, call.Arguments)
 	timeout := seconds(a[1])
 	p, res := c.m.loop.NewPromise()
 	if c.state != stateOpen {
-		_ = res.SettleOnLoop(vm, nil, c.m.jsError(c.closedError(), 0))
+		_ = res.SettleOnLoop(vm, nil, c.m.jsErrorAt(c.closedError(), 0, site))
 		return vm.ToValue(p)
 	}
 	c.byScript = true
@@ -448,7 +451,7 @@ func (c *connection) jsClose(call goja.FunctionCall) goja.Value {
 		cancel()
 		res.Settle(func(vm *goja.Runtime) (any, error) {
 			if err != nil {
-				return nil, c.m.rejection(err, timeout)
+				return nil, c.m.rejectionAt(err, timeout, site)
 			}
 			return nil, nil
 		})
@@ -458,6 +461,7 @@ func (c *connection) jsClose(call goja.FunctionCall) goja.Value {
 
 func (c *connection) jsWaitClosed(call goja.FunctionCall) goja.Value {
 	vm := c.m.rt.VM()
+	site := c.m.site()
 	a := waitClosedSig.parse(vm, call.Arguments)
 	timeout := seconds(a[0])
 	p, res := c.m.loop.NewPromise()
@@ -469,7 +473,7 @@ func (c *connection) jsWaitClosed(call goja.FunctionCall) goja.Value {
 	if timeout > 0 {
 		t := time.AfterFunc(time.Duration(timeout*float64(time.Second)), func() {
 			res.Settle(func(vm *goja.Runtime) (any, error) {
-				return nil, c.m.rejection(&amqp.Error{Kind: amqp.KindTimeout, Op: "wait_closed"}, timeout)
+				return nil, c.m.rejectionAt(&amqp.Error{Kind: amqp.KindTimeout, Op: "wait_closed"}, timeout, site)
 			})
 		})
 		_ = t

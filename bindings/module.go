@@ -86,7 +86,8 @@ type module struct {
 	hooked  bool
 	runCtx  context.Context // cancelled when the loop shuts down
 	endRun  context.CancelFunc
-	mx      moduleMetrics // metrics.go
+	mx      moduleMetrics     // metrics.go
+	siteBuf []goja.StackFrame // scratch of site (callsite.go)
 }
 
 func (m *module) load(vm *goja.Runtime, module *goja.Object) {
@@ -199,6 +200,19 @@ func (m *module) jsError(err error, timeout float64) goja.Value {
 // rejection wraps jsError for a Resolver.
 func (m *module) rejection(err error, timeout float64) error {
 	return &runtime.Rejection{Value: m.jsError(err, timeout)}
+}
+
+// jsErrorAt is jsError with the stack of the call at site (callsite.go).
+// Loop only.
+func (m *module) jsErrorAt(err error, timeout float64, site *callSite) goja.Value {
+	v := m.jsError(err, timeout)
+	stamp(m.rt.VM(), v, site, "")
+	return v
+}
+
+// rejectionAt is rejection with the stack of the call at site.
+func (m *module) rejectionAt(err error, timeout float64, site *callSite) error {
+	return &runtime.Rejection{Value: m.jsErrorAt(err, timeout, site)}
 }
 
 // setMethod sets obj[name] to fn as a function whose name is name (goja

@@ -148,14 +148,20 @@ var pcSuffix = regexp.MustCompile(`([^\s(]*):(\d+):(\d+)\(\d+\)`)
 // names it after the Go symbol ("github.com/…/runtime.(*Runtime).jsRequire-fm").
 var goNativeFrame = regexp.MustCompile(`(?m)^\s*at (?:[^\s()]*/|main\.)\S* \(native\)\n?`)
 
+// internalFrame matches a stack line of amqpjs's own JS ("amqpjs:…" files:
+// the aioamqp exceptions and prelude, util, assert).
+var internalFrame = regexp.MustCompile(`(?m)^[ \t]*at (?:[^\n(]*\()?amqpjs:[^\n]*\n?`)
+
 // CleanStack rewrites goja's stack lines ("\tat f (file:1:2(34))") to
 // Node's ("    at f (file:1:3)"). Positions of user files come through
 // esbuild's source maps, for which goja reports 0-based columns; they are
-// made 1-based like Node's. Built-in files ("amqpjs:…") are left as they are.
-// Frames of Go functions are dropped: their Go symbol names mean nothing to
-// a script's author.
+// made 1-based like Node's. Frames of Go functions are dropped: their Go
+// symbol names mean nothing to a script's author; so are frames of amqpjs's
+// own JS files ("amqpjs:…"): an error of the aioamqp module carries the
+// script's frames of the call that caused it instead (docs/api-notes.md).
 func CleanStack(s string) string {
 	s = goNativeFrame.ReplaceAllString(s, "")
+	s = internalFrame.ReplaceAllString(s, "")
 	s = pcSuffix.ReplaceAllStringFunc(s, func(m string) string {
 		sub := pcSuffix.FindStringSubmatch(m)
 		col := sub[3]

@@ -1,0 +1,157 @@
+package bindings
+
+import (
+	"bytes"
+	"strings"
+
+	"github.com/dop251/goja"
+
+	"github.com/amqpjs/amqpjs/runtime"
+)
+
+// Call sites (API.md §8, "Where an error points"): an error that a binding
+// produces carries the script position of the call that caused it, even when
+// it arrives much later (a rejection settled by a broker reply, a channel
+// closed by the broker, on_error). Its stack is the script's frames at the
+// time of the call — those of the async functions awaiting it included, the
+// way V8's async stack traces read — as if the call had been synchronous.
+// Internal frames (Go functions, amqpjs:… files) are left out.
+//
+// Capturing is cheap and lazy: the frames are copied as goja keeps them (a
+// program pointer and a program counter each); positions and text are only
+// worked out when an error is built. The fast paths that settle at once (an
+// unconfirmed publish, an ack) capture nothing unless they fail.
+
+// maxSiteFrames bounds the frames kept, as V8's Error.stackTraceLimit (10).
+const maxSiteFrames = 10
+
+// callSite is where the script made a call: its frames, most recent first.
+// nil when there was no script frame (a call from Go). Immutable.
+type callSite struct {
+	frames []goja.StackFrame
+	call   goja.StackFrame // the binding's own (native) frame: its method
+}
+
+// method is the name of the binding's method called ("queue_declare").
+func (s *callSite) method() string {
+	if n := s.call.FuncName(); n != "<native>" {
+		return n
+	}
+	return "a call"
+}
+
+// site captures the script's frames of the current call. Loop only, inside a
+// call from JS.
+func (m *module) site() *callSite {
+	if siteCaptureOff {
+		return nil
+	}
+	vm := m.rt.VM()
+	m.siteBuf = vm.CaptureCallStack(0, m.siteBuf[:0])
+	n := 0
+	for i := range m.siteBuf {
+		if userFrame(&m.siteBuf[i]) {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	if n > maxSiteFrames {
+		n = maxSiteFrames
+	}
+	s := &callSite{frames: make([]goja.StackFrame, 0, n)}
+	if len(m.siteBuf) > 0 && m.siteBuf[0].SrcName() == "<native>" {
+		s.call = m.siteBuf[0]
+	}
+	for i := range m.siteBuf {
+		if len(s.frames) == n {
+			break
+		}
+		if userFrame(&m.siteBuf[i]) {
+			s.frames = append(s.frames, m.siteBuf[i])
+		}
+	}
+	clear(m.siteBuf) // keep no program alive
+	return s
+}
+
+// siteCaptureOff turns capturing off (benchmarks comparing its cost).
+var siteCaptureOff = false
+
+// userFrame reports whether f is a frame of the script's own code.
+func userFrame(f *goja.StackFrame) bool {
+	name := f.SrcName()
+	return name != "<native>" && !strings.HasPrefix(name, "amqpjs:")
+}
+
+// writeFrames writes the frames as goja's stack lines ("\tat f (file:1:2(3))"),
+// which runtime.CleanStack renders as Node's.
+func (s *callSite) writeFrames(b *bytes.Buffer) {
+	for i := range s.frames {
+		b.WriteString("\tat ")
+		s.frames[i].Write(b)
+		b.WriteByte('\n')
+	}
+}
+
+// where is the top frame's position as "file:line:col" (1-based column, as
+// printed), or "".
+func (s *callSite) where() string {
+	if s == nil || len(s.frames) == 0 {
+		return ""
+	}
+	var b bytes.Buffer
+	s.frames[0].Write(&b)
+	line := "\tat " + b.String() + "\n"
+	line = strings.TrimSpace(runtime.CleanStack(line))
+	line = strings.TrimPrefix(line, "at ")
+	if i := strings.LastIndexByte(line, '('); i >= 0 && strings.HasSuffix(line, ")") {
+		line = line[i+1 : len(line)-1]
+	}
+	return line
+}
+
+// stamp makes v's stack the one of the call at s: "Name: message" and the
+// call's frames, then, when note is not "", a line saying more (which call
+// closed the channel). v is left alone when it is not an object or s is nil
+// and note is "". Loop only.
+func stamp(vm *goja.Runtime, v goja.Value, s *callSite, note string) {
+	o, ok := v.(*goja.Object)
+	if !ok || (s == nil && note == "") {
+		return
+	}
+	var b bytes.Buffer
+	b.WriteString(o.String())
+	b.WriteByte('\n')
+	if s != nil {
+		s.writeFrames(&b)
+	}
+	if note != "" {
+		b.WriteString("    ")
+		b.WriteString(note)
+		b.WriteByte('\n')
+	}
+	_ = o.DefineDataProperty("stack", vm.ToValue(b.String()), goja.FLAG_TRUE, goja.FLAG_FALSE, goja.FLAG_TRUE)
+}
+
+// appendSite adds the frames of s under the stack of a value thrown by a
+// callback (a consumer's): where the callback was registered. Loop only.
+func appendSite(vm *goja.Runtime, v goja.Value, s *callSite) {
+	o, ok := v.(*goja.Object)
+	if !ok || s == nil {
+		return
+	}
+	st := o.Get("stack")
+	if st == nil || goja.IsUndefined(st) {
+		return
+	}
+	if _, isStr := st.Export().(string); !isStr {
+		return
+	}
+	var b bytes.Buffer
+	b.WriteString(strings.TrimRight(st.String(), "\n"))
+	b.WriteByte('\n')
+	s.writeFrames(&b)
+	_ = o.DefineDataProperty("stack", vm.ToValue(b.String()), goja.FLAG_TRUE, goja.FLAG_FALSE, goja.FLAG_TRUE)
+}
