@@ -175,6 +175,40 @@ func CleanStack(s string) string {
 	return strings.ReplaceAll(s, "\tat ", "    at ")
 }
 
+// StackPosition returns the position of the first frame of a Node-style
+// stack (as CleanStack makes it: "    at f (file:1:2)" or "    at file:1:2"):
+// the file, the 1-based line and column, and whether there was one. For an
+// error of the aioamqp module, it is where the script made the call that
+// caused it.
+func StackPosition(stack string) (file string, line, col int, ok bool) {
+	for _, l := range strings.Split(stack, "\n") {
+		rest, found := strings.CutPrefix(strings.TrimSpace(l), "at ")
+		if !found {
+			continue
+		}
+		if strings.HasSuffix(rest, ")") {
+			if i := strings.LastIndex(rest, " ("); i >= 0 {
+				rest = rest[i+2 : len(rest)-1]
+			}
+		}
+		i := strings.LastIndexByte(rest, ':')
+		if i < 0 {
+			continue
+		}
+		j := strings.LastIndexByte(rest[:i], ':')
+		if j < 0 {
+			continue
+		}
+		ln, err1 := strconv.Atoi(rest[j+1 : i])
+		c, err2 := strconv.Atoi(rest[i+1:])
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		return rest[:j], ln, c, true
+	}
+	return "", 0, 0, false
+}
+
 // describeValue renders a thrown value: an Error's stack (with any extra own
 // properties, e.g. an AMQP code), or the inspected value.
 func describeValue(vm *goja.Runtime, v goja.Value) string {

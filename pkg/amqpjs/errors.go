@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io/fs"
 	"strconv"
-	"strings"
 
 	"github.com/dop251/goja"
 
@@ -93,36 +92,13 @@ func (p Position) String() string {
 	return p.File + ":" + strconv.Itoa(p.Line) + ":" + strconv.Itoa(p.Column)
 }
 
-// stackPosition is the position of the first frame of a Node-style stack
-// ("    at f (file:1:2)" or "    at file:1:2").
+// stackPosition is the position of the first frame of a Node-style stack.
 func stackPosition(stack string) Position {
-	for _, line := range strings.Split(stack, "\n") {
-		l := strings.TrimSpace(line)
-		rest, ok := strings.CutPrefix(l, "at ")
-		if !ok {
-			continue
-		}
-		if strings.HasSuffix(rest, ")") {
-			if i := strings.LastIndex(rest, " ("); i >= 0 {
-				rest = rest[i+2 : len(rest)-1]
-			}
-		}
-		i := strings.LastIndexByte(rest, ':')
-		if i < 0 {
-			continue
-		}
-		j := strings.LastIndexByte(rest[:i], ':')
-		if j < 0 {
-			continue
-		}
-		line, err1 := strconv.Atoi(rest[j+1 : i])
-		col, err2 := strconv.Atoi(rest[i+1:])
-		if err1 != nil || err2 != nil {
-			continue
-		}
-		return Position{File: rest[:j], Line: line, Column: col}
+	file, line, col, ok := runtime.StackPosition(stack)
+	if !ok {
+		return Position{}
 	}
-	return Position{}
+	return Position{File: file, Line: line, Column: col}
 }
 
 // InterruptedError is a run (or an Eval) ended by its context: cancelled,

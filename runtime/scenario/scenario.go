@@ -383,7 +383,13 @@ func (s *Scenario) iterDone(v *vu, d time.Duration, errText string) {
 	s.iterationDuration.Add(float64(d) / float64(time.Millisecond))
 	if errText != "" {
 		s.errorsM.Add(1)
-		s.errs.print(fmt.Sprintf("VU %d, iteration %d: %s", v.id, v.iter-1, errText))
+		// The position the error points at (for an aioamqp error, the
+		// script's call that caused it) beside the VU and the iteration.
+		where := ""
+		if file, line, col, ok := runtime.StackPosition(errText); ok {
+			where = fmt.Sprintf(" at %s:%d:%d", file, line, col)
+		}
+		s.errs.print(fmt.Sprintf("VU %d, iteration %d%s: %s", v.id, v.iter-1, where, errText))
 	}
 }
 
