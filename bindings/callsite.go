@@ -25,26 +25,36 @@ import (
 // maxSiteFrames bounds the frames kept, as V8's Error.stackTraceLimit (10).
 const maxSiteFrames = 10
 
-// callSite is where the script made a call: its frames, most recent first.
-// nil when there was no script frame (a call from Go). Immutable.
+// callSite is where the script made a call: f[0] is the binding's own
+// (native) frame, which names its method (zero when there was none), f[1:]
+// the script's frames, most recent first. The zero callSite is no position
+// (a call from Go). A value, so that capturing costs one allocation (the
+// frames); immutable.
 type callSite struct {
-	frames []goja.StackFrame
-	call   goja.StackFrame // the binding's own (native) frame: its method
+	f []goja.StackFrame
 }
 
+// known reports whether s has a position.
+func (s callSite) known() bool { return len(s.f) > 1 }
+
+// same reports whether s and o are the same capture.
+func (s callSite) same(o callSite) bool { return s.known() && o.known() && &s.f[0] == &o.f[0] }
+
 // method is the name of the binding's method called ("queue_declare").
-func (s *callSite) method() string {
-	if n := s.call.FuncName(); n != "<native>" {
-		return n
+func (s callSite) method() string {
+	if len(s.f) > 0 {
+		if n := s.f[0].FuncName(); n != "<native>" {
+			return n
+		}
 	}
 	return "a call"
 }
 
 // site captures the script's frames of the current call. Loop only, inside a
 // call from JS.
-func (m *module) site() *callSite {
+func (m *module) site() callSite {
 	if siteCaptureOff {
-		return nil
+		return callSite{}
 	}
 	vm := m.rt.VM()
 	m.siteBuf = vm.CaptureCallStack(0, m.siteBuf[:0])
@@ -55,25 +65,24 @@ func (m *module) site() *callSite {
 		}
 	}
 	if n == 0 {
-		return nil
+		clear(m.siteBuf)
+		return callSite{}
 	}
-	if n > maxSiteFrames {
-		n = maxSiteFrames
-	}
-	s := &callSite{frames: make([]goja.StackFrame, 0, n)}
-	if len(m.siteBuf) > 0 && m.siteBuf[0].SrcName() == "<native>" {
-		s.call = m.siteBuf[0]
+	n = min(n, maxSiteFrames)
+	f := make([]goja.StackFrame, 1, n+1)
+	if m.siteBuf[0].SrcName() == "<native>" {
+		f[0] = m.siteBuf[0]
 	}
 	for i := range m.siteBuf {
-		if len(s.frames) == n {
+		if len(f) == n+1 {
 			break
 		}
 		if userFrame(&m.siteBuf[i]) {
-			s.frames = append(s.frames, m.siteBuf[i])
+			f = append(f, m.siteBuf[i])
 		}
 	}
 	clear(m.siteBuf) // keep no program alive
-	return s
+	return callSite{f: f}
 }
 
 // siteCaptureOff turns capturing off (benchmarks comparing its cost).
@@ -87,22 +96,22 @@ func userFrame(f *goja.StackFrame) bool {
 
 // writeFrames writes the frames as goja's stack lines ("\tat f (file:1:2(3))"),
 // which runtime.CleanStack renders as Node's.
-func (s *callSite) writeFrames(b *bytes.Buffer) {
-	for i := range s.frames {
+func (s callSite) writeFrames(b *bytes.Buffer) {
+	for i := 1; i < len(s.f); i++ {
 		b.WriteString("\tat ")
-		s.frames[i].Write(b)
+		s.f[i].Write(b)
 		b.WriteByte('\n')
 	}
 }
 
 // where is the top frame's position as "file:line:col" (1-based column, as
 // printed), or "".
-func (s *callSite) where() string {
-	if s == nil || len(s.frames) == 0 {
+func (s callSite) where() string {
+	if !s.known() {
 		return ""
 	}
 	var b bytes.Buffer
-	s.frames[0].Write(&b)
+	s.f[1].Write(&b)
 	line := "\tat " + b.String() + "\n"
 	line = strings.TrimSpace(runtime.CleanStack(line))
 	line = strings.TrimPrefix(line, "at ")
@@ -114,19 +123,17 @@ func (s *callSite) where() string {
 
 // stamp makes v's stack the one of the call at s: "Name: message" and the
 // call's frames, then, when note is not "", a line saying more (which call
-// closed the channel). v is left alone when it is not an object or s is nil
-// and note is "". Loop only.
-func stamp(vm *goja.Runtime, v goja.Value, s *callSite, note string) {
+// closed the channel). v is left alone when it is not an object or s is
+// not known and note is "". Loop only.
+func stamp(vm *goja.Runtime, v goja.Value, s callSite, note string) {
 	o, ok := v.(*goja.Object)
-	if !ok || (s == nil && note == "") {
+	if !ok || (!s.known() && note == "") {
 		return
 	}
 	var b bytes.Buffer
 	b.WriteString(o.String())
 	b.WriteByte('\n')
-	if s != nil {
-		s.writeFrames(&b)
-	}
+	s.writeFrames(&b)
 	if note != "" {
 		b.WriteString("    ")
 		b.WriteString(note)
@@ -137,9 +144,9 @@ func stamp(vm *goja.Runtime, v goja.Value, s *callSite, note string) {
 
 // appendSite adds the frames of s under the stack of a value thrown by a
 // callback (a consumer's): where the callback was registered. Loop only.
-func appendSite(vm *goja.Runtime, v goja.Value, s *callSite) {
+func appendSite(vm *goja.Runtime, v goja.Value, s callSite) {
 	o, ok := v.(*goja.Object)
-	if !ok || s == nil {
+	if !ok || !s.known() {
 		return
 	}
 	st := o.Get("stack")

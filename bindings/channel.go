@@ -25,8 +25,8 @@ type channel struct {
 	fast      fastState // see fastpath.go
 	pubBuf    pubScratch
 	// closedBy is the call the broker closed the channel on (the first one
-	// rejected with the broker's close; nil when unknown), once closeSeen.
-	closedBy  *callSite
+	// rejected with the broker's close; zero when unknown), once closeSeen.
+	closedBy  callSite
 	closeSeen bool
 }
 
@@ -207,14 +207,14 @@ func (x *channel) opRes(timeout float64, counted bool) (goja.Value, *runtime.Res
 // with the broker's close is taken as the one it closed the channel on (the
 // executor runs one call at a time, in call order, and it is the one that
 // was running). Loop only.
-func (x *channel) errorAt(err error, timeout float64, site *callSite) goja.Value {
+func (x *channel) errorAt(err error, timeout float64, site callSite) goja.Value {
 	v := x.m.jsError(err, timeout)
 	stamp(x.m.rt.VM(), v, site, x.closedNote(err, site))
 	return v
 }
 
 // closedNote is the line errorAt adds to a ChannelClosed ("" for none).
-func (x *channel) closedNote(err error, site *callSite) string {
+func (x *channel) closedNote(err error, site callSite) string {
 	var ae *amqp.Error
 	if !errors.As(err, &ae) || ae.Kind != amqp.KindChannelClosed {
 		return ""
@@ -224,7 +224,7 @@ func (x *channel) closedNote(err error, site *callSite) string {
 		x.closedBy = site
 		return ""
 	}
-	if x.closedBy == nil || x.closedBy == site {
+	if !x.closedBy.known() || x.closedBy.same(site) {
 		return ""
 	}
 	return "(the broker closed the channel on " + x.closedBy.method() + " at " + x.closedBy.where() + ")"

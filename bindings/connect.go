@@ -266,7 +266,7 @@ type connection struct {
 	protocol    *goja.Object
 	channels    map[*channel]struct{}
 	closeErr    *amqp.Error
-	site        *callSite // where connect() was called: on_error's stack
+	site        callSite // where connect() was called: on_error's stack
 }
 
 // open makes the [transport, protocol] pair once connected. Loop only.

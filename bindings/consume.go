@@ -39,7 +39,7 @@ type consumer struct {
 	onReject goja.Value
 	pumping  bool           // a pump task is queued (see schedulePump)
 	in       inbox          // deliveries on their way to queue (fastpath.go)
-	site     *callSite      // where basic_consume or consume was called
+	site     callSite       // where basic_consume or consume was called
 	bufAPI   *buffer.Buffer // see body
 }
 

@@ -204,14 +204,14 @@ func (m *module) rejection(err error, timeout float64) error {
 
 // jsErrorAt is jsError with the stack of the call at site (callsite.go).
 // Loop only.
-func (m *module) jsErrorAt(err error, timeout float64, site *callSite) goja.Value {
+func (m *module) jsErrorAt(err error, timeout float64, site callSite) goja.Value {
 	v := m.jsError(err, timeout)
 	stamp(m.rt.VM(), v, site, "")
 	return v
 }
 
 // rejectionAt is rejection with the stack of the call at site.
-func (m *module) rejectionAt(err error, timeout float64, site *callSite) error {
+func (m *module) rejectionAt(err error, timeout float64, site callSite) error {
 	return &runtime.Rejection{Value: m.jsErrorAt(err, timeout, site)}
 }
 
