@@ -2,6 +2,7 @@ package bindings
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 
 	"github.com/dop251/goja"
@@ -19,8 +20,9 @@ import (
 //
 // Capturing is cheap and lazy: the frames are copied as goja keeps them (a
 // program pointer and a program counter each); positions and text are only
-// worked out when an error is built. The fast paths that settle at once (an
-// unconfirmed publish, an ack) capture nothing unless they fail.
+// worked out when an error is built. Calls repeated from one place share
+// their capture. The fast paths that settle at once (an unconfirmed
+// publish, an ack) capture nothing unless they fail.
 
 // maxSiteFrames bounds the frames kept, as V8's Error.stackTraceLimit (10).
 const maxSiteFrames = 10
@@ -37,7 +39,8 @@ type callSite struct {
 // known reports whether s has a position.
 func (s callSite) known() bool { return len(s.f) > 1 }
 
-// same reports whether s and o are the same capture.
+// same reports whether s and o are the same capture (or calls made from the
+// same place, see site).
 func (s callSite) same(o callSite) bool { return s.known() && o.known() && &s.f[0] == &o.f[0] }
 
 // method is the name of the binding's method called ("queue_declare").
@@ -52,37 +55,42 @@ func (s callSite) method() string {
 
 // site captures the script's frames of the current call. Loop only, inside a
 // call from JS.
+//
+// A call made from the same place as the previous capture (a publish in a
+// loop: same frames, same program counters) gets the same callSite: no
+// allocation. Otherwise the frames are copied into one new slice.
 func (m *module) site() callSite {
 	if siteCaptureOff {
 		return callSite{}
 	}
-	vm := m.rt.VM()
-	m.siteBuf = vm.CaptureCallStack(0, m.siteBuf[:0])
+	buf := m.rt.VM().CaptureCallStack(0, m.siteBuf[:0])
+	m.siteBuf = buf
+	var call goja.StackFrame
+	if len(buf) > 0 && buf[0].SrcName() == "<native>" {
+		call = buf[0]
+	}
 	n := 0
-	for i := range m.siteBuf {
-		if userFrame(&m.siteBuf[i]) {
+	for i := range buf {
+		if n == maxSiteFrames {
+			break
+		}
+		if userFrame(&buf[i]) {
+			buf[n] = buf[i]
 			n++
 		}
 	}
 	if n == 0 {
-		clear(m.siteBuf)
 		return callSite{}
 	}
-	n = min(n, maxSiteFrames)
-	f := make([]goja.StackFrame, 1, n+1)
-	if m.siteBuf[0].SrcName() == "<native>" {
-		f[0] = m.siteBuf[0]
+	user := buf[:n]
+	if last := m.lastSite.f; len(last) == n+1 && last[0] == call && slices.Equal(last[1:], user) {
+		return m.lastSite
 	}
-	for i := range m.siteBuf {
-		if len(f) == n+1 {
-			break
-		}
-		if userFrame(&m.siteBuf[i]) {
-			f = append(f, m.siteBuf[i])
-		}
-	}
-	clear(m.siteBuf) // keep no program alive
-	return callSite{f: f}
+	f := make([]goja.StackFrame, n+1)
+	f[0] = call
+	copy(f[1:], user)
+	m.lastSite = callSite{f: f}
+	return m.lastSite
 }
 
 // siteCaptureOff turns capturing off (benchmarks comparing its cost).

@@ -76,18 +76,19 @@ func Register(rt *runtime.Runtime, opts Options) {
 
 // module is the per-runtime state of the aioamqp module. loop-owned.
 type module struct {
-	rt      *runtime.Runtime
-	loop    *runtime.Loop
-	opts    Options
-	exports *goja.Object
-	exc     map[string]*goja.Object // exception constructors by name
-	prelude *goja.Object
-	conns   map[*connection]struct{}
-	hooked  bool
-	runCtx  context.Context // cancelled when the loop shuts down
-	endRun  context.CancelFunc
-	mx      moduleMetrics     // metrics.go
-	siteBuf []goja.StackFrame // scratch of site (callsite.go)
+	rt       *runtime.Runtime
+	loop     *runtime.Loop
+	opts     Options
+	exports  *goja.Object
+	exc      map[string]*goja.Object // exception constructors by name
+	prelude  *goja.Object
+	conns    map[*connection]struct{}
+	hooked   bool
+	runCtx   context.Context // cancelled when the loop shuts down
+	endRun   context.CancelFunc
+	mx       moduleMetrics     // metrics.go
+	siteBuf  []goja.StackFrame // scratch of site (callsite.go)
+	lastSite callSite          // the last capture, shared by calls from its place
 }
 
 func (m *module) load(vm *goja.Runtime, module *goja.Object) {
