@@ -209,17 +209,19 @@ func (x *channel) opRes(timeout float64, counted bool) (goja.Value, *runtime.Res
 // was running). Loop only.
 func (x *channel) errorAt(err error, timeout float64, site callSite) goja.Value {
 	v := x.m.jsError(err, timeout)
-	stamp(x.m.rt.VM(), v, site, x.closedNote(err, site))
+	stamp(x.m.rt.VM(), v, site, x.closedNote(err, site, true))
 	return v
 }
 
 // closedNote is the line errorAt adds to a ChannelClosed ("" for none).
-func (x *channel) closedNote(err error, site callSite) string {
+// claim: the error is a call's, which may be the one the broker closed the
+// channel on (a consumer's end is not).
+func (x *channel) closedNote(err error, site callSite, claim bool) string {
 	var ae *amqp.Error
 	if !errors.As(err, &ae) || ae.Kind != amqp.KindChannelClosed {
 		return ""
 	}
-	if ae.Code != 0 && !x.closeSeen {
+	if claim && ae.Code != 0 && !x.closeSeen {
 		x.closeSeen = true
 		x.closedBy = site
 		return ""

@@ -69,7 +69,8 @@ func (c *consumer) End(err error) {
 			c.pump(vm) // hand over what is queued first
 			var e goja.Value = goja.Null()
 			if err != nil {
-				e = c.x.errorAt(err, 0, c.site)
+				e = c.x.m.jsError(err, 0)
+				stamp(vm, e, c.site, c.x.closedNote(err, c.site, false))
 			}
 			// An iterator whose messages are acked drops what it holds
 			// once the channel is gone: the broker requeues those messages.
