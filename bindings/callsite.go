@@ -10,7 +10,7 @@ import (
 	"github.com/amqpjs/amqpjs/runtime"
 )
 
-// Call sites (API.md §8, "Where an error points"): an error that a binding
+// Call sites (docs/api-notes.md, "Where an error points"): an error that a binding
 // produces carries the script position of the call that caused it, even when
 // it arrives much later (a rejection settled by a broker reply, a channel
 // closed by the broker, on_error). Its stack is the script's frames at the
@@ -138,6 +138,7 @@ func stamp(vm *goja.Runtime, v goja.Value, s callSite, note string) {
 	if !ok || (!s.known() && note == "") {
 		return
 	}
+	defer func() { _ = recover() }() // a value of the script's, hostile
 	var b bytes.Buffer
 	b.WriteString(o.String())
 	b.WriteByte('\n')
@@ -147,7 +148,7 @@ func stamp(vm *goja.Runtime, v goja.Value, s callSite, note string) {
 		b.WriteString(note)
 		b.WriteByte('\n')
 	}
-	_ = o.DefineDataProperty("stack", vm.ToValue(b.String()), goja.FLAG_TRUE, goja.FLAG_FALSE, goja.FLAG_TRUE)
+	setStack(vm, o, b.String())
 }
 
 // appendSite adds the frames of s under the stack of a value thrown by a
@@ -157,6 +158,7 @@ func appendSite(vm *goja.Runtime, v goja.Value, s callSite) {
 	if !ok || !s.known() {
 		return
 	}
+	defer func() { _ = recover() }() // the script's value: a getter may throw
 	st := o.Get("stack")
 	if st == nil || goja.IsUndefined(st) {
 		return
@@ -168,5 +170,11 @@ func appendSite(vm *goja.Runtime, v goja.Value, s callSite) {
 	b.WriteString(strings.TrimRight(st.String(), "\n"))
 	b.WriteByte('\n')
 	s.writeFrames(&b)
-	_ = o.DefineDataProperty("stack", vm.ToValue(b.String()), goja.FLAG_TRUE, goja.FLAG_FALSE, goja.FLAG_TRUE)
+	setStack(vm, o, b.String())
+}
+
+// setStack sets o's stack as an Error's own: writable, configurable, not
+// enumerable. Loop only.
+func setStack(vm *goja.Runtime, o *goja.Object, stack string) {
+	_ = o.DefineDataProperty("stack", vm.ToValue(stack), goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
 }

@@ -77,13 +77,15 @@ await subscribe();
 		script: `const aioamqp = require('aioamqp');
 const [, protocol] = await aioamqp.connect();
 const ch = await protocol.channel();
-ch.queue_declare('errpos-missing-` + id + `', { passive: true }).catch(() => {});
+const first = ch.queue_declare('errpos-missing-` + id + `', { passive: true }).catch((e) => e);
+const e = await first;
+if (Object.keys(e).join() !== 'code' || !/e\.js:4:17\(/.test(e.stack)) throw new Error('keys ' + Object.keys(e) + ', stack ' + e.stack);
 await ch.basic_get('errpos-missing-` + id + `');
 `,
 		want: []string{
 			"Uncaught ChannelClosed: ",
-			"    at @:5:10",
-			"    (the broker closed the channel on queue_declare at @:4:4)",
+			"    at @:7:10",
+			"    (the broker closed the channel on queue_declare at @:4:18)",
 		},
 	}, {
 		name: "a broker-closed connection (on_error)",
