@@ -253,3 +253,64 @@ func normaliseValue(v any) any {
 	}
 	return v
 }
+
+// BenchmarkCallSite runs the hot paths with the capture of call sites
+// (callsite.go) on and off, in one process, for a comparison of its cost:
+//
+//	go test -run XXX -bench CallSite -count 6 ./bindings/ | tee cs.txt
+//	benchstat -col /capture cs.txt
+//
+// Only the confirmed publish captures (it settles later); the unconfirmed
+// publish and the ack take the fast path, which captures nothing.
+func BenchmarkCallSite(b *testing.B) {
+	for _, bm := range []struct {
+		name string
+		fn   func(*testing.B)
+	}{
+		{"PublishAwait", BenchmarkPublishBinding},
+		{"PublishNoAwait", BenchmarkPublishBindingNoAwait},
+		{"PublishConfirm", BenchmarkPublishConfirmWindow},
+		{"ConsumeAck", BenchmarkDeliveryDispatchAck},
+	} {
+		for _, capture := range []string{"on", "off"} {
+			b.Run(bm.name+"/capture="+capture, func(b *testing.B) {
+				siteCaptureOff = capture == "off"
+				defer func() { siteCaptureOff = false }()
+				bm.fn(b)
+			})
+		}
+	}
+}
+
+// BenchmarkSiteCapture is the capture alone: a Go function called from
+// three nested script functions, the innermost async, captures its site.
+func BenchmarkSiteCapture(b *testing.B) {
+	rt := runtime.New(runtime.Options{Stdout: io.Discard, Stderr: os.Stderr})
+	m := &module{rt: rt}
+	vm := rt.VM()
+	var keep callSite
+	if err := vm.Set("capture", func() { keep = m.site() }); err != nil {
+		b.Fatal(err)
+	}
+	if err := vm.Set("N", b.N); err != nil {
+		b.Fatal(err)
+	}
+	if err := vm.Set("startTimer", func() { b.ReportAllocs(); b.ResetTimer() }); err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	src := `
+async function inner() { await null; for (let i = 0; i < N; i++) capture(); }
+function middle() { return inner(); }
+async function outer() { startTimer(); await middle(); }
+await outer();
+`
+	if _, err := rt.RunSource(ctx, "bench.js", src); err != nil {
+		b.Fatal(rt.FormatError(err))
+	}
+	b.StopTimer()
+	if !keep.known() || len(keep.f) < 2 {
+		b.Fatalf("no frames captured: %d", len(keep.f))
+	}
+}

@@ -2,6 +2,7 @@ package bindings
 
 import (
 	"context"
+	"errors"
 	"math"
 
 	"github.com/dop251/goja"
@@ -23,6 +24,10 @@ type channel struct {
 	closed    bool
 	fast      fastState // see fastpath.go
 	pubBuf    pubScratch
+	// closedBy is the call the broker closed the channel on (the first one
+	// rejected with the broker's close; zero when unknown), once closeSeen.
+	closedBy  callSite
+	closeSeen bool
 }
 
 const maxTag = 1<<53 - 1
@@ -171,6 +176,7 @@ func (x *channel) opRes(timeout float64, counted bool) (goja.Value, *runtime.Res
 	p, res := x.m.loop.NewPromise()
 	ctx, cancel := callContext(timeout)
 	m := x.m
+	site := m.site()
 	rpc := m.rpcStart()
 	if counted {
 		x.fast.unsettled++
@@ -185,7 +191,7 @@ func (x *channel) opRes(timeout float64, counted bool) (goja.Value, *runtime.Res
 				x.fast.unsettled--
 			}
 			if err != nil {
-				return nil, m.rejection(err, timeout)
+				return nil, &runtime.Rejection{Value: x.errorAt(err, timeout, site)}
 			}
 			if build == nil {
 				return nil, nil
@@ -193,6 +199,37 @@ func (x *channel) opRes(timeout float64, counted bool) (goja.Value, *runtime.Res
 			return build(vm), nil
 		})
 	}
+}
+
+// errorAt is jsError for a call of the channel made at site: its stack is
+// the call's, and a ChannelClosed of a channel the broker closed on an
+// earlier call says which call that was and where. The first call rejected
+// with the broker's close is taken as the one it closed the channel on (the
+// executor runs one call at a time, in call order, and it is the one that
+// was running). Loop only.
+func (x *channel) errorAt(err error, timeout float64, site callSite) goja.Value {
+	v := x.m.jsError(err, timeout)
+	stamp(x.m.rt.VM(), v, site, x.closedNote(err, site, true))
+	return v
+}
+
+// closedNote is the line errorAt adds to a ChannelClosed ("" for none).
+// claim: the error is a call's, which may be the one the broker closed the
+// channel on (a consumer's end is not).
+func (x *channel) closedNote(err error, site callSite, claim bool) string {
+	var ae *amqp.Error
+	if !errors.As(err, &ae) || ae.Kind != amqp.KindChannelClosed {
+		return ""
+	}
+	if claim && ae.Code != 0 && !x.closeSeen {
+		x.closeSeen = true
+		x.closedBy = site
+		return ""
+	}
+	if !x.closedBy.known() || x.closedBy.same(site) {
+		return ""
+	}
+	return "(the broker closed the channel on " + x.closedBy.method() + " at " + x.closedBy.where() + ")"
 }
 
 func resTrue(*goja.Runtime) any { return true }

@@ -219,7 +219,7 @@ func (m *module) connect(vm *goja.Runtime, method string, d ConnectDefaults, a [
 	if v := a[cOnUnblocked]; v != nil && !goja.IsNull(v) {
 		onUnblocked, _ = goja.AssertFunction(v)
 	}
-	c := &connection{m: m, onError: onError, clientProps: clientProps, tuning: tuning}
+	c := &connection{m: m, onError: onError, clientProps: clientProps, tuning: tuning, site: m.site()}
 	if onBlocked != nil {
 		cfg.OnBlocked = func(reason string) {
 			m.loop.RunOnLoop(func(vm *goja.Runtime) { c.callUser(onBlocked, vm.ToValue(reason)) })
@@ -240,10 +240,10 @@ func (m *module) connect(vm *goja.Runtime, method string, d ConnectDefaults, a [
 		}
 		res.Settle(func(vm *goja.Runtime) (any, error) {
 			if err != nil {
-				return nil, m.rejection(withStartHint(err), seconds(a[cTimeout]))
+				return nil, m.rejectionAt(withStartHint(err), seconds(a[cTimeout]), c.site)
 			}
 			if !drop() {
-				return nil, m.rejection(&amqp.Error{Kind: amqp.KindConnectionClosed, Reason: "connect cancelled"}, 0)
+				return nil, m.rejectionAt(&amqp.Error{Kind: amqp.KindConnectionClosed, Reason: "connect cancelled"}, 0, c.site)
 			}
 			return c.open(vm, conn), nil
 		})
@@ -266,7 +266,8 @@ type connection struct {
 	protocol    *goja.Object
 	channels    map[*channel]struct{}
 	closeErr    *amqp.Error
-	cutShort    bool // transport.close() during protocol.close(): the close resolves
+	cutShort    bool     // transport.close() during protocol.close(): the close resolves
+	site        callSite // where connect() was called: on_error's stack
 }
 
 // open makes the [transport, protocol] pair once connected. Loop only.
@@ -351,7 +352,7 @@ func (c *connection) closed(vm *goja.Runtime, err *amqp.Error) error {
 	c.waiters = nil
 	if err != nil && !c.byScript {
 		if c.onError != nil {
-			exc := c.m.jsError(err, 0)
+			exc := c.m.jsErrorAt(err, 0, c.site)
 			c.callUser(c.onError, exc)
 		}
 	}
@@ -418,11 +419,12 @@ func (c *connection) closedError() error {
 
 func (c *connection) jsChannel(call goja.FunctionCall) goja.Value {
 	vm := c.m.rt.VM()
+	site := c.m.site()
 	a := channelOpenSig.parse(vm, call.Arguments)
 	timeout := seconds(a[1])
 	p, res := c.m.loop.NewPromise()
 	if c.state != stateOpen {
-		_ = res.SettleOnLoop(vm, nil, c.m.jsError(c.closedError(), 0))
+		_ = res.SettleOnLoop(vm, nil, c.m.jsErrorAt(c.closedError(), 0, site))
 		return vm.ToValue(p)
 	}
 	var retCB goja.Value
@@ -435,7 +437,7 @@ func (c *connection) jsChannel(call goja.FunctionCall) goja.Value {
 		cancel()
 		res.Settle(func(vm *goja.Runtime) (any, error) {
 			if err != nil {
-				return nil, c.m.rejection(err, timeout)
+				return nil, c.m.rejectionAt(err, timeout, site)
 			}
 			return c.newChannel(vm, ch, retCB), nil
 		})
@@ -445,11 +447,12 @@ func (c *connection) jsChannel(call goja.FunctionCall) goja.Value {
 
 func (c *connection) jsClose(call goja.FunctionCall) goja.Value {
 	vm := c.m.rt.VM()
+	site := c.m.site()
 	a := protoCloseSig.parse(vm, call.Arguments)
 	timeout := seconds(a[1])
 	p, res := c.m.loop.NewPromise()
 	if c.state != stateOpen {
-		_ = res.SettleOnLoop(vm, nil, c.m.jsError(c.closedError(), 0))
+		_ = res.SettleOnLoop(vm, nil, c.m.jsErrorAt(c.closedError(), 0, site))
 		return vm.ToValue(p)
 	}
 	c.byScript = true
@@ -464,7 +467,7 @@ func (c *connection) jsClose(call goja.FunctionCall) goja.Value {
 		cancel()
 		res.Settle(func(vm *goja.Runtime) (any, error) {
 			if err != nil && !c.cutShort {
-				return nil, c.m.rejection(err, timeout)
+				return nil, c.m.rejectionAt(err, timeout, site)
 			}
 			// transport.close() cut the handshake short: the connection is
 			// closed, as asked (aioamqp's close() waits for the end too).
@@ -476,6 +479,7 @@ func (c *connection) jsClose(call goja.FunctionCall) goja.Value {
 
 func (c *connection) jsWaitClosed(call goja.FunctionCall) goja.Value {
 	vm := c.m.rt.VM()
+	site := c.m.site()
 	a := waitClosedSig.parse(vm, call.Arguments)
 	timeout := seconds(a[0])
 	p, res := c.m.loop.NewPromise()
@@ -487,7 +491,7 @@ func (c *connection) jsWaitClosed(call goja.FunctionCall) goja.Value {
 	if timeout > 0 {
 		t := time.AfterFunc(time.Duration(timeout*float64(time.Second)), func() {
 			res.Settle(func(vm *goja.Runtime) (any, error) {
-				return nil, c.m.rejection(&amqp.Error{Kind: amqp.KindTimeout, Op: "wait_closed"}, timeout)
+				return nil, c.m.rejectionAt(&amqp.Error{Kind: amqp.KindTimeout, Op: "wait_closed"}, timeout, site)
 			})
 		})
 		_ = t

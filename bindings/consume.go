@@ -39,6 +39,7 @@ type consumer struct {
 	onReject goja.Value
 	pumping  bool           // a pump task is queued (see schedulePump)
 	in       inbox          // deliveries on their way to queue (fastpath.go)
+	site     callSite       // where basic_consume or consume was called
 	bufAPI   *buffer.Buffer // see body
 }
 
@@ -69,6 +70,7 @@ func (c *consumer) End(err error) {
 			var e goja.Value = goja.Null()
 			if err != nil {
 				e = c.x.m.jsError(err, 0)
+				stamp(vm, e, c.site, c.x.closedNote(err, c.site, false))
 			}
 			// An iterator whose messages are acked drops what it holds
 			// once the channel is gone: the broker requeues those messages.
@@ -140,6 +142,10 @@ func (c *consumer) pump(vm *goja.Runtime) {
 		}
 		ret, err := c.cb(goja.Undefined(), body, env, props, c.x.obj)
 		if err != nil {
+			// The callback's frames, then where basic_consume was called.
+			if ex, ok := err.(*goja.Exception); ok {
+				appendSite(vm, ex.Value(), c.site)
+			}
 			c.x.m.loop.Fail(err)
 			return
 		}
@@ -159,6 +165,7 @@ func (c *consumer) pump(vm *goja.Runtime) {
 					})
 					c.onReject = vm.ToValue(func(call goja.FunctionCall) goja.Value {
 						c.inflight--
+						appendSite(vm, call.Argument(0), c.site)
 						c.x.m.loop.Fail(uncaught(call.Argument(0)))
 						return goja.Undefined()
 					})
@@ -270,6 +277,7 @@ func (x *channel) consume(call goja.FunctionCall) goja.Value {
 
 func (x *channel) startConsumer(vm *goja.Runtime, c *consumer, args amqp.ConsumeArgs, timeout float64, result func(vm *goja.Runtime, tag string) goja.Value) goja.Value {
 	c.acked = !args.NoAck
+	c.site = x.m.site()
 	p, ctx, done := x.op(timeout)
 	if args.Tag != "" {
 		if _, dup := x.consumers[args.Tag]; dup {

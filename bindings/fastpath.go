@@ -77,7 +77,7 @@ func (x *channel) resolvedNull(vm *goja.Runtime) goja.Value {
 func (x *channel) settleNow(vm *goja.Runtime, res *runtime.Resolver, err error) {
 	var rej any
 	if err != nil {
-		rej = runtime.RejectionValue(vm, x.m.rejection(err, 0))
+		rej = x.errorAt(err, 0, x.m.site())
 	}
 	if e := res.SettleOnLoop(vm, nil, rej); e != nil {
 		panic(e)

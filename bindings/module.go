@@ -76,17 +76,19 @@ func Register(rt *runtime.Runtime, opts Options) {
 
 // module is the per-runtime state of the aioamqp module. loop-owned.
 type module struct {
-	rt      *runtime.Runtime
-	loop    *runtime.Loop
-	opts    Options
-	exports *goja.Object
-	exc     map[string]*goja.Object // exception constructors by name
-	prelude *goja.Object
-	conns   map[*connection]struct{}
-	hooked  bool
-	runCtx  context.Context // cancelled when the loop shuts down
-	endRun  context.CancelFunc
-	mx      moduleMetrics // metrics.go
+	rt       *runtime.Runtime
+	loop     *runtime.Loop
+	opts     Options
+	exports  *goja.Object
+	exc      map[string]*goja.Object // exception constructors by name
+	prelude  *goja.Object
+	conns    map[*connection]struct{}
+	hooked   bool
+	runCtx   context.Context // cancelled when the loop shuts down
+	endRun   context.CancelFunc
+	mx       moduleMetrics     // metrics.go
+	siteBuf  []goja.StackFrame // scratch of site (callsite.go)
+	lastSite callSite          // the last capture, shared by calls from its place
 }
 
 func (m *module) load(vm *goja.Runtime, module *goja.Object) {
@@ -199,6 +201,19 @@ func (m *module) jsError(err error, timeout float64) goja.Value {
 // rejection wraps jsError for a Resolver.
 func (m *module) rejection(err error, timeout float64) error {
 	return &runtime.Rejection{Value: m.jsError(err, timeout)}
+}
+
+// jsErrorAt is jsError with the stack of the call at site (callsite.go).
+// Loop only.
+func (m *module) jsErrorAt(err error, timeout float64, site callSite) goja.Value {
+	v := m.jsError(err, timeout)
+	stamp(m.rt.VM(), v, site, "")
+	return v
+}
+
+// rejectionAt is rejection with the stack of the call at site.
+func (m *module) rejectionAt(err error, timeout float64, site callSite) error {
+	return &runtime.Rejection{Value: m.jsErrorAt(err, timeout, site)}
 }
 
 // setMethod sets obj[name] to fn as a function whose name is name (goja

@@ -739,8 +739,19 @@ func (s *session) describeError(v goja.Value) string {
 	if stack == "" {
 		stack = o.String()
 	}
+	// An error of the aioamqp module keeps the entry's own line: its stack
+	// is the call that caused it (the entry's queue_declare), which may
+	// have been several entries ago.
+	// (The first such frame only: a later one is the REPL's own wrapper
+	// of an entry that awaits.)
+	keepEntry := isAioamqpError(o)
 	var lines []string
 	for _, l := range strings.Split(strings.TrimRight(runtime.CleanStack(stack), "\n"), "\n") {
+		if keepEntry && replEntryFrame.MatchString(l) {
+			lines = append(lines, l)
+			keepEntry = false
+			continue
+		}
 		if !replFrame.MatchString(l) {
 			lines = append(lines, l)
 		}
@@ -759,6 +770,24 @@ func (s *session) describeError(v goja.Value) string {
 		text += " " + s.rt.Inspect(props, false)
 	}
 	return text
+}
+
+// replEntryFrame matches the frame of an entry's top level, with its
+// position ("at REPL4:1:10").
+var replEntryFrame = regexp.MustCompile(`^\s+at (?:(?:async )?<anonymous> \()?REPL\d+:\d+:\d+\)?$`)
+
+// isAioamqpError reports whether o is an instance of one of the aioamqp
+// module's exception classes (AioamqpException and its subclasses).
+func isAioamqpError(o *goja.Object) (is bool) {
+	defer func() { _ = recover() }() // a hostile getter
+	for p, n := o.Prototype(), 0; p != nil && n < 16; p, n = p.Prototype(), n+1 {
+		if c, ok := p.Get("constructor").(*goja.Object); ok {
+			if name := c.Get("name"); name != nil && name.String() == "AioamqpException" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func isError(vm *goja.Runtime, o *goja.Object) (is bool) {

@@ -148,14 +148,20 @@ var pcSuffix = regexp.MustCompile(`([^\s(]*):(\d+):(\d+)\(\d+\)`)
 // names it after the Go symbol ("github.com/…/runtime.(*Runtime).jsRequire-fm").
 var goNativeFrame = regexp.MustCompile(`(?m)^\s*at (?:[^\s()]*/|main\.)\S* \(native\)\n?`)
 
+// internalFrame matches a stack line of amqpjs's own JS ("amqpjs:…" files:
+// the aioamqp exceptions and prelude, util, assert).
+var internalFrame = regexp.MustCompile(`(?m)^[ \t]*at (?:[^\n(]*\()?amqpjs:[^\n]*\n?`)
+
 // CleanStack rewrites goja's stack lines ("\tat f (file:1:2(34))") to
 // Node's ("    at f (file:1:3)"). Positions of user files come through
 // esbuild's source maps, for which goja reports 0-based columns; they are
-// made 1-based like Node's. Built-in files ("amqpjs:…") are left as they are.
-// Frames of Go functions are dropped: their Go symbol names mean nothing to
-// a script's author.
+// made 1-based like Node's. Frames of Go functions are dropped: their Go
+// symbol names mean nothing to a script's author; so are frames of amqpjs's
+// own JS files ("amqpjs:…"): an error of the aioamqp module carries the
+// script's frames of the call that caused it instead (docs/api-notes.md).
 func CleanStack(s string) string {
 	s = goNativeFrame.ReplaceAllString(s, "")
+	s = internalFrame.ReplaceAllString(s, "")
 	s = pcSuffix.ReplaceAllStringFunc(s, func(m string) string {
 		sub := pcSuffix.FindStringSubmatch(m)
 		col := sub[3]
@@ -167,6 +173,40 @@ func CleanStack(s string) string {
 		return sub[1] + ":" + sub[2] + ":" + col
 	})
 	return strings.ReplaceAll(s, "\tat ", "    at ")
+}
+
+// StackPosition returns the position of the first frame of a Node-style
+// stack (as CleanStack makes it: "    at f (file:1:2)" or "    at file:1:2"):
+// the file, the 1-based line and column, and whether there was one. For an
+// error of the aioamqp module, it is where the script made the call that
+// caused it.
+func StackPosition(stack string) (file string, line, col int, ok bool) {
+	for _, l := range strings.Split(stack, "\n") {
+		rest, found := strings.CutPrefix(strings.TrimSpace(l), "at ")
+		if !found {
+			continue
+		}
+		if strings.HasSuffix(rest, ")") {
+			if i := strings.LastIndex(rest, " ("); i >= 0 {
+				rest = rest[i+2 : len(rest)-1]
+			}
+		}
+		i := strings.LastIndexByte(rest, ':')
+		if i < 0 {
+			continue
+		}
+		j := strings.LastIndexByte(rest[:i], ':')
+		if j < 0 {
+			continue
+		}
+		ln, err1 := strconv.Atoi(rest[j+1 : i])
+		c, err2 := strconv.Atoi(rest[i+1:])
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		return rest[:j], ln, c, true
+	}
+	return "", 0, 0, false
 }
 
 // describeValue renders a thrown value: an Error's stack (with any extra own

@@ -254,7 +254,8 @@ func TestCleanStack(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ in, want string }{
 		{"Error: x\n\tat f (/a/b.js:3:4(12))\n\tat /a/b.js:5:0(3)\n", "Error: x\n    at f (/a/b.js:3:5)\n    at /a/b.js:5:1\n"},
-		{"Error: x\n\tat amqpjs:assert.js:10:5(7)\n", "Error: x\n    at amqpjs:assert.js:10:5\n"},
+		{"Error: x\n\tat amqpjs:assert.js:10:5(7)\n\tat /a.js:1:0(1)\n", "Error: x\n    at /a.js:1:1\n"},
+		{"E: y\n\tat makeIterator (amqpjs:aioamqp/prelude.js:3:4(5))\n\tat amqpjs:aioamqp/exceptions.js:28:12(9)\n", "E: y\n"},
 		{"Error: x\n\tat github.com/amqpjs/amqpjs/runtime.(*Runtime).jsRequire-fm (native)\n\tat /a.js:1:0(1)\n", "Error: x\n    at /a.js:1:1\n"},
 		{"Error: x\n\tat map (native)\n", "Error: x\n    at map (native)\n"},
 	} {

@@ -67,9 +67,11 @@ func TestREPLTermBroker(t *testing.T) {
 	tm.Eval("clearInterval(pub)", "undefined")
 	tm.Prompt()
 
-	// A channel error: name, message, AMQP code; the session goes on.
+	// A channel error: name, message, the entry of the call, AMQP code; the
+	// session goes on.
 	tm.Eval("await channel.queue_declare('amqpjs-repl-no-such-queue', { passive: true })",
 		"Uncaught ChannelClosed: NOT_FOUND - no queue 'amqpjs-repl-no-such-queue'")
+	tm.ExpectRe(`at REPL\d+:1:\d+`)
 	tm.Expect("{ code: 404 }")
 	tm.Prompt()
 	tm.Eval("_error.code", "404")

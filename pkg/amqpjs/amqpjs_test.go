@@ -129,6 +129,9 @@ func TestScriptErrors(t *testing.T) {
 		if !strings.Contains(se.Stack, "main.js:2:") {
 			t.Errorf("stack %q", se.Stack)
 		}
+		if p := se.Position; filepath.Base(p.File) != "main.js" || p.Line != 2 || p.Column != 25 || !strings.HasSuffix(p.String(), "main.js:2:25") {
+			t.Errorf("Position %+v (%s), want main.js:2:25", p, p)
+		}
 		if !strings.Contains(se.Error(), "Uncaught TypeError") || !strings.Contains(se.Error(), "null.boom") {
 			t.Errorf("Error() %q", se.Error())
 		}

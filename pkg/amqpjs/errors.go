@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"strconv"
 
 	"github.com/dop251/goja"
 
@@ -45,8 +46,15 @@ type ScriptError struct {
 	// Error, Name is "" and Message is the value as inspect shows it.
 	Name, Message string
 	// Stack is the JavaScript stack, Node-style, with file:line:col of
-	// the script's own source ("" for a thrown non-Error).
+	// the script's own source ("" for a thrown non-Error). For an error
+	// of the aioamqp module, it is the script's stack at the call that
+	// caused it (docs/api-notes.md, "Where an error points").
 	Stack string
+	// Position is where in the script the error points: the top frame
+	// of Stack (for an aioamqp error, the call that caused it, such as
+	// the queue_declare whose passive check failed; for on_error,
+	// connect()). Zero when the stack names no position.
+	Position Position
 	// Value is the thrown value exported to Go (goja's Export: a string,
 	// number, map…); nil for an Error object, whose fields are above.
 	Value any
@@ -68,6 +76,30 @@ func (e *ScriptError) Error() string { return e.text }
 // that need the goja value; read that value only while the runtime's loop
 // is stopped or on the loop.
 func (e *ScriptError) Unwrap() error { return e.err }
+
+// Position is a place in a script's source: File as the stack names it,
+// 1-based Line and Column (as printed in stacks).
+type Position struct {
+	File         string
+	Line, Column int
+}
+
+// String returns "file:line:col", or "" for the zero Position.
+func (p Position) String() string {
+	if p.File == "" && p.Line == 0 {
+		return ""
+	}
+	return p.File + ":" + strconv.Itoa(p.Line) + ":" + strconv.Itoa(p.Column)
+}
+
+// stackPosition is the position of the first frame of a Node-style stack.
+func stackPosition(stack string) Position {
+	file, line, col, ok := runtime.StackPosition(stack)
+	if !ok {
+		return Position{}
+	}
+	return Position{File: file, Line: line, Column: col}
+}
 
 // InterruptedError is a run (or an Eval) ended by its context: cancelled,
 // past its deadline, or closed with [Runtime.Close] (cause [ErrClosed]).
@@ -157,6 +189,7 @@ func (r *Runtime) scriptError(err error) error {
 			e.Name = stringProp(o, "name")
 			e.Message = stringProp(o, "message")
 			e.Stack = runtime.CleanStack(st.String())
+			e.Position = stackPosition(e.Stack)
 			return e
 		}
 	}

@@ -5,12 +5,14 @@ package amqpjs_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -293,4 +295,26 @@ console.log(id, got)
 		}
 	}
 	p.waitActive(t, 0)
+}
+
+// TestScriptErrorPositionOfCall: the ScriptError of a call the broker
+// refused carries the script position of that call, which a host reads
+// without parsing the text.
+func TestScriptErrorPositionOfCall(t *testing.T) {
+	q := fmt.Sprintf("amqpjs-pkg-errpos-missing-%d", time.Now().UnixNano())
+	src := "const aioamqp = require('aioamqp');\n" +
+		"const [, p] = await aioamqp.connect();\n" +
+		"const ch = await p.channel();\n" +
+		"await ch.queue_declare('" + q + "', { passive: true });\n"
+	err, _ := runSource(t, src, amqpjs.Options{})
+	var se *amqpjs.ScriptError
+	if !errors.As(err, &se) || se.Name != "ChannelClosed" {
+		t.Fatalf("got %T %v", err, err)
+	}
+	if pos := se.Position; filepath.Base(pos.File) != "main.js" || pos.Line != 4 || pos.Column != 10 {
+		t.Errorf("Position %+v, want main.js:4:10\n%s", pos, se.Stack)
+	}
+	if strings.Contains(se.Stack, "amqpjs:") {
+		t.Errorf("an internal frame in the stack:\n%s", se.Stack)
+	}
 }

@@ -22,13 +22,21 @@ const ModuleName = "amqpjs/metrics"
 //
 // A metric of the same name made again (in every VU) is the same metric;
 // the same name with another kind throws a TypeError. It also defines the
-// globals __VU and __ITER (0). Call before rt runs.
+// globals __VU and __ITER (0), and __ENV (process.env). Call before rt runs.
 func RegisterModule(rt *runtime.Runtime, reg *metrics.Registry) {
 	RegisterBuiltins(reg)
 	// __VU and __ITER exist in every runtime: 0 in the one that runs the main
 	// module, setup and teardown; VUs get theirs when they are made.
 	_ = rt.VM().Set("__VU", 0)
 	_ = rt.VM().Set("__ITER", 0)
+	// __ENV is process.env, as k6 scripts read their environment.
+	vm := rt.VM()
+	_ = vm.GlobalObject().DefineAccessorProperty("__ENV", vm.ToValue(func(goja.FunctionCall) goja.Value {
+		if p, ok := vm.Get("process").(*goja.Object); ok {
+			return p.Get("env")
+		}
+		return goja.Undefined()
+	}), nil, goja.FLAG_TRUE, goja.FLAG_FALSE)
 	load := func(vm *goja.Runtime, module *goja.Object) {
 		exports := module.Get("exports").(*goja.Object)
 		for _, k := range []struct {

@@ -37,6 +37,7 @@ assert.strictEqual(check(5, { 'is 6': (v) => v === 6, 'constant true': true }, {
 assert.throws(() => check(1), /parameter 'checks' must be an object/);
 assert.throws(() => check(1, { 'throws': () => { throw new RangeError('inside'); } }), RangeError);
 assert.strictEqual(__VU, 0);
+assert.strictEqual(__ENV, process.env);
 `
 	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
 		t.Fatal(err)

@@ -496,7 +496,13 @@ func (s *Scenario) iterDone(v *vu, d time.Duration, errText string) {
 	e.iterationDuration.Add(float64(d) / float64(time.Millisecond))
 	if errText != "" {
 		e.errorsM.Add(1)
-		s.errs.print(fmt.Sprintf("%sVU %d, iteration %d: %s", e.label(), v.id, v.iter-1, errText))
+		// The position the error points at (for an aioamqp error, the
+		// script's call that caused it) beside the VU and the iteration.
+		where := ""
+		if file, line, col, ok := runtime.StackPosition(errText); ok {
+			where = fmt.Sprintf(" at %s:%d:%d", file, line, col)
+		}
+		s.errs.print(fmt.Sprintf("%sVU %d, iteration %d%s: %s", e.label(), v.id, v.iter-1, where, errText))
 	}
 }
 

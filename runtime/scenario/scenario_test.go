@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -266,6 +267,10 @@ export default async function () {
 	iters, errs := r.sum("iterations"), r.sum("errors")
 	if iters < 20 || errs < iters/2-2 || errs > iters/2+2 {
 		t.Errorf("iterations %v, errors %v: want about half", iters, errs)
+	}
+	// The VU, the iteration and the position of the throw on the first line.
+	if !regexp.MustCompile(`VU \d+, iteration \d+ at \S*scenario\.js:9:31: Uncaught Error: boom`).MatchString(r.stderr) {
+		t.Errorf("no error line with the VU, the iteration and the position:\n%s", r.stderr)
 	}
 	lines := strings.Count(r.stderr, "Uncaught Error: boom")
 	if lines < 1 || lines > errBurst+3 {

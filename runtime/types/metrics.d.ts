@@ -7,6 +7,8 @@
 declare var __VU: number;
 /** The number of the VU's current iteration, from 0. */
 declare var __ITER: number;
+/** process.env, as k6 scripts read their environment. */
+declare var __ENV: Record<string, string | undefined>;
 
 declare module 'amqpjs/metrics' {
   /** Tags of a sample: they make sub-series (`name{tag:value}`). */
