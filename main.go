@@ -41,6 +41,7 @@ Usage:
   amqpjs run [flags] script.js [-- args...]   run a script (.js, .mjs, .cjs, .ts)
   amqpjs repl [flags]                          an interactive shell (aioamqp preloaded)
   amqpjs bench [flags]                         measure against the broker, raw amqp091-go and amqplib
+  amqpjs report [--html FILE] RESULTS...       the HTML report of runs saved with --out json=FILE
   amqpjs version                               print the version
   amqpjs help [command]                        show help
 
@@ -59,6 +60,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return replCmd(args[1:], stdin, stdout, stderr)
 	case "bench":
 		return benchCmd(args[1:], stdout, stderr)
+	case "report":
+		return reportCmd(args[1:], stdin, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "amqpjs %s\n", runtime.Version)
 		return 0
