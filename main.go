@@ -45,7 +45,7 @@ Usage:
   amqpjs version                               print the version
   amqpjs help [command]                        show help
 
-Run 'amqpjs run --help' or 'amqpjs repl --help' for their flags.
+Run 'amqpjs run --help', 'amqpjs repl --help' or 'amqpjs report --help' for their flags.
 `
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -68,6 +68,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "help", "-h", "--help":
 		if len(args) > 1 && args[1] == "run" {
 			return runCmd([]string{"--help"}, stdout, stderr)
+		}
+		if len(args) > 1 && args[1] == "report" {
+			return reportCmd([]string{"--help"}, stdin, stdout, stderr)
 		}
 		if len(args) > 1 && args[1] == "repl" {
 			return replCmd([]string{"--help"}, stdin, stdout, stderr)

@@ -18,6 +18,9 @@ func TestReportCommand(t *testing.T) {
 	if r := Run(t, Opts{Args: []string{"help"}}); !strings.Contains(r.Stdout, "amqpjs report [--html FILE] RESULTS...") {
 		t.Errorf("the usage does not list report: %s", r)
 	}
+	if r := Run(t, Opts{Args: []string{"help", "report"}}); r.Code != 0 || !strings.HasPrefix(r.Stdout, "Usage: amqpjs report") {
+		t.Errorf("help report: %s", r)
+	}
 	r = Run(t, Opts{Args: []string{"report"}})
 	if r.Code != 2 || !strings.Contains(r.Stderr, "missing RESULTS") {
 		t.Errorf("no RESULTS: %s", r)

@@ -178,7 +178,7 @@ func (d *Data) ReadJSON(r io.Reader, name string) error {
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	if points == 0 && n > 0 && d.Run == nil {
+	if points == 0 && d.Run == nil {
 		return fmt.Errorf("%s: no point of amqpjs's JSON output (was it written by --out json=FILE?)", name)
 	}
 	d.Sources = append(d.Sources, name)

@@ -293,6 +293,7 @@ func TestReadJSONErrors(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"{\"time\":\"2026-01-01T00:00:00Z\",\"metric\":\"x\",\"type\":\"counter\"}\nnot json\n", "r.jsonl:2: not a line of amqpjs's JSON output"},
 		{"{\"a\":1}\n", "r.jsonl: no point of amqpjs's JSON output"},
+		{"", "r.jsonl: no point of amqpjs's JSON output"},
 		{"{\"metric\":\"x\"}\n", "r.jsonl:1: a point without time or type"},
 	} {
 		err := NewData().ReadJSON(strings.NewReader(tc.in), "r.jsonl")

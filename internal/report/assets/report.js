@@ -148,12 +148,31 @@
 			}
 			series.push(s);
 		});
+		// A threshold far above the data would flatten it: then the y axis
+		// is logarithmic (asinh: zero stays drawable).
+		var dataMax = 0, thrMax = 0;
+		c.lines.forEach(function (l) {
+			if (l.threshold) thrMax = Math.max(thrMax, l["const"] || 0);
+			else l.values.forEach(function (v) { if (v != null && v > dataMax) dataMax = v; });
+		});
+		var y = {}, yAxis = { size: 72, values: function (u, vals) { return vals.map(function (v) { return v == null ? "" : fmt(v, unit); }); } };
+		if (dataMax > 0 && thrMax > 5 * dataMax) {
+			var lin = Math.pow(10, Math.floor(Math.log10(dataMax / 10)));
+			y = { distr: 4, log: 10, asinh: lin, range: function (u, min, max) { return [0, max * 1.3]; } };
+			yAxis.splits = function (u) {
+				var out = [0];
+				for (var p = lin; p <= u.scales.y.max; p *= 10) out.push(p);
+				return out;
+			};
+			box.setAttribute("data-scale", "log");
+			box.previousSibling.textContent += " — log scale";
+		}
 		var opts = {
 			width: chartWidth(box),
 			height: 240,
-			scales: { x: { time: true } },
+			scales: { x: { time: true }, y: y },
 			series: series,
-			axes: [{}, { size: 72, values: function (u, vals) { return vals.map(function (v) { return fmt(v, unit); }); } }],
+			axes: [{}, yAxis],
 			cursor: { sync: { key: "amqpjs" } },
 			legend: { live: true }
 		};
