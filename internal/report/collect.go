@@ -61,6 +61,9 @@ func unix(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
 func (d *Data) AddPoint(p metrics.JSONPoint) {
 	t := unix(p.Time)
 	start := t - p.Elapsed
+	if p.Elapsed < 0 || p.Elapsed > 1e8 { // not from a started run
+		start = t
+	}
 	if d.first == 0 || start < d.first {
 		d.first = start
 	}
@@ -140,7 +143,9 @@ func (tl timeline) x(b int) float64 {
 func (d *Data) timeline(maxPoints int) timeline {
 	tl := timeline{Start: d.first, End: d.last, Tick: 1, Factor: 1}
 	if d.Run != nil && !d.Run.Start.IsZero() {
-		tl.Start = unix(d.Run.Start)
+		if st := unix(d.Run.Start); st < tl.Start || tl.Start == 0 {
+			tl.Start = st // the first file's run; another may have started earlier
+		}
 		if e := unix(d.Run.End); e > tl.End {
 			tl.End = e
 		}

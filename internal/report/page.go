@@ -411,7 +411,11 @@ func (d *Data) thresholds(p *Page) {
 		name, tags, err := metrics.ParseSelector(t.Metric)
 		cond, cerr := metrics.ParseCondition(t.Threshold)
 		kind, vt := "", metrics.Default
-		if jm, ok := d.Summary.Metrics[t.Metric]; ok {
+		jm, ok := d.Summary.Metrics[t.Metric]
+		if !ok {
+			jm, ok = d.Summary.Metrics[name]
+		}
+		if ok {
 			kind = jm.Type
 			switch jm.Contains {
 			case "time":
@@ -419,8 +423,6 @@ func (d *Data) thresholds(p *Page) {
 			case "data":
 				vt = metrics.Data
 			}
-		} else if jm, ok := d.Summary.Metrics[name]; ok {
-			kind = jm.Type
 		}
 		row.Value = metrics.FormatValue(t.Value, vt)
 		if kind == "rate" || cond.Agg.Method == "count" || cond.Agg.Method == "rate" {

@@ -342,6 +342,7 @@ func TestHTMLOutput(t *testing.T) {
 	}
 	reg := metrics.NewRegistry()
 	c := reg.MustNew("amqp_consumed", metrics.Counter, metrics.Default)
+	reg.Start(t0)
 	s := metrics.NewSampler(reg, t0)
 	for i := 1; i <= 2; i++ {
 		c.Add(7)

@@ -93,3 +93,19 @@ func TestOpenOutputHTMLNeedsTheReport(t *testing.T) {
 		t.Errorf("error %v", err)
 	}
 }
+
+// BenchmarkTrendAddWindowed is BenchmarkTrendAdd with the per-interval
+// histogram of the --out outputs: the cost an output adds to each sample.
+func BenchmarkTrendAddWindowed(b *testing.B) {
+	reg := NewRegistry()
+	reg.EnableWindows()
+	s := reg.MustNew("t", Trend, Time).Root()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		x := 0.0
+		for pb.Next() {
+			x += 0.37
+			s.Add(x)
+		}
+	})
+}
