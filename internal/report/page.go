@@ -452,8 +452,8 @@ func (d *Data) thresholds(p *Page) {
 		switch {
 		case c == nil:
 			row.Why = "no chart: no sample of " + name
-		case kind == "counter" && cond.Agg.Method == "count":
-			row.Why = "a total over the run; the chart shows the rate"
+		case cond.Agg.Method == "count":
+			row.Why = "a count over the whole run: the charts show each interval"
 		default:
 			if c.Unit == "%" {
 				target *= 100

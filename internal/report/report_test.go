@@ -88,6 +88,7 @@ func TestPageChartsAndThresholds(t *testing.T) {
 		{Metric: "amqp_confirm_latency", Threshold: "p(95)<50", OK: true, Value: 7.6},
 		{Metric: "amqp_published", Threshold: "rate>500", OK: false, Value: 100},
 		{Metric: "amqp_published", Threshold: "count>0", OK: true, Value: 1000},
+		{Metric: "amqp_confirm_latency", Threshold: "count>10", OK: true, Value: 900},
 	}}
 	p := d.Page(0)
 	if len(p.X) != 10 || p.X[0] != float64(t0.Unix()+1) {
@@ -119,10 +120,10 @@ func TestPageChartsAndThresholds(t *testing.T) {
 	if th.Const != 500 || th.OK {
 		t.Errorf("rate threshold line %+v", th)
 	}
-	if !p.Failed || len(p.Thresholds) != 3 {
+	if !p.Failed || len(p.Thresholds) != 4 {
 		t.Fatalf("thresholds %+v", p.Thresholds)
 	}
-	if p.Thresholds[0].Chart != "all-confirm" || p.Thresholds[1].Chart != "all-rates" || p.Thresholds[2].Chart != "" || p.Thresholds[2].Why == "" {
+	if p.Thresholds[0].Chart != "all-confirm" || p.Thresholds[1].Chart != "all-rates" || p.Thresholds[2].Chart != "" || p.Thresholds[2].Why == "" || p.Thresholds[3].Chart != "" {
 		t.Errorf("threshold rows %+v", p.Thresholds)
 	}
 	if p.Thresholds[0].Value != "7.6ms" {
