@@ -143,8 +143,10 @@ func (tl timeline) x(b int) float64 {
 func (d *Data) timeline(maxPoints int) timeline {
 	tl := timeline{Start: d.first, End: d.last, Tick: 1, Factor: 1}
 	if d.Run != nil && !d.Run.Start.IsZero() {
-		if st := unix(d.Run.Start); st < tl.Start || tl.Start == 0 {
-			tl.Start = st // the first file's run; another may have started earlier
+		// The run's start, unless another file's run started earlier (the
+		// points' own starts are only good to the millisecond of elapsed).
+		if st := unix(d.Run.Start); tl.Start == 0 || tl.Start > st-1 {
+			tl.Start = st
 		}
 		if e := unix(d.Run.End); e > tl.End {
 			tl.End = e
