@@ -41,10 +41,11 @@ Usage:
   amqpjs run [flags] script.js [-- args...]   run a script (.js, .mjs, .cjs, .ts)
   amqpjs repl [flags]                          an interactive shell (aioamqp preloaded)
   amqpjs bench [flags]                         measure against the broker, raw amqp091-go and amqplib
+  amqpjs report [--html FILE] RESULTS...       the HTML report of runs saved with --out json=FILE
   amqpjs version                               print the version
   amqpjs help [command]                        show help
 
-Run 'amqpjs run --help' or 'amqpjs repl --help' for their flags.
+Run 'amqpjs run --help', 'amqpjs repl --help' or 'amqpjs report --help' for their flags.
 `
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -59,12 +60,17 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return replCmd(args[1:], stdin, stdout, stderr)
 	case "bench":
 		return benchCmd(args[1:], stdout, stderr)
+	case "report":
+		return reportCmd(args[1:], stdin, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "amqpjs %s\n", runtime.Version)
 		return 0
 	case "help", "-h", "--help":
 		if len(args) > 1 && args[1] == "run" {
 			return runCmd([]string{"--help"}, stdout, stderr)
+		}
+		if len(args) > 1 && args[1] == "report" {
+			return reportCmd([]string{"--help"}, stdin, stdout, stderr)
 		}
 		if len(args) > 1 && args[1] == "repl" {
 			return replCmd([]string{"--help"}, stdin, stdout, stderr)

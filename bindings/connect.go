@@ -275,6 +275,7 @@ func (c *connection) open(vm *goja.Runtime, conn *amqp.Conn) goja.Value {
 	m := c.m
 	c.conn = conn
 	c.state = stateOpen
+	m.noteBroker(conn)
 	c.channels = map[*channel]struct{}{}
 	c.ref = m.loop.Ref()
 	m.conns[c] = struct{}{}

@@ -206,6 +206,7 @@ type Registry struct {
 	window  atomic.Bool // trends keep a per-interval histogram (time-series outputs)
 	thresh  []*Threshold
 	started atomic.Int64 // unix nanoseconds of Start; 0 before
+	info    sync.Map     // string → string: facts about the run (see SetInfo)
 }
 
 // NewRegistry makes an empty registry.
@@ -226,9 +227,18 @@ func (r *Registry) StartTime() time.Time {
 }
 
 // EnableWindows makes trends keep a second histogram that [Sampler] reads
-// and resets every interval, for per-interval percentiles. Call it before
-// trends are created (it applies to series made afterwards).
-func (r *Registry) EnableWindows() { r.window.Store(true) }
+// and resets every interval, for per-interval percentiles: the trends made
+// so far and those made afterwards. Call it before the run records samples.
+func (r *Registry) EnableWindows() {
+	r.window.Store(true)
+	for _, m := range r.Metrics() {
+		if m.Kind == Trend {
+			for _, s := range append([]*Series{m.root}, m.Sub()...) {
+				s.trend.enableWindow()
+			}
+		}
+	}
+}
 
 var nameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
 

@@ -108,16 +108,19 @@ type Output interface {
 	Close() error
 }
 
-// OpenOutput opens "json=FILE" (JSON lines) or "csv=FILE".
+// OpenOutput opens "json=FILE" (JSON lines), "csv=FILE" or "html=FILE" (the
+// HTML report, when a package registered it with [RegisterHTMLOutput]).
 func OpenOutput(spec string) (Output, error) {
 	kind, path, ok := strings.Cut(spec, "=")
 	if !ok || path == "" {
-		return nil, fmt.Errorf("invalid --out %q: want json=FILE or csv=FILE", spec)
+		return nil, fmt.Errorf("invalid --out %q: want json=FILE, csv=FILE or html=FILE", spec)
 	}
 	switch kind {
 	case "json", "csv":
+	case "html":
+		return openHTML(spec, path)
 	default:
-		return nil, fmt.Errorf("invalid --out %q: unknown output %q (want json or csv)", spec, kind)
+		return nil, fmt.Errorf("invalid --out %q: unknown output %q (want json, csv or html)", spec, kind)
 	}
 	f, err := os.Create(path)
 	if err != nil {

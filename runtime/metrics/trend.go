@@ -60,6 +60,9 @@ func (a *agg) add(v float64) {
 	case x > histMax:
 		x = histMax
 	}
+	if a.h == nil {
+		a.h = newHist() // a window's histogram: made on its first sample
+	}
 	_ = a.h.RecordValue(int64(x))
 }
 
@@ -67,10 +70,19 @@ func newTrend(windowed bool) *trend {
 	t := &trend{all: agg{h: newHist()}, winOn: windowed}
 	t.all.reset()
 	if windowed {
-		t.win.h = newHist()
 		t.win.reset()
 	}
 	return t
+}
+
+// enableWindow makes the trend keep its per-interval histogram from now on.
+func (t *trend) enableWindow() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.winOn {
+		t.win.reset()
+		t.winOn = true
+	}
 }
 
 func (t *trend) add(v float64) {

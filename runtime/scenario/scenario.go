@@ -556,6 +556,7 @@ func (s *Scenario) Finish(rt *runtime.Runtime, runErr error) int {
 		failed, _ := s.reg.EvalThresholds(elapsed)
 		sum := s.reg.Summarize(elapsed)
 		s.writeSummary(sum)
+		s.reportRun(sum)
 		if failed && code == 0 {
 			code = ExitThresholds
 		}
