@@ -149,7 +149,7 @@ func TestHTMLReport(t *testing.T) {
 	bin := chromiumPath(t)
 	dir := t.TempDir()
 	live, jsonl, again := filepath.Join(dir, "live.html"), filepath.Join(dir, "run.jsonl"), filepath.Join(dir, "again.html")
-	r := Run(t, Opts{Args: []string{"run", "--quiet", "--duration", "3s", "--out", "html=" + live, "--out", "json=" + jsonl,
+	r := Run(t, Opts{Args: []string{"run", "--quiet", "--out", "html=" + live, "--out", "json=" + jsonl,
 		filepath.Join(repoRoot, "scripts", "load-pubsub.js")}, Timeout: 2 * time.Minute})
 	if r.Code != 0 {
 		t.Fatalf("load-pubsub.js: %s", r)
@@ -159,7 +159,7 @@ func TestHTMLReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	page := string(b)
-	for _, want := range []string{`"Broker","RabbitMQ `, `"Scenario","constant-vus, 4 VUs for 3s"`, `"selector":"amqp_e2e_latency","source":"p(95)\u003c1000","value":`, `"label":"✓ amqp_e2e_latency p(95)\u003c1000"`, `"label":"published"`} {
+	for _, want := range []string{`"Broker","RabbitMQ `, `"Scenario","producers: constant-arrival-rate, 200 iterations per 1s for 2s`, `"title":"Scenario producers"`, `"title":"Scenario consumers"`, `"selector":"amqp_e2e_latency","source":"p(95)\u003c1000","value":`, `"label":"✓ amqp_e2e_latency p(95)\u003c1000"`, `"label":"published"`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the report lacks %s", want)
 		}

@@ -52,8 +52,8 @@ export default async function () { perVU.add(1); await sleep(20); }`,
 	if in.Scenario != "constant-vus, 2 VUs for 400ms" {
 		t.Errorf("scenario %q", in.Scenario)
 	}
-	var cfg map[string]any
-	if err := json.Unmarshal(in.Config, &cfg); err != nil || cfg["Executor"] != "constant-vus" || cfg["Duration"] != "400ms" || cfg["VUs"] != 2.0 {
+	var cfg struct{ Scenarios []map[string]any }
+	if err := json.Unmarshal(in.Config, &cfg); err != nil || len(cfg.Scenarios) != 1 || cfg.Scenarios[0]["Executor"] != "constant-vus" || cfg.Scenarios[0]["Duration"] != "400ms" || cfg.Scenarios[0]["VUs"] != 2.0 {
 		t.Errorf("config %s (%v)", in.Config, err)
 	}
 	if len(rec.sum.Thresholds) != 1 || rec.sum.Thresholds[0].OK {
