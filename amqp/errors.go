@@ -155,7 +155,7 @@ func isSoftCode(code int) bool {
 // empty).
 //
 // For channel operations a broker-sent connection close (320, 5xx) is
-// KindChannelClosed with the broker's code, as API.md §7 asks; for
+// KindChannelClosed with the broker's code, as docs/api.md §7 asks; for
 // connection operations (isConnOp) it is KindConnectionClosed.
 func classify(op string, err error) *Error {
 	if err == nil {

@@ -54,7 +54,7 @@ type param struct {
 	min, max int64 // for kInt
 }
 
-// sig is the signature of one method: API.md §2's calling convention.
+// sig is the signature of one method: docs/api.md §2's calling convention.
 type sig struct {
 	method string
 	params []param
@@ -118,7 +118,7 @@ func (s *sig) parseInto(vm *goja.Runtime, args []goja.Value, out []goja.Value) *
 	n := len(args)
 	var opts *goja.Object
 	if n > 0 {
-		// A trailing plain object is always the options object (API.md §2):
+		// A trailing plain object is always the options object (docs/api.md §2):
 		// no positional parameter of aioamqp's takes one.
 		if o, ok := isPlainObject(vm, args[n-1]); ok {
 			opts = o

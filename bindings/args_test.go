@@ -251,7 +251,7 @@ func TestParseArgsNotOptions(t *testing.T) {
 	}
 }
 
-// The real signatures follow API.md §2 and §5: positional order, the
+// The real signatures follow docs/api.md §2 and §5: positional order, the
 // options object, and the exact message of the documented example.
 func TestParseArgsMethodSignatures(t *testing.T) {
 	runArgCases(t, []argCase{
@@ -294,7 +294,7 @@ func TestParseArgsMethodSignatures(t *testing.T) {
 }
 
 // parse throws the argError synchronously as a TypeError or RangeError with
-// its code (API.md §2).
+// its code (docs/api.md §2).
 func TestParseThrows(t *testing.T) {
 	vm := newVM(t)
 	_ = vm.Set("call", func(call goja.FunctionCall) goja.Value {

@@ -2,7 +2,7 @@ package bindings
 
 // Tests for bugs found while testing the bindings. Each fails until the bug
 // is fixed in the non-test code; the comment says what is wrong and what
-// API.md asks for.
+// docs/api.md asks for.
 
 import (
 	"fmt"
@@ -29,7 +29,7 @@ func catch(f func()) (err error) {
 }
 
 // goja exports a Symbol as its description string, so everything that
-// type-switches on Export() takes a symbol for a string. API.md §6: symbols
+// type-switches on Export() takes a symbol for a string. docs/api.md §6: symbols
 // in a field table → TypeError naming the key; §2: wrong type → TypeError;
 // §6: a payload that is not a string/Buffer/… → TypeError.
 func TestBugSymbolTakenForString(t *testing.T) {
@@ -88,7 +88,7 @@ func TestBugDescribeBigIntShowsGoType(t *testing.T) {
 //     dereference in runtime.BytesOf) instead of a TypeError;
 //   - a header { file: { buffer: ab } } panics the same way;
 //   - a plain object { buffer, byteOffset, byteLength } is sent as bytes: as
-//     a payload (API.md §6 says TypeError) and inside a field table (where a
+//     a payload (docs/api.md §6 says TypeError) and inside a field table (where a
 //     plain object is a nested table).
 func TestBugPlainObjectWithBufferProperty(t *testing.T) {
 	vm := newVM(t)
@@ -161,7 +161,7 @@ func TestBugSparseArrayAllocatesItsLength(t *testing.T) {
 	})
 }
 
-// API.md §6: "integer-valued number → the smallest signed integer type that
+// docs/api.md §6: "integer-valued number → the smallest signed integer type that
 // holds it". fieldFromJS only does so up to |x| ≤ 2^53 and sends larger
 // integer-valued numbers (2**60, -(2**62), 2**53 + 2), which int64 holds
 // exactly, as doubles; RabbitMQ refuses a double for integer arguments such
@@ -179,7 +179,7 @@ func TestBugIntegerNumberBeyond2p53SentAsDouble(t *testing.T) {
 }
 
 // propertiesFromJS checks that every short-string property is at most 255
-// bytes (a synchronous RangeError, API.md §2) except expiration given as a
+// bytes (a synchronous RangeError, docs/api.md §2) except expiration given as a
 // string: { expiration: '1'.repeat(256) } passes and only fails later, in
 // the amqp encoder, as a rejected promise.
 func TestBugExpirationLengthNotChecked(t *testing.T) {
@@ -196,7 +196,7 @@ func TestBugExpirationLengthNotChecked(t *testing.T) {
 // '/', '?' or '#' ends the authority early, so url.Parse reads the password
 // as the port and the error says `invalid port ":secret" after host`. When
 // the part before the '/' is digits, url.Parse succeeds and ParseURL's own
-// port check quotes it: `invalid port "99999" in URL …`. API.md §1: a
+// port check quotes it: `invalid port "99999" in URL …`. docs/api.md §1: a
 // password is never printed. (The message could say "invalid port after
 // host" and "invalid percent-escape" without quoting the input.)
 func TestBugParseURLErrorLeaksPassword(t *testing.T) {

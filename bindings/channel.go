@@ -150,7 +150,7 @@ func (c *connection) newChannel(vm *goja.Runtime, ch *amqp.Channel, returnCB goj
 	return o
 }
 
-// channelMethodNames lists the channel's methods, in API.md §5's order.
+// channelMethodNames lists the channel's methods, in docs/api.md §5's order.
 var channelMethodNames = []string{
 	"queue_declare", "queue_delete", "queue_bind", "queue_unbind", "queue_purge",
 	"exchange_declare", "exchange_delete", "exchange_bind", "exchange_unbind",
@@ -234,7 +234,7 @@ func (x *channel) closedNote(err error, site callSite, claim bool) string {
 
 func resTrue(*goja.Runtime) any { return true }
 
-// okOrNull resolves true, or null with no_wait (API.md §2).
+// okOrNull resolves true, or null with no_wait (docs/api.md §2).
 func okOrNull(noWait bool) func(*goja.Runtime) any {
 	if noWait {
 		return nil

@@ -361,7 +361,7 @@ func (c *connection) closed(vm *goja.Runtime, err *amqp.Error) error {
 }
 
 // callUser calls a user callback; a throw or a rejected promise is an
-// uncaught error (API.md §7). Loop only.
+// uncaught error (docs/api.md §7). Loop only.
 func (c *connection) callUser(fn goja.Callable, args ...goja.Value) {
 	callUser(c.m, fn, goja.Undefined(), args...)
 }

@@ -7,7 +7,7 @@ import (
 	"github.com/amqpjs/amqpjs/amqp"
 )
 
-// consumer dispatches one consumer's deliveries on the loop (API.md §7):
+// consumer dispatches one consumer's deliveries on the loop (docs/api.md §7):
 // in delivery order, at most concurrency callbacks pending at once (a
 // callback that returns a promise holds its slot until it settles). The
 // amqp pump only appends to the queue through RunOnLoop, so it never waits
@@ -96,7 +96,7 @@ func (c *consumer) ackHandedOver(tag uint64) {
 // dropped: they are acked (manual acks or emulated no_ack) and the channel
 // is gone, so the broker requeues them. Handing them over would only make
 // the script process messages it can no longer ack, which the broker
-// delivers again (API.md §7: when the connection ends, every consumer
+// delivers again (docs/api.md §7: when the connection ends, every consumer
 // stops). With the broker's own no_ack they are handed over: nobody else
 // will get them.
 func (c *consumer) droppable() bool {

@@ -208,7 +208,7 @@ func (c *consumer) body(vm *goja.Runtime, b []byte) goja.Value {
 	return c.bufAPI.WrapBytes(b)
 }
 
-// envelope returns a delivery's envelope (API.md §6): consumer_tag,
+// envelope returns a delivery's envelope (docs/api.md §6): consumer_tag,
 // delivery_tag, exchange_name, routing_key, is_redeliver. Like properties,
 // it is a lazy view that behaves as a plain object (a field becomes a JS
 // value when read; assignment, delete, Object.keys and JSON work): five

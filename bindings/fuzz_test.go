@@ -222,7 +222,7 @@ func checkParsed(t *testing.T, vm *goja.Runtime, s *sig, doc string, out []goja.
 // FuzzTableFromJS converts a JSON document (with marker strings for Dates,
 // BigInts, Buffers, undefined and functions) to a field table and back. It
 // must never panic; an error must have a reason that the input really has;
-// a table must hold only API.md §6's types, and convert back to the same
+// a table must hold only docs/api.md §6's types, and convert back to the same
 // data, stably.
 func FuzzTableFromJS(f *testing.F) {
 	for _, seed := range []string{
@@ -308,7 +308,7 @@ func (p problems) deepOnly() bool { return len(p.reasons) == 0 && p.depth <= 70 
 func (p problems) String() string { return strings.Join(p.reasons, "; ") }
 
 // tableProblems walks v (a JS value meant for a field table) and lists what
-// API.md §6 does not allow in it, with the nesting depth it reaches.
+// docs/api.md §6 does not allow in it, with the nesting depth it reaches.
 func tableProblems(vm *goja.Runtime, v goja.Value, depth int) problems {
 	var p problems
 	p.depth = depth
@@ -374,7 +374,7 @@ func tableProblems(vm *goja.Runtime, v goja.Value, depth int) problems {
 	return p
 }
 
-// checkTableTypes checks that tbl holds only the Go types of API.md §6 and
+// checkTableTypes checks that tbl holds only the Go types of docs/api.md §6 and
 // that every integer has the smallest signed type.
 func checkTableTypes(t *testing.T, doc string, v any, path string) {
 	t.Helper()

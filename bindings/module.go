@@ -1,5 +1,5 @@
 // Package bindings is the JavaScript API of amqpjs: the "aioamqp" module of
-// API.md, over the Go session layer in package amqp.
+// docs/api.md, over the Go session layer in package amqp.
 //
 // # Concurrency
 //

@@ -115,7 +115,7 @@ func (sc *pubScratch) release() {
 	sc.busy = false
 }
 
-// payloadBytes copies the payload of API.md §6 into a new byte slice: a
+// payloadBytes copies the payload of docs/api.md §6 into a new byte slice: a
 // string as UTF-8, Buffer, Uint8Array (any typed array), ArrayBuffer or
 // DataView. The copy keeps the message intact if the script reuses its
 // buffer before the frames are written.
@@ -142,7 +142,7 @@ func payloadView(vm *goja.Runtime, v goja.Value) (b []byte, owned bool, err erro
 	return nil, false, fmt.Errorf("parameter 'payload' must be a string, Buffer, Uint8Array, ArrayBuffer or DataView, got %s", describe(v))
 }
 
-// propertiesFromJS fills p from a plain object of API.md §6's property
+// propertiesFromJS fills p from a plain object of docs/api.md §6's property
 // names. Unknown names and wrong types are TypeErrors; out-of-range numbers
 // RangeErrors. Loop only.
 func propertiesFromJS(vm *goja.Runtime, o *goja.Object, p *amqp.Properties, method string) *argError {
@@ -262,7 +262,7 @@ func propertiesToJS(vm *goja.Runtime, p *amqp.Properties) *goja.Object {
 	return vm.NewDynamicObject(&propsView{vm: vm, p: p})
 }
 
-// propertyOrder is the order of API.md §6 (and of Object.keys).
+// propertyOrder is the order of docs/api.md §6 (and of Object.keys).
 var propertyOrder = []string{
 	"content_type", "content_encoding", "headers", "delivery_mode", "priority", "correlation_id", "reply_to",
 	"expiration", "message_id", "timestamp", "type", "user_id", "app_id", "cluster_id",

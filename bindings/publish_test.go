@@ -139,7 +139,7 @@ func TestPropertiesFromJSErrors(t *testing.T) {
 	}
 }
 
-// API.md §6: on received messages every field is present, absent ones null.
+// docs/api.md §6: on received messages every field is present, absent ones null.
 func TestPropertiesToJS(t *testing.T) {
 	vm := newVM(t)
 	names := []string{"content_type", "content_encoding", "headers", "delivery_mode", "priority", "correlation_id", "reply_to",
@@ -199,7 +199,7 @@ func TestPropertiesRoundTrip(t *testing.T) {
 	}
 }
 
-// API.md §6 payloads: the bytes of a string (UTF-8), Buffer, Uint8Array,
+// docs/api.md §6 payloads: the bytes of a string (UTF-8), Buffer, Uint8Array,
 // ArrayBuffer or DataView.
 func TestPayloadBytes(t *testing.T) {
 	vm := newVM(t)

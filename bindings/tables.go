@@ -21,7 +21,7 @@ const maxTableDepth = 32
 // maxArrayLen bounds a field array (a sparse array's length may be 2^32-1).
 const maxArrayLen = 1 << 20
 
-// tableFromJS converts a JS plain object to an AMQP field table as API.md
+// tableFromJS converts a JS plain object to an AMQP field table as docs/api.md
 // §6 says: string → longstr, boolean → bool, integer-valued number → the
 // smallest signed integer type that holds it, other numbers → double,
 // BigInt → int64, Date → timestamp, null → void, array → array, plain
@@ -156,7 +156,7 @@ func tableToJS(vm *goja.Runtime, t amqp.Table) goja.Value {
 	return o
 }
 
-// Integers beyond ±2^53 arrive as BigInt (API.md §6).
+// Integers beyond ±2^53 arrive as BigInt (docs/api.md §6).
 const maxSafeInt = 1 << 53
 
 func fieldToJS(vm *goja.Runtime, v any) goja.Value {

@@ -11,7 +11,7 @@ import (
 	"github.com/amqpjs/amqpjs/amqp"
 )
 
-// API.md §6: how each JS value becomes a field-table value.
+// docs/api.md §6: how each JS value becomes a field-table value.
 func TestTableFromJS(t *testing.T) {
 	vm := newVM(t)
 	cases := []struct{ name, src, want string }{
@@ -163,7 +163,7 @@ func TestTableFromJSCycles(t *testing.T) {
 	}
 }
 
-// API.md §6, received tables: integers beyond ±2^53 are BigInts, other
+// docs/api.md §6, received tables: integers beyond ±2^53 are BigInts, other
 // integers numbers; timestamps Dates; byte arrays Buffers; nested tables
 // objects; void null.
 func TestTableToJS(t *testing.T) {
@@ -212,7 +212,7 @@ func TestTableToJS(t *testing.T) {
 	}
 }
 
-// JS → table → JS gives back the same data, with the JS types of API.md §6.
+// JS → table → JS gives back the same data, with the JS types of docs/api.md §6.
 func TestTableRoundTrip(t *testing.T) {
 	vm := newVM(t)
 	for _, src := range []string{

@@ -13,7 +13,7 @@ import (
 	"github.com/dop251/goja"
 )
 
-// Exit codes of API.md §1.
+// Exit codes of docs/api.md §1.
 const (
 	ExitOK          = 0
 	ExitFailure     = 1

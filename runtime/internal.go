@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// ExitInternal is the exit code of an internal error (API.md §1): a defect
+// ExitInternal is the exit code of an internal error (docs/api.md §1): a defect
 // of amqpjs itself, such as a Go panic. EX_SOFTWARE in sysexits.h.
 const ExitInternal = 70
 

@@ -1,6 +1,6 @@
 // Package runtime is the JavaScript engine of amqpjs: a goja VM with a
 // Node-like event loop ([Loop]), CommonJS/ES module/TypeScript loading with
-// top-level await, the globals of API.md §1 (console, timers, Buffer,
+// top-level await, the globals of docs/api.md §1 (console, timers, Buffer,
 // process, TextEncoder…) and the built-in modules (assert, util,
 // timers/promises, buffer). Native modules such as the aioamqp bindings are
 // added with [Runtime.RegisterModule].
@@ -73,7 +73,7 @@ type Options struct {
 }
 
 // Runtime is one JavaScript runtime: a goja VM, its event loop, require with
-// the built-in modules, and the globals of API.md §1. Runtimes share no state.
+// the built-in modules, and the globals of docs/api.md §1. Runtimes share no state.
 // Unless a method says otherwise it must be called on the loop goroutine, or
 // before [Runtime.Run] starts.
 type Runtime struct {

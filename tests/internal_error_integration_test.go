@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-// internalLine is the one line a Go panic prints (API.md §1, exit 70).
+// internalLine is the one line a Go panic prints (docs/api.md §1, exit 70).
 var internalLine = regexp.MustCompile(`^amqpjs: (?:VU \d+: )?internal error \(a defect of amqpjs, please report it\): panic in (\S+): (.*); Go stack in (\S+)$`)
 
 // checkInternalError checks the internal-error line among stderr's lines

@@ -38,7 +38,7 @@ var stressConsumers = []struct{ name, start string }{
 }
 
 // stressEndings are the ways a run ends: extra options, flags, whether the
-// test sends SIGINT, and the exit code API.md documents for it.
+// test sends SIGINT, and the exit code docs/api.md documents for it.
 var stressEndings = []struct {
 	name     string
 	options  string

@@ -1,4 +1,4 @@
-// The exception classes of API.md §8. Evaluated once per runtime; the
+// The exception classes of docs/api.md §8. Evaluated once per runtime; the
 // returned object's properties are exported by the aioamqp module.
 (function () {
   'use strict';

@@ -3,7 +3,7 @@
 (function (exc) {
   'use strict';
 
-  // makeIterator builds the async iterable of channel.consume() (API.md §5).
+  // makeIterator builds the async iterable of channel.consume() (docs/api.md §5).
   // Go calls push(message) for each delivery and end(error|null, drop) once
   // when the consumer ends: null after cancel() or a close by the script, an
   // exception otherwise (ConsumerCancelled, ChannelClosed, …). For an

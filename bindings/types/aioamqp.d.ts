@@ -1,10 +1,10 @@
 // TypeScript definitions of amqpjs's `aioamqp` module: Python aioamqp's API
-// for RabbitMQ (AMQP 0-9-1) in JavaScript. The contract is API.md; the
+// for RabbitMQ (AMQP 0-9-1) in JavaScript. The contract is docs/api.md; the
 // reference is docs/reference/. These definitions are checked against the
 // module by bindings/types/types_test.go: every function, property, option
 // and exception the module has is declared here, and nothing else.
 //
-// Calling convention (API.md §2): every method takes its parameters
+// Calling convention (docs/api.md §2): every method takes its parameters
 // positionally in aioamqp's order and/or by name in one trailing options
 // object. Argument errors throw a TypeError or RangeError synchronously;
 // everything the broker decides rejects the returned promise. So each

@@ -397,7 +397,7 @@ var sigOptions = map[string][]string{
 }
 
 // TestOptionInterfaces: every parameter of every method may be passed by
-// name (API.md §2), so each options interface declares exactly the
+// name (docs/api.md §2), so each options interface declares exactly the
 // parameter names of its method's signature in the bindings.
 func TestOptionInterfaces(t *testing.T) {
 	f, m := defs(t)

@@ -1,7 +1,7 @@
 /*
 Package amqpjs embeds amqpjs in a Go program: it runs JavaScript (and
 TypeScript) scripts that use the "aioamqp" module — Python aioamqp's API, see
-API.md — against RabbitMQ, inside the host process. A test harness, an
+docs/api.md — against RabbitMQ, inside the host process. A test harness, an
 operator or a service's self-test can run the same scenario files that
 `amqpjs run` runs, give them their own native modules, and read back the
 result.

@@ -11,7 +11,7 @@ import (
 	"github.com/amqpjs/amqpjs/runtime"
 )
 
-// Exit codes of `amqpjs run` (API.md §1), as [ExitCode] returns them.
+// Exit codes of `amqpjs run` (docs/api.md §1), as [ExitCode] returns them.
 const (
 	ExitOK          = runtime.ExitOK          // the run succeeded
 	ExitFailure     = runtime.ExitFailure     // uncaught error, unhandled rejection, timeout

@@ -1,4 +1,4 @@
-// assert: the subset of Node's assert module that API.md §1 lists, plus a few
+// assert: the subset of Node's assert module that docs/api.md §1 lists, plus a few
 // common extras. Evaluated once per runtime with the util module.
 (function (util) {
   'use strict';

@@ -1,4 +1,4 @@
-// TypeScript definitions of the globals amqpjs adds to JavaScript (API.md
+// TypeScript definitions of the globals amqpjs adds to JavaScript (docs/api.md
 // §1): console, timers, process, Buffer (buffer.d.ts), TextEncoder,
 // TextDecoder, URL, performance, require. Use them with TypeScript's "lib":
 // ["es2020"] and without @types/node (whose globals these replace). They

@@ -1,5 +1,5 @@
 // TypeScript definitions of amqpjs's built-in modules beside aioamqp:
-// assert, util, timers/promises and url (API.md §1). Node's names and
+// assert, util, timers/promises and url (docs/api.md §1). Node's names and
 // behaviour, for the subset amqpjs has. Checked against a real runtime by
 // runtime/types/types_test.go.
 

@@ -1,4 +1,4 @@
-// API.md §2: bad arguments throw synchronously (TypeError / RangeError),
+// docs/api.md §2: bad arguments throw synchronously (TypeError / RangeError),
 // naming the method and the parameter, and nothing reaches the broker.
 const assert = require('assert');
 const aioamqp = require('aioamqp');

@@ -1,4 +1,4 @@
-// Publisher confirms (API.md §5, §9.3): publish waits for the broker's ack,
+// Publisher confirms (docs/api.md §5, §9.3): publish waits for the broker's ack,
 // many in flight, nacks reject PublishFailed, basic_publish keeps tags in step.
 const assert = require('assert');
 const aioamqp = require('aioamqp');

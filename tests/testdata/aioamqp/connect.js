@@ -1,4 +1,4 @@
-// connect(), from_url() and the protocol/transport objects (API.md §3, §4).
+// connect(), from_url() and the protocol/transport objects (docs/api.md §3, §4).
 const assert = require('assert');
 const aioamqp = require('aioamqp');
 

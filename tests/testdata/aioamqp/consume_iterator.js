@@ -1,4 +1,4 @@
-// channel.consume() async iterator (API.md §5, §6, §9.6).
+// channel.consume() async iterator (docs/api.md §5, §6, §9.6).
 const assert = require('assert');
 const aioamqp = require('aioamqp');
 

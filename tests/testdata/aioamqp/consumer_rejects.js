@@ -1,6 +1,6 @@
 // expect-exit: 1
 // expect-stderr: e2e-consumer-rejected-4d2
-// An async consumer callback that rejects is an uncaught error (API.md §7): exit 1, the error on stderr.
+// An async consumer callback that rejects is an uncaught error (docs/api.md §7): exit 1, the error on stderr.
 import * as aioamqp from 'aioamqp';
 
 const [, protocol] = await aioamqp.connect();

@@ -1,7 +1,7 @@
 // expect-exit: 1
 // expect-stderr: e2e-consumer-threw-7c1
 // expect-stderr: consumer_throws.js:
-// A consumer callback that throws is an uncaught error (API.md §7): exit 1, the error and its stack on stderr.
+// A consumer callback that throws is an uncaught error (docs/api.md §7): exit 1, the error and its stack on stderr.
 const aioamqp = require('aioamqp');
 
 const [, protocol] = await aioamqp.connect();

@@ -1,4 +1,4 @@
-// Consumer callbacks (API.md §7): arguments, timing, order, concurrency,
+// Consumer callbacks (docs/api.md §7): arguments, timing, order, concurrency,
 // RPCs inside callbacks, basic_cancel, DuplicateConsumerTag, broker cancel,
 // consumer_tags, prefetch.
 // expect-stderr: e2e-cancel-callback-boom

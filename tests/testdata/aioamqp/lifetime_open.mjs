@@ -2,7 +2,7 @@
 // args: --timeout 2s
 // expect-stderr: timed out
 // expect-stdout: connected, not closing
-// An open connection keeps the process alive (API.md §1): the run only ends
+// An open connection keeps the process alive (docs/api.md §1): the run only ends
 // because of --timeout, which exits 1 with a message saying so.
 import { connect } from 'aioamqp';
 

@@ -1,4 +1,4 @@
-// API.md §2: calls made on one channel without awaiting reach the broker in
+// docs/api.md §2: calls made on one channel without awaiting reach the broker in
 // call order; concurrent calls on one channel are allowed.
 const assert = require('assert');
 const aioamqp = require('aioamqp');

@@ -1,4 +1,4 @@
-// API.md §6: payload types, empty and large bodies, UTF-8, every property,
+// docs/api.md §6: payload types, empty and large bodies, UTF-8, every property,
 // received bodies are Buffers, absent properties are null.
 const assert = require('assert');
 const aioamqp = require('aioamqp');
@@ -151,7 +151,7 @@ for (const size of [1 << 20, 5 * 1024 * 1024, 131072 - 8, 131072 - 7, 131072 + 1
   assert.strictEqual(h.big, 2147483648);
   assert.strictEqual(h.safe, Number.MAX_SAFE_INTEGER);
   // Reported at the end, so that the rest still runs.
-  if (h.i53 !== 2 ** 53) softFailures.push(`header 2**53 is not beyond ±2^53 (API.md §6): sent as a number, came back as ${typeof h.i53} ${h.i53}`);
+  if (h.i53 !== 2 ** 53) softFailures.push(`header 2**53 is not beyond ±2^53 (docs/api.md §6): sent as a number, came back as ${typeof h.i53} ${h.i53}`);
   assert.strictEqual(h.float, 1.5);
   assert.strictEqual(h.yes, true);
   assert.strictEqual(h.no, false);

@@ -1,5 +1,5 @@
 // transport.close() on an open connection is an abrupt loss, as in aioamqp's
-// own test_connection_lost.py (API.md §3, §7): the socket is dropped without
+// own test_connection_lost.py (docs/api.md §3, §7): the socket is dropped without
 // the closing handshake, on_error is called exactly once with an
 // AmqpClosedConnection, pending calls reject, consumers stop, wait_closed()
 // resolves, and the broker lets the connection go. After protocol.close() it

@@ -1,4 +1,4 @@
-// An async on_error after transport.close() on an open connection (API.md
+// An async on_error after transport.close() on an open connection (docs/api.md
 // §7: plain or async): called exactly once with an AmqpClosedConnection, its
 // promise runs to the end; pending calls reject, a consume iterator ends
 // with the loss, wait_closed() resolves, and the run exits 0.
