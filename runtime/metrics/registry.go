@@ -173,9 +173,20 @@ func (r *Registry) StartTime() time.Time {
 }
 
 // EnableWindows makes trends keep a second histogram that [Sampler] reads
-// and resets every interval, for per-interval percentiles. Call it before
-// trends are created (it applies to series made afterwards).
-func (r *Registry) EnableWindows() { r.window.Store(true) }
+// and resets every interval, for per-interval percentiles: the trends made
+// so far and those made afterwards. Call it before the run records.
+func (r *Registry) EnableWindows() {
+	r.window.Store(true)
+	for _, m := range r.Metrics() {
+		if m.Kind != Trend {
+			continue
+		}
+		m.root.trend.enableWindow()
+		for _, s := range append(m.Sub(), m.Filters()...) {
+			s.trend.enableWindow()
+		}
+	}
+}
 
 var nameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
 

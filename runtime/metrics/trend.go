@@ -73,6 +73,17 @@ func newTrend(windowed bool) *trend {
 	return t
 }
 
+// enableWindow makes t keep the per-interval histogram from now on.
+func (t *trend) enableWindow() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.winOn {
+		t.win = agg{h: newHist()}
+		t.win.reset()
+		t.winOn = true
+	}
+}
+
 func (t *trend) add(v float64) {
 	t.mu.Lock()
 	t.all.add(v)
