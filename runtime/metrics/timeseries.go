@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -108,9 +109,24 @@ type Output interface {
 	Close() error
 }
 
-// OpenOutput opens "json=FILE" (JSON lines) or "csv=FILE".
+// outputKinds are the outputs that other packages add (RegisterOutput).
+var outputKinds sync.Map // kind → func(arg string) (Output, error)
+
+// RegisterOutput adds an output kind to OpenOutput: "kind=ARG" is opened
+// by open(ARG). Packages with heavy dependencies (the Prometheus output)
+// register from their init, so that only the binaries that import them
+// carry them.
+func RegisterOutput(kind string, open func(arg string) (Output, error)) {
+	outputKinds.Store(kind, open)
+}
+
+// OpenOutput opens "json=FILE" (JSON lines), "csv=FILE", or a registered
+// kind (prometheus=URL, see runtime/metrics/promwrite).
 func OpenOutput(spec string) (Output, error) {
 	kind, path, ok := strings.Cut(spec, "=")
+	if open, reg := outputKinds.Load(kind); reg && ok && path != "" {
+		return open.(func(string) (Output, error))(path)
+	}
 	if !ok || path == "" {
 		return nil, fmt.Errorf("invalid --out %q: want json=FILE or csv=FILE", spec)
 	}
