@@ -279,6 +279,25 @@ func Name(name string, vt metrics.ValueType) (string, float64) {
 	return name, f
 }
 
+// MetricNames returns the Prometheus metric names that an amqpjs metric
+// becomes: counter NAME_total; gauge NAME; rate NAME_passes_total and
+// NAME_fails_total; trend NAME (with a stat label), NAME_count and
+// NAME_sum; NAME with the unit suffix of [Name].
+func MetricNames(name string, kind metrics.Kind, vt metrics.ValueType) []string {
+	n, _ := Name(name, vt)
+	switch kind {
+	case metrics.Counter:
+		return []string{n + "_total"}
+	case metrics.Gauge:
+		return []string{n}
+	case metrics.Rate:
+		return []string{n + "_passes_total", n + "_fails_total"}
+	case metrics.Trend:
+		return []string{n, n + "_count", n + "_sum"}
+	}
+	return nil
+}
+
 // TrendStats are the values of a trend's stat label, per interval.
 var TrendStats = []string{"avg", "min", "max", "p50", "p90", "p95", "p99"}
 
