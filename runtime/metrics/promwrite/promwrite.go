@@ -685,7 +685,7 @@ func (p *promOutput) Close() error {
 		if p.dropped > 0 {
 			last := ""
 			if p.lastErr != nil {
-				last = " (last error: " + p.lastErr.Error() + ")"
+				last = " (last error: " + strings.TrimPrefix(p.lastErr.Error(), "prometheus "+p.target+": ") + ")"
 			}
 			p.closeResult = fmt.Errorf("prometheus %s: %d of %d samples not delivered%s", p.target, p.dropped, p.dropped+p.sent, last)
 		}
