@@ -217,6 +217,7 @@ func TestIntegrationPrometheusRemoteWrite(t *testing.T) {
 		t.Errorf("amqp_published_total reached Prometheus only after the run")
 	}
 	res := p.Wait()
+	ended := time.Now()
 	if res.Code != 0 || res.Stdout != "done\n" {
 		t.Fatalf("run: %s", res)
 	}
@@ -285,11 +286,68 @@ func TestIntegrationPrometheusRemoteWrite(t *testing.T) {
 	if n := len(prom.query(t, `last_over_time(amqp_rpc_duration_seconds_count`+sel+`[1h])`)); n < 2 {
 		t.Errorf("%d amqp_rpc_duration series, want one per method", n)
 	}
+	// The Grafana dashboard's queries, a few seconds before the run's end:
+	// Prometheus takes each, and each has data unless it is about what
+	// this run did not do.
+	checkDashboard(t, prom, runID, ended.Add(-3*time.Second))
 	// Stale markers ended the run's series: nothing answers an instant
 	// query on them now.
 	if r := prom.query(t, "amqp_published_total"+sel); len(r) != 0 {
 		t.Errorf("amqp_published_total still current after the run: %v", r)
 	}
+}
+
+// checkDashboard runs every panel query of docs/grafana/amqpjs.json at
+// time at, with the dashboard's variables set to the run.
+func checkDashboard(t *testing.T, prom *prometheusServer, runID string, at time.Time) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(repoRoot, "docs", "grafana", "amqpjs.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Panels []struct {
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatal(err)
+	}
+	vars := strings.NewReplacer("$run_id", runID, "$scenario", ".*", "$__rate_interval", "1m", "$__range", "1h")
+	n := 0
+	for _, p := range d.Panels {
+		for _, tg := range p.Targets {
+			q := vars.Replace(tg.Expr)
+			resp, err := http.Get(prom.base + "/api/v1/query?time=" + strconv.FormatInt(at.Unix(), 10) + "&query=" + url.QueryEscape(q))
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			var r struct {
+				Status string `json:"status"`
+				Data   struct {
+					Result []json.RawMessage `json:"result"`
+				} `json:"data"`
+			}
+			if err := json.Unmarshal(body, &r); err != nil || r.Status != "success" {
+				t.Errorf("panel %q: %s: %v %s", p.Title, q, err, body)
+				continue
+			}
+			n++
+			idle := false // about something this run did not do
+			for _, m := range []string{"amqp_nacked_total", "amqp_returned_total", "errors_total", "dropped_iterations_total"} {
+				idle = idle || strings.Contains(q, m)
+			}
+			if len(r.Data.Result) == 0 && !idle {
+				t.Errorf("panel %q: no data for %s", p.Title, q)
+			}
+		}
+	}
+	t.Logf("%d dashboard queries answered", n)
 }
 
 func abs(x float64) float64 {

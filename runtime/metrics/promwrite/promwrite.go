@@ -135,7 +135,7 @@ type promOutput struct {
 	series  map[string]*promSeries // by metric name + Tags.String()
 	metrics map[string]*promMetric
 	lastTS  int64
-	written map[string][]prompb.Label // every label set written, for the stale markers
+	written map[string]*written // every series written, for timestamps and the stale markers
 
 	mu          sync.Mutex
 	pending     []prompb.TimeSeries // oldest first
@@ -158,6 +158,12 @@ type promOutput struct {
 type promSeries struct {
 	count int64   // samples so far (cumulative)
 	sum   float64 // counter: sum; trend: sum of values; rate: non-zero samples
+}
+
+// written is a Prometheus series that the output wrote.
+type written struct {
+	labels []prompb.Label
+	last   int64 // the timestamp of its last sample (ms)
 }
 
 // promMetric is what the output keeps of one metric: the totals of its
@@ -232,7 +238,7 @@ func New(o Options) (metrics.Output, error) {
 		client:  &http.Client{Transport: tr, Timeout: o.Timeout},
 		series:  map[string]*promSeries{},
 		metrics: map[string]*promMetric{},
-		written: map[string][]prompb.Label{},
+		written: map[string]*written{},
 		kick:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
 	}
@@ -391,9 +397,17 @@ func (p *promOutput) convert(pts []metrics.Point) []prompb.TimeSeries {
 	add := func(name string, tags metrics.Tags, stat string, v float64, ts int64) {
 		ls := p.labels(name, tags, stat)
 		k := labelKey(ls)
-		if _, ok := p.written[k]; !ok {
-			p.written[k] = ls
+		w := p.written[k]
+		if w == nil {
+			w = &written{labels: ls}
+			p.written[k] = w
+		} else if ts <= w.last {
+			// Two ticks in one millisecond (the last regular one and the
+			// run's end): Prometheus refuses a second sample at the same
+			// time, and a whole request with it.
+			ts = w.last + 1
 		}
+		w.last = ts
 		out = append(out, prompb.TimeSeries{Labels: ls, Samples: []prompb.Sample{{Value: v, Timestamp: ts}}})
 	}
 	// The end of the previous interval: where a new counter starts from 0.
@@ -658,10 +672,11 @@ func (p *promOutput) Close() error {
 		// Stale markers: the series end here, instead of lingering for
 		// Prometheus's lookback (5 minutes) in graphs.
 		if len(p.written) > 0 {
-			ts := max(p.lastTS+1, time.Now().UnixMilli())
+			now := time.Now().UnixMilli()
 			stale := make([]prompb.TimeSeries, 0, len(p.written))
-			for _, ls := range p.written {
-				stale = append(stale, prompb.TimeSeries{Labels: ls, Samples: []prompb.Sample{{Value: math.Float64frombits(value.StaleNaN), Timestamp: ts}}})
+			for _, w := range p.written {
+				ts := max(w.last+1, now)
+				stale = append(stale, prompb.TimeSeries{Labels: w.labels, Samples: []prompb.Sample{{Value: math.Float64frombits(value.StaleNaN), Timestamp: ts}}})
 			}
 			p.mu.Lock()
 			p.enqueue(stale, false)

@@ -548,3 +548,26 @@ func TestOpenOutput(t *testing.T) {
 		t.Errorf("nothing received: %v", rcv.names())
 	}
 }
+
+// TestSameMillisecond: the run's last tick may fall in the millisecond of
+// the previous one; Prometheus refuses two samples of a series at one
+// time, so the second moves a millisecond on.
+func TestSameMillisecond(t *testing.T) {
+	rcv := newReceiver(t)
+	out, _ := start(t, rcv, Options{})
+	for _, v := range []float64{1, 2} {
+		pts := []metrics.Point{{Time: time.Unix(10, 0), Elapsed: 1, Metric: "vus", Kind: metrics.Gauge, Count: 1, Value: v}}
+		if err := out.Write(pts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rcv.mu.Lock()
+	defer rcv.mu.Unlock()
+	ss := rcv.series["vus{}"]
+	if len(ss) != 3 || ss[0].Timestamp != 10_000 || ss[1].Timestamp != 10_001 || ss[1].Value != 2 || ss[2].Timestamp <= ss[1].Timestamp {
+		t.Errorf("samples %v, want 1 at 10000, 2 at 10001, then a stale marker", ss)
+	}
+}
