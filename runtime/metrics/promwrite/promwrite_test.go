@@ -20,7 +20,9 @@ import (
 	"github.com/prometheus/prometheus/prompb"
 	"go.uber.org/goleak"
 
+	"github.com/amqpjs/amqpjs/bindings"
 	"github.com/amqpjs/amqpjs/runtime/metrics"
+	"github.com/amqpjs/amqpjs/runtime/scenario"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -570,4 +572,43 @@ func TestSameMillisecond(t *testing.T) {
 	if len(ss) != 3 || ss[0].Timestamp != 10_000 || ss[1].Timestamp != 10_001 || ss[1].Value != 2 || ss[2].Timestamp <= ss[1].Timestamp {
 		t.Errorf("samples %v, want 1 at 10000, 2 at 10001, then a stale marker", ss)
 	}
+}
+
+// BenchmarkWriteTick: the cost of one interval on the ticker's goroutine
+// (the conversion and queueing of a scenario's built-in series, the rpc
+// trend's 18 methods included); pushing is another goroutine's.
+func BenchmarkWriteTick(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	defer srv.Close()
+	o, err := New(Options{URL: srv.URL, PushInterval: 100 * time.Millisecond, MaxPending: 1 << 30})
+	if err != nil {
+		b.Fatal(err)
+	}
+	reg := metrics.NewRegistry()
+	bindings.RegisterMetrics(reg)
+	scenario.RegisterBuiltins(reg)
+	t0 := time.Unix(1_800_000_000, 0)
+	reg.Start(t0)
+	reg.EnableWindows()
+	rpc := reg.Get(bindings.MetricRPCDuration)
+	for _, m := range []string{"queue_declare", "queue_delete", "queue_bind", "confirm_select", "basic_qos", "basic_consume", "close"} {
+		rpc.Series(metrics.Tags{{Key: "method", Value: m}}).Add(1)
+	}
+	s := metrics.NewSampler(reg, t0)
+	var pts []metrics.Point
+	for _, m := range reg.Metrics() {
+		m.Add(1)
+	}
+	pts = s.Sample(t0.Add(time.Second))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		for j := range pts {
+			pts[j].Time = t0.Add(time.Duration(i+2) * time.Second)
+		}
+		_ = o.Write(pts)
+	}
+	b.StopTimer()
+	_ = o.Close()
+	b.ReportMetric(float64(len(pts)), "points/tick")
 }
