@@ -170,7 +170,6 @@ type written struct {
 // tagged series, to tell the untagged samples from the root's aggregate.
 type promMetric struct {
 	tagged        promSeries
-	taggedPasses  float64
 	untaggedCount int64 // the untagged series' last written totals (monotonic)
 	untaggedSum   float64
 	hasTagged     bool
@@ -693,6 +692,7 @@ func (p *promOutput) Close() error {
 		<-p.done
 		stop.Stop()
 		p.cancel()
+		p.client.CloseIdleConnections()
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		p.dropped += int64(p.pendingN)
