@@ -37,3 +37,30 @@ func TestEnableWindowsAfterTrendsExist(t *testing.T) {
 		t.Errorf("filter window count %d, want 100", v.count)
 	}
 }
+
+// BenchmarkSampleWindows: one interval of a scenario with time-series
+// outputs: 3 busy trends and 18 idle ones (the rpc methods).
+func BenchmarkSampleWindows(b *testing.B) {
+	reg := NewRegistry()
+	start := time.Unix(1000, 0)
+	reg.Start(start)
+	reg.EnableWindows()
+	var busy []*Series
+	for _, n := range []string{"a", "b", "c"} {
+		busy = append(busy, reg.MustNew(n, Trend, Time).Root())
+	}
+	rpc := reg.MustNew("rpc", Trend, Time)
+	for i := range 18 {
+		rpc.Series(Tags{{"method", string(rune('a' + i))}}).Add(1)
+	}
+	s := NewSampler(reg, start)
+	b.ResetTimer()
+	for i := range b.N {
+		for _, se := range busy {
+			for v := range 100 {
+				se.Add(float64(v))
+			}
+		}
+		s.Sample(start.Add(time.Duration(i+1) * time.Second))
+	}
+}
