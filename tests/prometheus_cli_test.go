@@ -8,6 +8,7 @@ import (
 // TestPrometheusOutFlagErrors: a bad --out prometheus=… (URL or
 // environment) is a usage error, exit 2, and prints no password.
 func TestPrometheusOutFlagErrors(t *testing.T) {
+	t.Parallel()
 	path := WriteScript(t, "prom-flags.js", `export default function () {}`)
 	for _, c := range []struct {
 		url, env, want string

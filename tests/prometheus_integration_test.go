@@ -156,7 +156,7 @@ const promScenario = `
 import * as aioamqp from 'aioamqp';
 import { check } from 'amqpjs/metrics';
 import { setTimeout as sleep } from 'timers/promises';
-export const options = { vus: 2, duration: '15s' };
+export const options = { vus: 2, duration: '8s' };
 let server;
 export async function setup() {
   const [transport, protocol] = await aioamqp.connect();
@@ -189,6 +189,7 @@ export async function teardown() {
 // scenario's end, by teardown or by deliveries still on their way to
 // setup's consumer, are in the summary but in no --out output.)
 func TestIntegrationPrometheusRemoteWrite(t *testing.T) {
+	t.Parallel()
 	prom := startPrometheus(t)
 	path := WriteScript(t, "prom.js", promScenario)
 	runID := fmt.Sprintf("it-%d", time.Now().UnixNano())
@@ -360,6 +361,7 @@ func abs(x float64) float64 {
 // TestIntegrationPrometheusDeadEndpoint: a dead endpoint neither fails the
 // run nor changes its result; one warning and a count of what was lost.
 func TestIntegrationPrometheusDeadEndpoint(t *testing.T) {
+	t.Parallel()
 	path := WriteScript(t, "dead.js", `
 import * as aioamqp from 'aioamqp';
 export const options = { vus: 1, iterations: 50, thresholds: { amqp_published: ['count==50'] } };
