@@ -42,7 +42,7 @@ func addScenarioFlags(fs *pflag.FlagSet) *scenarioFlags {
 		maxVUs:        fs.Int("max-vus", 0, "scenario: the most VUs --rate may use"),
 		quiet:         fs.Bool("quiet", false, "scenario: no live progress"),
 		summaryExport: fs.String("summary-export", "", "scenario: write the end summary as JSON to this file"),
-		outs:          fs.StringArray("out", nil, "scenario: write the per-second time series, json=FILE or csv=FILE, or the HTML report, html=FILE (repeatable)"),
+		outs:          fs.StringArray("out", nil, "scenario: write the per-second time series, json=FILE, csv=FILE or prometheus=URL (remote write), or the HTML report, html=FILE (repeatable)"),
 		noE2E:         fs.Bool("no-e2e-header", false, "scenario: do not add the "+bindings.E2EHeader+" header to publishes (no amqp_e2e_latency)"),
 	}
 }

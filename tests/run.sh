@@ -7,7 +7,9 @@
 #   3. go vet, without and with the integration tag
 #   4. unit tests: go test -race ./... (no broker needed; includes the
 #      end-to-end CLI tests in tests/)
-#   5. tests/broker.sh: RabbitMQ on 127.0.0.1:5672 (installed/started if needed)
+#   5. tests/broker.sh: RabbitMQ on 127.0.0.1:5672 (installed/started if needed);
+#      tests/prometheus.sh: Debian's prometheus binary (installed if needed;
+#      the test starts its own server on a free port)
 #   6. wasm/ci.sh: the WebAssembly build (needs node): size budgets, vet and
 #      go test under js/wasm, the host package's tests, the memory test
 #   7. integration tests: go test -race -tags integration ./... (amqp/ against
@@ -54,6 +56,10 @@ ok
 
 stage "broker: tests/broker.sh"
 tests/broker.sh
+ok
+
+stage "prometheus: tests/prometheus.sh (the server binary, for --out prometheus)"
+tests/prometheus.sh
 ok
 
 stage "WebAssembly: wasm/ci.sh (build, size budgets, vet, go test under js/wasm, host tests, memory)"

@@ -228,14 +228,16 @@ func (r *Registry) StartTime() time.Time {
 
 // EnableWindows makes trends keep a second histogram that [Sampler] reads
 // and resets every interval, for per-interval percentiles: the trends made
-// so far and those made afterwards. Call it before the run records samples.
+// so far and those made afterwards. Call it before the run records.
 func (r *Registry) EnableWindows() {
 	r.window.Store(true)
 	for _, m := range r.Metrics() {
-		if m.Kind == Trend {
-			for _, s := range append([]*Series{m.root}, m.Sub()...) {
-				s.trend.enableWindow()
-			}
+		if m.Kind != Trend {
+			continue
+		}
+		m.root.trend.enableWindow()
+		for _, s := range append(m.Sub(), m.Filters()...) {
+			s.trend.enableWindow()
 		}
 	}
 }

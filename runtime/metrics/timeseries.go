@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -108,19 +109,34 @@ type Output interface {
 	Close() error
 }
 
-// OpenOutput opens "json=FILE" (JSON lines), "csv=FILE" or "html=FILE" (the
-// HTML report, when a package registered it with [RegisterHTMLOutput]).
+// outputKinds are the outputs that other packages add (RegisterOutput).
+var outputKinds sync.Map // kind → func(arg string) (Output, error)
+
+// RegisterOutput adds an output kind to OpenOutput: "kind=ARG" is opened
+// by open(ARG). Packages with heavy dependencies (the Prometheus output)
+// register from their init, so that only the binaries that import them
+// carry them.
+func RegisterOutput(kind string, open func(arg string) (Output, error)) {
+	outputKinds.Store(kind, open)
+}
+
+// OpenOutput opens "json=FILE" (JSON lines), "csv=FILE", "html=FILE" (the
+// HTML report, when a package registered it with [RegisterHTMLOutput]), or
+// a registered kind (prometheus=URL, see runtime/metrics/promwrite).
 func OpenOutput(spec string) (Output, error) {
 	kind, path, ok := strings.Cut(spec, "=")
+	if open, reg := outputKinds.Load(kind); reg && ok && path != "" {
+		return open.(func(string) (Output, error))(path)
+	}
 	if !ok || path == "" {
-		return nil, fmt.Errorf("invalid --out %q: want json=FILE, csv=FILE or html=FILE", spec)
+		return nil, fmt.Errorf("invalid --out %q: want json=FILE, csv=FILE, html=FILE or prometheus=URL", spec)
 	}
 	switch kind {
 	case "json", "csv":
 	case "html":
 		return openHTML(spec, path)
 	default:
-		return nil, fmt.Errorf("invalid --out %q: unknown output %q (want json, csv or html)", spec, kind)
+		return nil, fmt.Errorf("invalid --out %q: unknown output %q (want json, csv, html or prometheus)", spec, kind)
 	}
 	f, err := os.Create(path)
 	if err != nil {

@@ -38,7 +38,7 @@ type agg struct {
 }
 
 func (a *agg) reset() {
-	if a.h != nil {
+	if a.h != nil && a.count > 0 { // an empty one is clear already: spare the 250 KB clear
 		a.h.Reset()
 	}
 	a.count, a.sum, a.min, a.max = 0, 0, math.Inf(1), math.Inf(-1)
