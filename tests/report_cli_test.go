@@ -49,7 +49,7 @@ func TestReportCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = Run(t, Opts{Args: []string{"run", "--out", "pdf=x", script}})
-	if r.Code != 2 || !strings.Contains(r.Stderr, "want json, csv or html") {
+	if r.Code != 2 || !strings.Contains(r.Stderr, "want json, csv, html or prometheus") {
 		t.Errorf("--out pdf: %s", r)
 	}
 }

@@ -89,7 +89,7 @@ func TestOpenOutputHTMLNeedsTheReport(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "not built into this program") {
 		t.Errorf("error %v", err)
 	}
-	if _, err := OpenOutput("pdf=x"); err == nil || !strings.Contains(err.Error(), "want json, csv or html") {
+	if _, err := OpenOutput("pdf=x"); err == nil || !strings.Contains(err.Error(), "want json, csv, html or prometheus") {
 		t.Errorf("error %v", err)
 	}
 }
