@@ -119,7 +119,7 @@ func TestPlayground(t *testing.T) {
 	var jobs []job
 	var examples []string
 	files, _ := filepath.Glob(filepath.Join(repoRoot, "scripts", "*.js"))
-	scenarioRe := regexp.MustCompile(`(?m)^export default\b`)
+	scenarioRe := regexp.MustCompile(`(?m)^export default\b|^\s*scenarios\s*:`) // a default export or options.scenarios
 	for _, f := range files {
 		src, err := os.ReadFile(f)
 		if err != nil {

@@ -208,8 +208,8 @@ function run() {
   stopButton.disabled = false;
   statusEl.textContent = `running ${scriptName}…`;
   const source = editor.state.doc.toString();
-  if (/^export default\b/m.test(source)) {
-    append('stderr', 'amqpjs: this script is a load or test scenario (a default export): the playground runs only its top level, not its VUs; run it with amqpjs run\n');
+  if (/^export default\b|^\s*scenarios\s*:/m.test(source)) {
+    append('stderr', 'amqpjs: this script is a load or test scenario (a default export or options.scenarios): the playground runs only its top level, not its VUs; run it with amqpjs run\n');
   }
   worker.postMessage({ type: 'run', runId: running.runId, name: scriptName, source });
 }
