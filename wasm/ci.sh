@@ -87,21 +87,11 @@ step "memory test: wasm/test/memory.sh"
 wasm/test/memory.sh
 
 # TestPlayground (tests/) drives the page in Debian's chromium; npm's
-# playwright-core downloads no browser.
-if [[ -z ${AMQPJS_CHROMIUM:-} && ! -x /usr/bin/chromium ]] && ! command -v chromium >/dev/null; then
-	step "chromium for the playground test: apt-get install chromium"
-	if [[ $(id -u) != 0 ]] || ! command -v apt-get >/dev/null; then
-		echo "wasm/ci.sh: chromium is missing and cannot be installed here (apt-get as root): install Debian's chromium, or set AMQPJS_CHROMIUM to a Chromium binary; TestPlayground needs it" >&2
-		exit 1
-	fi
-	log=$(mktemp)
-	if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >"$log" 2>&1; then
-		tail -20 "$log" >&2
-		echo "wasm/ci.sh: apt-get install chromium failed (above): TestPlayground needs Chromium; install it, or set AMQPJS_CHROMIUM" >&2
-		rm -f "$log"
-		exit 1
-	fi
-	rm -f "$log"
+# playwright-core downloads no browser. tests/chromium.sh installs it when
+# missing (and fails saying how to install it otherwise).
+if [[ -z ${AMQPJS_CHROMIUM:-} ]]; then
+	step "chromium for the playground test: tests/chromium.sh"
+	tests/chromium.sh >/dev/null
 fi
 
 step "done"
