@@ -77,7 +77,13 @@ func Render(w io.Writer, p *Page) error {
 }
 
 func init() {
-	metrics.RegisterHTMLOutput(func(path string) (metrics.Output, error) { return Open(path) })
+	metrics.RegisterOutput("html", func(path string) (metrics.Output, error) {
+		o, err := Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("--out html=%s: %w", path, err)
+		}
+		return o, nil
+	})
 }
 
 // Output is the html=FILE output of a scenario run: it keeps the time

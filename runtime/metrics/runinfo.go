@@ -2,8 +2,6 @@ package metrics
 
 import (
 	"encoding/json"
-	"fmt"
-	"sync"
 	"time"
 )
 
@@ -48,33 +46,6 @@ func (r *Registry) Info(key string) string {
 	v, _ := r.info.Load(key)
 	s, _ := v.(string)
 	return s
-}
-
-var htmlOutput struct {
-	sync.Mutex
-	open func(path string) (Output, error)
-}
-
-// RegisterHTMLOutput makes OpenOutput open "html=FILE" with open. The
-// report package registers itself (this package cannot import it).
-func RegisterHTMLOutput(open func(path string) (Output, error)) {
-	htmlOutput.Lock()
-	htmlOutput.open = open
-	htmlOutput.Unlock()
-}
-
-func openHTML(spec, path string) (Output, error) {
-	htmlOutput.Lock()
-	open := htmlOutput.open
-	htmlOutput.Unlock()
-	if open == nil {
-		return nil, fmt.Errorf("invalid --out %q: the HTML report is not built into this program", spec)
-	}
-	o, err := open(path)
-	if err != nil {
-		return nil, fmt.Errorf("--out %s: %w", spec, err)
-	}
-	return o, nil
 }
 
 // JSONRunLine is the last line of the JSON lines output of a scenario run

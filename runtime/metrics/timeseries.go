@@ -120,9 +120,9 @@ func RegisterOutput(kind string, open func(arg string) (Output, error)) {
 	outputKinds.Store(kind, open)
 }
 
-// OpenOutput opens "json=FILE" (JSON lines), "csv=FILE", "html=FILE" (the
-// HTML report, when a package registered it with [RegisterHTMLOutput]), or
-// a registered kind (prometheus=URL, see runtime/metrics/promwrite).
+// OpenOutput opens "json=FILE" (JSON lines), "csv=FILE", or a kind another
+// package registered with [RegisterOutput]: html=FILE (internal/report),
+// prometheus=URL (runtime/metrics/promwrite).
 func OpenOutput(spec string) (Output, error) {
 	kind, path, ok := strings.Cut(spec, "=")
 	if open, reg := outputKinds.Load(kind); reg && ok && path != "" {
@@ -133,8 +133,8 @@ func OpenOutput(spec string) (Output, error) {
 	}
 	switch kind {
 	case "json", "csv":
-	case "html":
-		return openHTML(spec, path)
+	case "html": // registered by internal/report when it is linked
+		return nil, fmt.Errorf("invalid --out %q: the HTML report is not built into this program", spec)
 	default:
 		return nil, fmt.Errorf("invalid --out %q: unknown output %q (want json, csv, html or prometheus)", spec, kind)
 	}
