@@ -48,9 +48,9 @@ func TestBugSymbolTakenForString(t *testing.T) {
 	}
 
 	// publish(Symbol('x'), …): payload []byte("x").
-	b, err := payloadBytes(vm, jsEval(t, vm, `Symbol('x')`))
+	b, _, err := payloadView(vm, jsEval(t, vm, `Symbol('x')`))
 	if err == nil {
-		t.Errorf("payloadBytes(Symbol('x')) = %q; want a TypeError", b)
+		t.Errorf("payloadView(Symbol('x')) = %q; want a TypeError", b)
 	}
 }
 
@@ -99,10 +99,10 @@ func TestBugPlainObjectWithBufferProperty(t *testing.T) {
 		v := jsEval(t, vm, src)
 		var b []byte
 		var perr error
-		if err := catch(func() { b, perr = payloadBytes(vm, v) }); err != nil {
-			t.Errorf("payloadBytes(%s): %v", src, err)
+		if err := catch(func() { b, _, perr = payloadView(vm, v) }); err != nil {
+			t.Errorf("payloadView(%s): %v", src, err)
 		} else if perr == nil {
-			t.Errorf("payloadBytes(%s) = %x; want a TypeError (a plain object is not a payload)", src, b)
+			t.Errorf("payloadView(%s) = %x; want a TypeError (a plain object is not a payload)", src, b)
 		}
 	}
 	for src, want := range map[string]string{
@@ -154,9 +154,9 @@ func TestBugSparseArrayAllocatesItsLength(t *testing.T) {
 			t.Error("queue_declare(sparse): no error")
 		}
 	})
-	measure("payloadBytes(sparse)", func() {
-		if _, err := payloadBytes(vm, jsEval(t, vm, `sparse`)); err == nil {
-			t.Error("payloadBytes(sparse): no error")
+	measure("payloadView(sparse)", func() {
+		if _, _, err := payloadView(vm, jsEval(t, vm, `sparse`)); err == nil {
+			t.Error("payloadView(sparse): no error")
 		}
 	})
 }

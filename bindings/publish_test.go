@@ -201,7 +201,7 @@ func TestPropertiesRoundTrip(t *testing.T) {
 
 // docs/api.md §6 payloads: the bytes of a string (UTF-8), Buffer, Uint8Array,
 // ArrayBuffer or DataView.
-func TestPayloadBytes(t *testing.T) {
+func TestPayloadView(t *testing.T) {
 	vm := newVM(t)
 	cases := []struct{ src, want string }{
 		{`'hello'`, "68656c6c6f"},
@@ -223,7 +223,7 @@ func TestPayloadBytes(t *testing.T) {
 		{`new TextEncoder().encode('ok')`, "6f6b"},
 	}
 	for _, c := range cases {
-		b, err := payloadBytes(vm, jsEval(t, vm, "("+c.src+")"))
+		b, _, err := payloadView(vm, jsEval(t, vm, "("+c.src+")"))
 		if err != nil {
 			t.Errorf("%s: %v", c.src, err)
 			continue
@@ -237,7 +237,7 @@ func TestPayloadBytes(t *testing.T) {
 	}
 }
 
-func TestPayloadBytesErrors(t *testing.T) {
+func TestPayloadViewErrors(t *testing.T) {
 	vm := newVM(t)
 	const prefix = "parameter 'payload' must be a string, Buffer, Uint8Array, ArrayBuffer or DataView, got "
 	for src, got := range map[string]string{
@@ -252,7 +252,7 @@ func TestPayloadBytesErrors(t *testing.T) {
 		`() => 1`:         "a function",
 		`new String('s')`: "an instance of String",
 	} {
-		_, err := payloadBytes(vm, jsEval(t, vm, "("+src+")"))
+		_, _, err := payloadView(vm, jsEval(t, vm, "("+src+")"))
 		if err == nil {
 			t.Errorf("%s: no error", src)
 		} else if err.Error() != prefix+got {
@@ -261,10 +261,18 @@ func TestPayloadBytesErrors(t *testing.T) {
 	}
 }
 
-// The payload is a copy: changing the script's buffer after publish does not
-// change the message.
-func TestPayloadBytesCopies(t *testing.T) {
+// A payload's bytes are owned (publish keeps them without a copy) only when
+// changing the script's buffer cannot change them; a Buffer, typed array,
+// ArrayBuffer or DataView is a view of the script's memory, not a copy (a
+// fast publish writes it at once). The message staying intact when the
+// script reuses its buffer is tested end to end by
+// tests/testdata/aioamqp/publish_consume.js.
+func TestPayloadViewOwned(t *testing.T) {
 	vm := newVM(t)
+	b, owned, err := payloadView(vm, jsEval(t, vm, `'abc'`))
+	if err != nil || !owned || string(b) != "abc" {
+		t.Errorf("'abc': %q, owned %v, %v; want \"abc\", owned", b, owned, err)
+	}
 	for _, src := range []string{
 		`globalThis.src = Buffer.from('abc'); src`,
 		`globalThis.src = new Uint8Array([0x61, 0x62, 0x63]); src`,
@@ -272,14 +280,19 @@ func TestPayloadBytesCopies(t *testing.T) {
 		`globalThis.src = new Uint8Array([0x61, 0x62, 0x63]); new DataView(src.buffer)`,
 		`globalThis.src = new Uint8Array([0, 0x61, 0x62, 0x63, 0]); src.subarray(1, 4)`,
 	} {
-		b, err := payloadBytes(vm, jsEval(t, vm, src))
+		b, owned, err := payloadView(vm, jsEval(t, vm, src))
 		if err != nil {
 			t.Errorf("%s: %v", src, err)
 			continue
 		}
-		jsEval(t, vm, `src.fill(0x7a)`)
 		if string(b) != "abc" {
-			t.Errorf("%s: payload %q changed with its source", src, b)
+			t.Errorf("%s: payload %q", src, b)
+		}
+		jsEval(t, vm, `src.fill(0x7a)`)
+		if owned {
+			t.Errorf("%s: owned; want a view of the script's bytes", src)
+		} else if string(b) != "zzz" {
+			t.Errorf("%s: payload %q after the source changed; want a view (zzz)", src, b)
 		}
 	}
 }
