@@ -333,12 +333,6 @@ func (r *Ref) Close() {
 	}
 }
 
-// Closed reports whether Close was called. Any goroutine.
-func (r *Ref) Closed() bool { return r.closed.Load() }
-
-// Pending reports the number of open refs. Any goroutine.
-func (l *Loop) Pending() int { return int(l.refs.Load()) }
-
 // Resolver settles a promise made by [Loop.NewPromise]. Its methods may be
 // called from any goroutine; the first call wins and later calls do nothing.
 type Resolver struct {
