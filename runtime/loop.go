@@ -41,12 +41,12 @@ type Loop struct {
 	closers   []func()
 	running   bool
 	failed    error
-	taskSeq   uint64
+	taskSeq   uint64 // counts tasks run; timers use it to share a start time per task
 	softHook  func()
 	errHook   func(error) bool // see SetErrorHook (eval.go)
 
-	inTask      atomic.Bool
-	softPending atomic.Bool // counts tasks run; timers use it to share a start time per task
+	inTask      atomic.Bool // a task is running: InterruptTask has something to stop
+	softPending atomic.Bool // InterruptTask stopped the running task; runTask clears the interrupt
 
 	// halted is set when Run's context ends: from then on no task runs
 	// (the one running is interrupted) and none is accepted. Work that
