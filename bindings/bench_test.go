@@ -1,4 +1,4 @@
-// Not under WebAssembly: getrusage and the fake broker's TCP listener.
+// Not under WebAssembly: the fake broker's TCP listener.
 //go:build !js && !wasip1
 
 package bindings
@@ -7,12 +7,12 @@ import (
 	"context"
 	"io"
 	"os"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/dop251/goja"
 
+	"github.com/amqpjs/amqpjs/internal/cpuusage"
 	"github.com/amqpjs/amqpjs/internal/fakebroker"
 	"github.com/amqpjs/amqpjs/runtime"
 )
@@ -25,12 +25,6 @@ import (
 // only parses frames into a reused buffer).
 //
 //	go test -run XXX -bench . -benchmem ./bindings/
-
-func cpuNow() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // benchScript runs src with N, URL, BODY_SIZE, startTimer() and stopTimer()
 // as globals. during, if not nil, runs on its own goroutine once the timer
@@ -59,11 +53,11 @@ func benchScript(b *testing.B, src string, during func(srv *fakebroker.Server)) 
 		}
 		b.ReportAllocs()
 		b.ResetTimer()
-		cpu0 = cpuNow()
+		cpu0 = cpuusage.Total()
 	}))
 	must(vm.Set("stopTimer", func() {
 		b.StopTimer()
-		b.ReportMetric(float64(cpuNow()-cpu0)/float64(b.N), "cpu-ns/op")
+		b.ReportMetric(float64(cpuusage.Total()-cpu0)/float64(b.N), "cpu-ns/op")
 	}))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

@@ -1,4 +1,4 @@
-// Not under WebAssembly: getrusage and the fake broker's TCP listener.
+// Not under WebAssembly: the fake broker's TCP listener.
 //go:build !js && !wasip1
 
 package bindings

@@ -1,4 +1,4 @@
-// Not under WebAssembly: getrusage and the fake broker's TCP listener.
+// Not under WebAssembly: the fake broker's TCP listener.
 //go:build !js && !wasip1
 
 package bindings
@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/amqpjs/amqpjs/internal/cpuusage"
 	"github.com/amqpjs/amqpjs/internal/fakebroker"
 	"github.com/amqpjs/amqpjs/runtime"
 	"github.com/amqpjs/amqpjs/runtime/metrics"
@@ -76,11 +77,11 @@ func benchPublishMetrics(b *testing.B, script string) {
 			_ = vm.Set("startTimer", func() {
 				b.ReportAllocs()
 				b.ResetTimer()
-				cpu0 = cpuNow()
+				cpu0 = cpuusage.Total()
 			})
 			_ = vm.Set("stopTimer", func() {
 				b.StopTimer()
-				b.ReportMetric(float64(cpuNow()-cpu0)/float64(b.N), "cpu-ns/op")
+				b.ReportMetric(float64(cpuusage.Total()-cpu0)/float64(b.N), "cpu-ns/op")
 			})
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()

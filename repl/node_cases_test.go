@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/amqpjs/amqpjs/internal/testutil"
 )
 
 // Node's own tests of its REPL, ported as tables and run through a real
@@ -485,7 +487,7 @@ func TestNodeREPLCases(t *testing.T) {
 // passed.
 func runNodeSession(t *testing.T, name string, sess replSession) (ok []bool) {
 	t.Helper()
-	out := &syncBuffer{}
+	out := &testutil.SyncBuffer{}
 	ed := &scriptEditor{prompts: make(chan string), lines: make(chan string), closed: make(chan struct{}), out: out}
 	opts := testOptions(nil, out, out)
 	opts.editor, opts.interactive, opts.NoColor = ed, true, true

@@ -1,18 +1,17 @@
 package repl
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/dop251/goja"
 	"go.uber.org/goleak"
 
+	"github.com/amqpjs/amqpjs/internal/testutil"
 	"github.com/amqpjs/amqpjs/runtime"
 )
 
@@ -27,23 +26,6 @@ func TestMain(m *testing.M) {
 		goleak.IgnoreTopFunction("os/signal.signal_recv"),
 		goleak.IgnoreTopFunction("os/signal.loop"),
 	)
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // waitFor polls cond until it holds, failing the test after 10 s.
@@ -94,7 +76,7 @@ func TestSessionPiped(t *testing.T) {
 		".help",
 		"'last'",
 	}, "\n") + "\n"
-	var out, errw syncBuffer
+	var out, errw testutil.SyncBuffer
 	code := Run(context.Background(), testOptions(strings.NewReader(in), &out, &errw))
 	if code != 0 {
 		t.Fatalf("exit code %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errw.String())
@@ -121,12 +103,12 @@ func TestSessionPiped(t *testing.T) {
 }
 
 func TestSessionProcessExit(t *testing.T) {
-	var out, errw syncBuffer
+	var out, errw testutil.SyncBuffer
 	code := Run(context.Background(), testOptions(strings.NewReader("1\nprocess.exit(4)\n2\n"), &out, &errw))
 	if code != 4 || out.String() != "1\n" {
 		t.Fatalf("exit code %d, stdout %q, stderr %q", code, out.String(), errw.String())
 	}
-	out = syncBuffer{}
+	out = testutil.SyncBuffer{}
 	code = Run(context.Background(), testOptions(strings.NewReader("process.exitCode = 3\n'set'\n"), &out, &errw))
 	if code != 3 || out.String() != "3\n'set'\n" {
 		t.Fatalf("process.exitCode: exit code %d, stdout %q", code, out.String())
@@ -134,7 +116,7 @@ func TestSessionProcessExit(t *testing.T) {
 	// From a timer, while the session waits for input that never comes.
 	r, w := io.Pipe()
 	defer w.Close()
-	out = syncBuffer{}
+	out = testutil.SyncBuffer{}
 	done := make(chan int)
 	go func() { done <- Run(context.Background(), testOptions(r, &out, &errw)) }()
 	_, _ = io.WriteString(w, "setTimeout(() => process.exit(6), 10), 'armed'\n")
@@ -153,14 +135,14 @@ type liveSession struct {
 	t         *testing.T
 	s         *session
 	w         *io.PipeWriter
-	out, errw *syncBuffer
+	out, errw *testutil.SyncBuffer
 	done      chan int
 }
 
 func startSession(t *testing.T) *liveSession {
 	t.Helper()
 	r, w := io.Pipe()
-	ls := &liveSession{t: t, w: w, out: &syncBuffer{}, errw: &syncBuffer{}, done: make(chan int, 1)}
+	ls := &liveSession{t: t, w: w, out: &testutil.SyncBuffer{}, errw: &testutil.SyncBuffer{}, done: make(chan int, 1)}
 	ls.s = newSession(testOptions(r, ls.out, ls.errw))
 	go func() { ls.done <- ls.s.run(context.Background()) }()
 	t.Cleanup(func() {
@@ -270,7 +252,7 @@ func TestSessionInterrupt(t *testing.T) {
 }
 
 func TestSessionEditorAndLoad(t *testing.T) {
-	var out, errw syncBuffer
+	var out, errw testutil.SyncBuffer
 	in := ".load testdata/lib.js\ntwice(21)\n.nosuch\n.editor\nconst e = 2\ne * 50\n"
 	code := Run(context.Background(), testOptions(strings.NewReader(in), &out, &errw))
 	if code != 0 {

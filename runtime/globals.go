@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/dop251/goja"
+
+	"github.com/amqpjs/amqpjs/internal/cpuusage"
 )
 
 func (r *Runtime) installConsole() {
@@ -166,7 +168,8 @@ func (r *Runtime) installProcess() {
 	must(p.Set("cpuUsage", func(call goja.FunctionCall) goja.Value {
 		// Node's process.cpuUsage([previousValue]): microseconds of user
 		// and system CPU time, the difference from previousValue if given.
-		u, s := cpuUsage()
+		user, system := cpuusage.Self()
+		u, s := user.Microseconds(), system.Microseconds()
 		if prev, ok := call.Argument(0).(*goja.Object); ok {
 			if v := prev.Get("user"); v != nil {
 				u -= v.ToInteger()

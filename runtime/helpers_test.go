@@ -1,37 +1,19 @@
 package runtime
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/amqpjs/amqpjs/internal/testutil"
 )
 
 // safety bounds a run so that a broken loop fails the test instead of
 // hanging it. It is never used to assert how long something takes.
 const safety = 60 * time.Second
-
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // result is what a script run produced.
 type result struct {
@@ -74,7 +56,7 @@ func runScript(t *testing.T, src string) result {
 // runPath runs the script at path with a fresh runtime.
 func runPath(t *testing.T, path string, args ...string) result {
 	t.Helper()
-	var stdout, stderr syncBuffer
+	var stdout, stderr testutil.SyncBuffer
 	rt := New(Options{Stdout: &stdout, Stderr: &stderr, Args: args, Env: map[string]string{"AMQPJS_TEST": "1"}})
 	ctx, cancel := context.WithTimeoutCause(context.Background(), safety, errSafety)
 	defer cancel()

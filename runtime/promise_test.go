@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/dop251/goja"
+
+	"github.com/amqpjs/amqpjs/internal/testutil"
 )
 
 // TestPromisesSettledFromManyGoroutines makes 1 000 promises on the loop and
@@ -76,7 +78,7 @@ func TestPromisesSettledFromManyGoroutines(t *testing.T) {
 func TestPromisesAwaitedInScript(t *testing.T) {
 	t.Parallel()
 	const n = 1000
-	var out syncBuffer
+	var out testutil.SyncBuffer
 	rt := New(Options{Stdout: &out})
 	rt.RegisterModule("native", func(vm *goja.Runtime, module *goja.Object) {
 		exports := module.Get("exports").(*goja.Object)

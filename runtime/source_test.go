@@ -6,11 +6,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/amqpjs/amqpjs/internal/testutil"
 )
 
 func runSource(t *testing.T, name, src string) result {
 	t.Helper()
-	var stdout, stderr syncBuffer
+	var stdout, stderr testutil.SyncBuffer
 	rt := New(Options{Stdout: &stdout, Stderr: &stderr})
 	ctx, cancel := context.WithTimeout(context.Background(), safety)
 	defer cancel()

@@ -4,7 +4,6 @@
 package tests
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,12 +12,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/amqpjs/amqpjs/internal/testutil"
 )
 
 // binPath is the amqpjs binary under test: built by TestMain, or taken from
@@ -99,8 +99,8 @@ func (r Result) String() string {
 type Proc struct {
 	t      testing.TB
 	cmd    *exec.Cmd
-	stdout *lockedBuffer
-	stderr *lockedBuffer
+	stdout *testutil.SyncBuffer
+	stderr *testutil.SyncBuffer
 	done   chan struct{}
 	res    Result
 	cancel context.CancelFunc
@@ -124,7 +124,7 @@ func Start(t testing.TB, opts Opts) *Proc {
 	cmd.Env = append(os.Environ(), opts.Env...)
 	cmd.Stdin = strings.NewReader(opts.Stdin)
 	cmd.WaitDelay = 5 * time.Second
-	p := &Proc{t: t, cmd: cmd, stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, done: make(chan struct{}), cancel: cancel}
+	p := &Proc{t: t, cmd: cmd, stdout: &testutil.SyncBuffer{}, stderr: &testutil.SyncBuffer{}, done: make(chan struct{}), cancel: cancel}
 	cmd.Stdout, cmd.Stderr = p.stdout, p.stderr
 	if opts.Stdout != nil {
 		cmd.Stdout = opts.Stdout
@@ -230,33 +230,16 @@ func RunScript(t testing.TB, name, src string, args ...string) (Result, string) 
 	return RunArgs(t, argv...), path
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // startPiped starts bin with argv under ctx, with env added to the
 // environment: its stdout is the returned pipe (read it to the end, then
 // Wait), its stderr is collected in the returned buffer. The process gets
 // 5 s after ctx ends before its pipes are closed.
-func startPiped(t testing.TB, ctx context.Context, bin string, argv, env []string) (*exec.Cmd, io.ReadCloser, *lockedBuffer) {
+func startPiped(t testing.TB, ctx context.Context, bin string, argv, env []string) (*exec.Cmd, io.ReadCloser, *testutil.SyncBuffer) {
 	t.Helper()
 	cmd := exec.CommandContext(ctx, bin, argv...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.WaitDelay = 5 * time.Second
-	stderr := &lockedBuffer{}
+	stderr := &testutil.SyncBuffer{}
 	cmd.Stderr = stderr
 	pipe, err := cmd.StdoutPipe()
 	if err != nil {
