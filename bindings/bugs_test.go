@@ -1,8 +1,7 @@
 package bindings
 
-// Tests for bugs found while testing the bindings. Each fails until the bug
-// is fixed in the non-test code; the comment says what is wrong and what
-// docs/api.md asks for.
+// Regression tests for bugs found while testing the bindings: each one says
+// what docs/api.md asks for and the trap that made the code get it wrong.
 
 import (
 	"fmt"
@@ -28,36 +27,36 @@ func catch(f func()) (err error) {
 	return nil
 }
 
-// goja exports a Symbol as its description string, so everything that
-// type-switches on Export() takes a symbol for a string. docs/api.md §6: symbols
-// in a field table → TypeError naming the key; §2: wrong type → TypeError;
-// §6: a payload that is not a string/Buffer/… → TypeError.
+// A symbol is not a string. goja exports a Symbol as its description
+// string, so a converter that type-switches on Export() takes one for a
+// string. docs/api.md §6: a symbol in a field table → TypeError naming the
+// key; §2: wrong type → TypeError; §6: a payload that is not a
+// string/Buffer/… → TypeError.
 func TestBugSymbolTakenForString(t *testing.T) {
 	vm := newVM(t)
 
-	// tableFromJS({ a: Symbol('x') }): got table {a: "x"}, no error.
+	// tableFromJS({ a: Symbol('x') }), not the table {a: "x"}.
 	tbl, err := tableFromJS(vm, jsEval(t, vm, `({ a: Symbol('x') })`), "h")
 	if err == nil || !strings.Contains(err.Error(), "h.a") || !strings.Contains(err.Error(), "symbol") {
 		t.Errorf("tableFromJS({ a: Symbol('x') }) = %s, %v; want an error naming h.a and saying symbol", showValue(map[string]any(tbl)), err)
 	}
 
-	// queue_declare(Symbol('q')): accepted as the string queue_name "q".
+	// queue_declare(Symbol('q')), not the queue_name "q".
 	out, aerr := queueDeclareSig.parseErr(vm, jsArgs(t, vm, `Symbol('q')`))
 	if aerr == nil || aerr.rangeErr {
 		t.Errorf("queue_declare(Symbol('q')) parsed as %s, err %v; want a TypeError", rendered(vm, queueDeclareSig, out), aerr)
 	}
 
-	// publish(Symbol('x'), …): payload []byte("x").
+	// publish(Symbol('x'), …), not the payload []byte("x").
 	b, _, err := payloadView(vm, jsEval(t, vm, `Symbol('x')`))
 	if err == nil {
 		t.Errorf("payloadView(Symbol('x')) = %q; want a TypeError", b)
 	}
 }
 
-// A Boolean object passes the kBool check (it exports as a Go bool) but the
-// boolean() accessor uses ToBoolean, and every object is truthy:
-// queue_declare('q', new Boolean(false)) declares with passive=true.
-// Expected: a TypeError, or the value false.
+// queue_declare('q', new Boolean(false)) is a TypeError or passive=false. A
+// Boolean object passes the kBool check (it exports as a Go bool), and
+// ToBoolean of any object is true.
 func TestBugBooleanObjectIsTrue(t *testing.T) {
 	vm := newVM(t)
 	out, err := queueDeclareSig.parseErr(vm, jsArgs(t, vm, `'q', new Boolean(false)`))
@@ -66,9 +65,8 @@ func TestBugBooleanObjectIsTrue(t *testing.T) {
 	}
 }
 
-// describe() names a BigInt by its Go type: basic_qos(10n) throws
-// "basic_qos: parameter 'prefetch_size' must be an integer, got a *big.Int".
-// Expected something a JS user reads, e.g. "got a bigint (10n)".
+// describe() names a BigInt as a script author reads it ("got a bigint
+// (10n)"), not by the Go type it exports as (*big.Int).
 func TestBugDescribeBigIntShowsGoType(t *testing.T) {
 	vm := newVM(t)
 	_, err := basicQosSig.parseErr(vm, jsArgs(t, vm, `10n`))
@@ -80,16 +78,11 @@ func TestBugDescribeBigIntShowsGoType(t *testing.T) {
 	}
 }
 
-// runtime.BytesOf takes any object with a "buffer" property holding an
-// ArrayBuffer for a byte view, and reads byteOffset/byteLength with
-// o.Get(...).ToInteger(), which dereferences nil when they are missing:
-//
-//   - publish({ buffer: new ArrayBuffer(4) }, ”, 'q') panics (nil pointer
-//     dereference in runtime.BytesOf) instead of a TypeError;
-//   - a header { file: { buffer: ab } } panics the same way;
-//   - a plain object { buffer, byteOffset, byteLength } is sent as bytes: as
-//     a payload (docs/api.md §6 says TypeError) and inside a field table (where a
-//     plain object is a nested table).
+// A plain object with a "buffer" property holding an ArrayBuffer is not a
+// byte view: as a payload it is a TypeError (docs/api.md §6), inside a field
+// table a nested table, with or without byteOffset/byteLength, and never a
+// Go panic. (Reading byteOffset/byteLength of an object that has none
+// dereferences nil.)
 func TestBugPlainObjectWithBufferProperty(t *testing.T) {
 	vm := newVM(t)
 	for _, src := range []string{
@@ -120,17 +113,15 @@ func TestBugPlainObjectWithBufferProperty(t *testing.T) {
 	}
 }
 
-// The converters call Export() on every value before looking at its type.
-// goja's Export of an array allocates a Go slice of the array's full length,
-// so a sparse array costs memory in proportion to its length, not its
-// contents: `a = []; a.length = 2**32 - 1` passed as a header, a string
-// parameter or a payload makes the process die with "fatal error: out of
-// memory" (64 GiB requested; seen with a 8 GB address-space limit), which no
-// recover() can catch. fieldFromJS also make()s a slice of the full length
-// before looking at the elements. Expected: a TypeError (or the per-element
-// error) without allocating per unit of length. This test uses a length of
-// 2^21 so that it stays cheap while the bug exists, and fails when a call
-// allocates more than 8 MiB.
+// A sparse array costs the converters memory in proportion to its contents,
+// not its length: a header, a string parameter or a payload of
+// `a = []; a.length = 2**32 - 1` is a TypeError (or the per-element error),
+// not a 64 GiB allocation ending the process with "fatal error: out of
+// memory", which no recover() catches. The trap: goja's Export of an array
+// allocates a Go slice of its full length, and so does a make() of the
+// array's length before looking at its elements. The test uses a length of
+// 2^21, cheap even when the converter allocates per element, and fails when
+// a call allocates more than 8 MiB.
 func TestBugSparseArrayAllocatesItsLength(t *testing.T) {
 	vm := newVM(t)
 	jsEval(t, vm, `globalThis.sparse = []; sparse.length = 2**21; sparse[0] = () => 1; null`)
@@ -161,11 +152,10 @@ func TestBugSparseArrayAllocatesItsLength(t *testing.T) {
 	})
 }
 
-// docs/api.md §6: "integer-valued number → the smallest signed integer type that
-// holds it". fieldFromJS only does so up to |x| ≤ 2^53 and sends larger
-// integer-valued numbers (2**60, -(2**62), 2**53 + 2), which int64 holds
-// exactly, as doubles; RabbitMQ refuses a double for integer arguments such
-// as x-max-length-bytes. Expected int64.
+// docs/api.md §6: "integer-valued number → the smallest signed integer type
+// that holds it", beyond 2^53 too: 2**60, -(2**62) and 2**53 + 2 are int64
+// (int64 holds them exactly), not doubles, which RabbitMQ refuses for
+// integer arguments such as x-max-length-bytes.
 func TestBugIntegerNumberBeyond2p53SentAsDouble(t *testing.T) {
 	vm := newVM(t)
 	tbl, err := tableFromJS(vm, jsEval(t, vm, `({ a: 2**60, b: -(2**62), c: 2**53 + 2, d: -(2**63) })`), "h")
@@ -178,10 +168,9 @@ func TestBugIntegerNumberBeyond2p53SentAsDouble(t *testing.T) {
 	}
 }
 
-// propertiesFromJS checks that every short-string property is at most 255
-// bytes (a synchronous RangeError, docs/api.md §2) except expiration given as a
-// string: { expiration: '1'.repeat(256) } passes and only fails later, in
-// the amqp encoder, as a rejected promise.
+// Every short-string property is at most 255 bytes, a synchronous
+// RangeError (docs/api.md §2): expiration given as a string too, which
+// otherwise only fails later, in the amqp encoder, as a rejected promise.
 func TestBugExpirationLengthNotChecked(t *testing.T) {
 	vm := newVM(t)
 	var p amqp.Properties
@@ -191,14 +180,12 @@ func TestBugExpirationLengthNotChecked(t *testing.T) {
 	}
 }
 
-// ParseURL hands url.Parse's inner error text to the caller, and that text
-// quotes the part of the URL it choked on. A password with an unencoded
-// '/', '?' or '#' ends the authority early, so url.Parse reads the password
-// as the port and the error says `invalid port ":secret" after host`. When
-// the part before the '/' is digits, url.Parse succeeds and ParseURL's own
-// port check quotes it: `invalid port "99999" in URL …`. docs/api.md §1: a
-// password is never printed. (The message could say "invalid port after
-// host" and "invalid percent-escape" without quoting the input.)
+// docs/api.md §1: a password is never printed, in ParseURL's errors
+// either. The trap: url.Parse's error text quotes the part of the URL it
+// choked on, and a password with an unencoded '/', '?' or '#' ends the
+// authority early, so url.Parse reads the password as the port
+// (`invalid port ":secret" after host`); when the part before the '/' is
+// digits, url.Parse succeeds and a port check quoting the port shows it.
 func TestBugParseURLErrorLeaksPassword(t *testing.T) {
 	for _, c := range []struct{ url, secret string }{
 		{"amqp://guest:secret/x@localhost/", "secret"},
@@ -213,9 +200,8 @@ func TestBugParseURLErrorLeaksPassword(t *testing.T) {
 	}
 }
 
-// connection_timeout is multiplied into a time.Duration without a range
-// check: connection_timeout=99999999999999999 (ms) wraps around to
-// 55660h7m0.52s. Expected an error (or a saturated duration).
+// connection_timeout=99999999999999999 (ms) is an error (or a saturated
+// duration), not a time.Duration that wrapped around (55660h7m0.52s).
 func TestBugParseURLConnectionTimeoutOverflow(t *testing.T) {
 	const u = "amqp://h/?connection_timeout=99999999999999999"
 	d, err := ParseURL(u)
@@ -224,11 +210,10 @@ func TestBugParseURLConnectionTimeoutOverflow(t *testing.T) {
 	}
 }
 
-// A URL without "//" parses as an opaque URL: ParseURL("amqp:u:secret@rabbit")
-// returns no error and aioamqp's defaults, silently ignoring the host, user
-// and password written in it, and RedactURL returns it unchanged, password
-// included. Expected: an error saying the URL needs "amqp://" (RabbitMQ's
-// URI spec requires the authority), and RedactURL hiding the password.
+// A URL without "//" ("amqp:u:secret@rabbit", an opaque URL to url.Parse)
+// is an error saying the URL needs "amqp://" (RabbitMQ's URI spec requires
+// the authority), not aioamqp's defaults with the host, user and password
+// silently ignored; RedactURL hides its password.
 func TestBugParseURLWithoutAuthority(t *testing.T) {
 	const u = "amqp:u:secret@rabbit"
 	d, err := ParseURL(u)
@@ -243,16 +228,12 @@ func TestBugParseURLWithoutAuthority(t *testing.T) {
 	}
 }
 
-// tableToJS builds the object with o.Set(k, v), which for the key
-// "__proto__" calls the Object.prototype.__proto__ setter instead of
-// creating a property. A received header named "__proto__" (any publisher
-// can send one) therefore disappears from the headers object and, when its
-// value is a table, becomes the object's prototype:
-// tableToJS({"__proto__": {"isAdmin": true}, "a": 1}) gives an object with
-// keys ["a"], v.isAdmin === true, and a prototype that is not
-// Object.prototype. Expected: an own data property "__proto__" (as
-// JSON.parse makes), the prototype left alone. The same applies to nested
-// tables.
+// A received header named "__proto__" (any publisher can send one) is an
+// own data property "__proto__", as JSON.parse makes, in nested tables too;
+// the object's prototype stays Object.prototype. The trap: o.Set(k, v) with
+// the key "__proto__" calls the Object.prototype.__proto__ setter, so the
+// header would vanish and, when its value is a table, become the object's
+// prototype (v.isAdmin === true).
 func TestBugTableToJSProtoKey(t *testing.T) {
 	vm := newVM(t)
 	v := tableToJS(vm, amqp.Table{"__proto__": amqp.Table{"isAdmin": true}, "a": int8(1), "n": amqp.Table{"__proto__": "s"}})

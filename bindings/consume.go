@@ -8,10 +8,13 @@ import (
 )
 
 // consumer dispatches one consumer's deliveries on the loop (docs/api.md §7):
-// in delivery order, at most concurrency callbacks pending at once (a
-// callback that returns a promise holds its slot until it settles). The
-// amqp pump only appends to the queue through RunOnLoop, so it never waits
-// for JavaScript; with manual acks, basic_qos's prefetch bounds the queue.
+// in delivery order, at most concurrency callbacks pending at once. A
+// callback that returns a promise holds its slot until it settles; the
+// settlement frees the slot and queues a pump task (schedulePump, one at a
+// time) for the next deliveries. The connection's reader goroutine never
+// waits for JavaScript: it appends each delivery to the inbox (Delivery),
+// and one loop task per batch moves them to the queue (takeIncoming). With
+// manual acks, basic_qos's prefetch bounds the queue.
 //
 // no_ack is emulated (autoAck) so that it is bounded too: the consumer is
 // started with manual acks and a prefetch window of its own (no_ack_window,
