@@ -24,8 +24,9 @@ never waits for the socket.
 
 Order: a call takes the fast path only when every earlier call of the
 channel that went through the executor has been settled on the loop
-(unsettled == 0); promises then settle in call order as before. Publishes
-that wait for a confirm do not count: they settle when the broker acks.
+(unsettled == 0), so promises settle in call order whichever path a call
+takes. Publishes that wait for a confirm do not count: they settle when
+the broker acks.
 An ack, nack or reject is also written directly when earlier calls are
 written (the executor is idle) but not yet settled on the loop; its promise
 then settles by a loop task queued after theirs (see ack).
@@ -59,7 +60,7 @@ func (x *channel) flushSoon() {
 
 // resolvedNull returns the promise of a call that succeeded at once: a
 // promise already resolved with null. Making a promise costs goja two
-// native functions (its resolvers), a third of a fast publish, so the
+// native functions (its resolvers), a large share of a fast publish, so the
 // channel returns the same resolved promise for every such call: awaiting
 // it, then() and catch() behave exactly as with a fresh one. Loop only.
 func (x *channel) resolvedNull(vm *goja.Runtime) goja.Value {
@@ -106,8 +107,8 @@ func (x *channel) ack(m int, tag uint64, multiple, requeue bool) goja.Value {
 			// idle: they are all written and their settlements queued on
 			// the loop), but some are not settled yet: this promise is
 			// settled by a task queued after theirs, in call order. (Going
-			// through the executor instead, as before, kept every ack of a
-			// busy consumer on that path: each one, still unsettled, made
+			// through the executor instead would keep every ack of a busy
+			// consumer on that path: each one, still unsettled, would make
 			// the next one take it too.)
 			p, _, done := x.op(0)
 			done(nil, nil)

@@ -156,11 +156,11 @@ await protocol.close();
 
 // TestConsumerStackStaysFlat: a consumer goes on after its callback's
 // promise settles through a loop task of its own, so the Go stack under a
-// callback does not grow with the deliveries already handled. When the next
-// callback was called from the promise reaction, every delivery of a
-// backlog nested one more dispatch inside goja's job queue (thousands of
-// frames deep), and stopping the runtime there panicked inside goja (issue
-// [1/6]). Each consumer style that holds its slot with a promise is checked.
+// callback does not grow with the deliveries already handled. Were the next
+// callback called from the promise reaction, every delivery of a backlog
+// would nest one more dispatch inside goja's job queue (thousands of frames
+// deep), and stopping the runtime there would panic inside goja. Each
+// consumer style that holds its slot with a promise is checked.
 func TestConsumerStackStaysFlat(t *testing.T) {
 	for _, tc := range []struct{ name, consume string }{
 		{"await-ack", `ch.basic_consume(async (b, env) => { depth(); await ch.basic_client_ack(env.delivery_tag); count(); }, { queue_name: 'q' })`},

@@ -18,10 +18,10 @@ import (
 
 // BenchmarkPublishMetrics is BenchmarkPublishBindingNoAwait in a scenario
 // run's runtime: every publish records amqp_published and
-// amqp_publish_bytes. "root" records into the metrics' untagged series (as
-// before scenarios were named); "scenario-tag" into the series of the
+// amqp_publish_bytes. "root" records into the metrics' untagged series (a
+// runtime without metric tags); "scenario-tag" into the series of the
 // runtime's metric tags, {scenario:default}, which also count in the root
-// (what every VU does now).
+// (what every scenario VU does).
 //
 //	go test -run XXX -bench PublishMetrics -count 10 ./bindings/
 func BenchmarkPublishMetrics(b *testing.B) {

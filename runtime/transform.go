@@ -320,7 +320,7 @@ func importClause(clause, mod string, n int) string {
 // source maps up with the 1-based column of a position where the format
 // (and go-sourcemap) use 0-based columns, so without the shift a position
 // takes the mapping of the next character when one starts there (a call's
-// "(" was reported at its first argument). Only the first segment of each
+// "(" would be reported at its first argument). Only the first segment of each
 // line holds an absolute generated column; the others are relative to it.
 func shiftMappings(mappings string) string {
 	lines := strings.Split(mappings, ";")

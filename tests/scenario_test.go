@@ -73,7 +73,8 @@ func TestScenarioExportsParseBack(t *testing.T) {
 	path := WriteScript(t, "export.js", scenarioSrc)
 	sum, jl, cs := filepath.Join(dir, "summary.json"), filepath.Join(dir, "series.jsonl"), filepath.Join(dir, "series.csv")
 	res := RunArgs(t, "run", "--quiet", "--vus", "3", "--duration", "2200ms", "--summary-export", sum, "--out", "json="+jl, "--out", "csv="+cs, path)
-	// --duration makes it constant-vus: iterations is no longer 10.
+	// --duration makes it constant-vus: the script's 10 iterations do not
+	// hold, so its threshold count==10 fails.
 	if res.Code != 99 {
 		t.Fatalf("want exit 99 (iterations count==10 fails)\n%s", res)
 	}
