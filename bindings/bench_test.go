@@ -26,18 +26,24 @@ import (
 //
 //	go test -run XXX -bench . -benchmem ./bindings/
 
-// benchScript runs src with N, URL, BODY_SIZE, startTimer() and stopTimer()
-// as globals. during, if not nil, runs on its own goroutine once the timer
-// started (e.g. pushing deliveries).
+// benchScript runs src with N, URL, startTimer() and stopTimer() as
+// globals, in a runtime with the bindings. during, if not nil, runs on its
+// own goroutine once the timer started (e.g. pushing deliveries).
 func benchScript(b *testing.B, src string, during func(srv *fakebroker.Server)) {
+	b.Helper()
+	rt := runtime.New(runtime.Options{Stdout: io.Discard, Stderr: os.Stderr})
+	Register(rt, Options{})
+	benchScriptIn(b, rt, src, during)
+}
+
+// benchScriptIn is benchScript in rt, which has the bindings registered.
+func benchScriptIn(b *testing.B, rt *runtime.Runtime, src string, during func(srv *fakebroker.Server)) {
 	b.Helper()
 	srv, err := fakebroker.Start()
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer srv.Close()
-	rt := runtime.New(runtime.Options{Stdout: io.Discard, Stderr: os.Stderr})
-	Register(rt, Options{})
 	vm := rt.VM()
 	var cpu0 time.Duration
 	must := func(err error) {
@@ -87,21 +93,29 @@ await protocol.close();
 
 // BenchmarkPublishBindingNoAwait publishes without awaiting each call.
 func BenchmarkPublishBindingNoAwait(b *testing.B) {
-	benchScript(b, benchPrelude+`
+	benchScript(b, benchPrelude+noAwaitScript, nil)
+}
+
+// noAwaitScript publishes N messages and awaits the last one only.
+const noAwaitScript = `
 startTimer();
 let last;
 for (let i = 0; i < N; i++) last = ch.basic_publish(body, '', 'q');
 await last;
 stopTimer();
 await protocol.close();
-`, nil)
-}
+`
 
 // BenchmarkPublishConfirmWindow publishes in confirm mode with 10 000
 // publishes in flight (the fake broker acks each burst with one multiple
 // ack): per publish, a promise settled from the reader goroutine.
 func BenchmarkPublishConfirmWindow(b *testing.B) {
-	benchScript(b, benchPrelude+`
+	benchScript(b, benchPrelude+confirmWindowScript, nil)
+}
+
+// confirmWindowScript publishes N messages in confirm mode, at most 10 000
+// unconfirmed.
+const confirmWindowScript = `
 await ch.confirm_select();
 const W = 10000, ring = new Array(Math.min(W, N));
 startTimer();
@@ -113,8 +127,7 @@ for (let i = 0; i < N; i++) {
 await Promise.all(ring);
 stopTimer();
 await protocol.close();
-`, nil)
-}
+`
 
 // deliverAll pushes N deliveries of 100 bytes to the first consumer.
 func deliverAll(n int) func(srv *fakebroker.Server) {
@@ -124,61 +137,48 @@ func deliverAll(n int) func(srv *fakebroker.Server) {
 	}
 }
 
+// dispatchScript consumes from 'q' with callback and options; callback calls
+// resolve() at the N-th delivery. The timer starts once the consumer is on.
+func dispatchScript(callback, options string) string {
+	return benchPrelude + `
+let got = 0;
+const done = new Promise((resolve) => {
+  ch.basic_consume(` + callback + `, ` + options + `).then(() => startTimer());
+});
+await done;
+stopTimer();
+await protocol.close();
+`
+}
+
 // BenchmarkDeliveryDispatch is delivery dispatch: the tap assembles each
 // basic.deliver, the consumer batches them onto the loop, and pump builds
 // body, envelope and properties and calls the JS callback (no_ack_window 0:
 // the broker's own no_ack, nothing written back).
 func BenchmarkDeliveryDispatch(b *testing.B) {
-	src := benchPrelude + `
-let got = 0;
-const done = new Promise((resolve) => {
-  ch.basic_consume((body, envelope, properties) => {
-    if (envelope.delivery_tag !== ++got) throw new Error('out of order');
-    if (got === N) resolve();
-  }, { queue_name: 'q', no_ack: true, no_ack_window: 0 }).then(() => startTimer());
-});
-await done;
-stopTimer();
-await protocol.close();
-`
-	benchScript(b, src, deliverAll(b.N))
+	benchScript(b, dispatchScript(`(body, envelope, properties) => {
+  if (envelope.delivery_tag !== ++got) throw new Error('out of order');
+  if (got === N) resolve();
+}`, `{ queue_name: 'q', no_ack: true, no_ack_window: 0 }`), deliverAll(b.N))
 }
 
 // BenchmarkDeliveryDispatchAck is BenchmarkDeliveryDispatch with a manual
 // ack per delivery (not awaited), written by the ack fast path.
 func BenchmarkDeliveryDispatchAck(b *testing.B) {
-	src := benchPrelude + `
-let got = 0;
-const done = new Promise((resolve) => {
-  ch.basic_consume((body, envelope, properties, c) => {
-    c.basic_client_ack(envelope.delivery_tag);
-    if (++got === N) resolve();
-  }, { queue_name: 'q' }).then(() => startTimer());
-});
-await done;
-stopTimer();
-await protocol.close();
-`
-	benchScript(b, src, deliverAll(b.N))
+	benchScript(b, dispatchScript(`(body, envelope, properties, c) => {
+  c.basic_client_ack(envelope.delivery_tag);
+  if (++got === N) resolve();
+}`, `{ queue_name: 'q' }`), deliverAll(b.N))
 }
 
 // BenchmarkDeliveryDispatchAsyncAck: an async callback that awaits its ack
 // (the common style): each next delivery is dispatched by a pump task queued
 // when the callback's promise settles.
 func BenchmarkDeliveryDispatchAsyncAck(b *testing.B) {
-	src := benchPrelude + `
-let got = 0;
-const done = new Promise((resolve) => {
-  ch.basic_consume(async (body, envelope, properties, c) => {
-    await c.basic_client_ack(envelope.delivery_tag);
-    if (++got === N) resolve();
-  }, { queue_name: 'q' }).then(() => startTimer());
-});
-await done;
-stopTimer();
-await protocol.close();
-`
-	benchScript(b, src, deliverAll(b.N))
+	benchScript(b, dispatchScript(`async (body, envelope, properties, c) => {
+  await c.basic_client_ack(envelope.delivery_tag);
+  if (++got === N) resolve();
+}`, `{ queue_name: 'q' }`), deliverAll(b.N))
 }
 
 // BenchmarkTableFromJS converts a headers object of 8 entries to a field

@@ -4,14 +4,10 @@
 package bindings
 
 import (
-	"context"
 	"io"
 	"os"
 	"testing"
-	"time"
 
-	"github.com/amqpjs/amqpjs/internal/cpuusage"
-	"github.com/amqpjs/amqpjs/internal/fakebroker"
 	"github.com/amqpjs/amqpjs/runtime"
 	"github.com/amqpjs/amqpjs/runtime/metrics"
 )
@@ -25,33 +21,14 @@ import (
 //
 //	go test -run XXX -bench PublishMetrics -count 10 ./bindings/
 func BenchmarkPublishMetrics(b *testing.B) {
-	benchPublishMetrics(b, `
-startTimer();
-let last;
-for (let i = 0; i < N; i++) last = ch.basic_publish(body, '', 'q');
-await last;
-stopTimer();
-await protocol.close();
-`)
+	benchPublishMetrics(b, noAwaitScript)
 }
 
 // BenchmarkPublishConfirmMetrics is BenchmarkPublishConfirmWindow with
 // metrics as BenchmarkPublishMetrics: each publish also records
 // amqp_confirmed and amqp_confirm_latency (a trend).
 func BenchmarkPublishConfirmMetrics(b *testing.B) {
-	benchPublishMetrics(b, `
-await ch.confirm_select();
-const W = 10000, ring = new Array(Math.min(W, N));
-startTimer();
-for (let i = 0; i < N; i++) {
-  const k = i % W;
-  if (i >= W) await ring[k];
-  ring[k] = ch.publish(body, '', 'q');
-}
-await Promise.all(ring);
-stopTimer();
-await protocol.close();
-`)
+	benchPublishMetrics(b, confirmWindowScript)
 }
 
 func benchPublishMetrics(b *testing.B, script string) {
@@ -60,34 +37,12 @@ func benchPublishMetrics(b *testing.B, script string) {
 		tags metrics.Tags
 	}{{"root", nil}, {"scenario-tag", metrics.Tags{{Key: "scenario", Value: "default"}}}} {
 		b.Run(c.name, func(b *testing.B) {
-			srv, err := fakebroker.Start()
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer srv.Close()
 			rt := runtime.New(runtime.Options{Stdout: io.Discard, Stderr: os.Stderr})
 			Register(rt, Options{})
 			reg := metrics.NewRegistry()
 			rt.SetMetricTags(c.tags)
 			rt.SetMetrics(reg)
-			vm := rt.VM()
-			var cpu0 time.Duration
-			_ = vm.Set("N", b.N)
-			_ = vm.Set("URL", srv.URL())
-			_ = vm.Set("startTimer", func() {
-				b.ReportAllocs()
-				b.ResetTimer()
-				cpu0 = cpuusage.Total()
-			})
-			_ = vm.Set("stopTimer", func() {
-				b.StopTimer()
-				b.ReportMetric(float64(cpuusage.Total()-cpu0)/float64(b.N), "cpu-ns/op")
-			})
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-			defer cancel()
-			if _, err := rt.RunSource(ctx, "bench.js", benchPrelude+script); err != nil {
-				b.Fatal(rt.FormatError(err))
-			}
+			benchScriptIn(b, rt, benchPrelude+script, nil)
 			if got := reg.Get(MetricPublished).Root().Stats().Sum; got != float64(b.N) {
 				b.Fatalf("amqp_published %v, want %d", got, b.N)
 			}
