@@ -49,22 +49,7 @@ import (
 // installs it); without them the test is skipped, unless
 // AMQPJS_WASM_REQUIRED is set (tests/run.sh), then it fails.
 func TestPlayground(t *testing.T) {
-	required := os.Getenv("AMQPJS_WASM_REQUIRED") != ""
-	skip := func(format string, args ...any) {
-		t.Helper()
-		if required {
-			t.Fatalf(format+" (AMQPJS_WASM_REQUIRED is set)", args...)
-		}
-		t.Skipf(format, args...)
-	}
-	hostDir := filepath.Join(repoRoot, "wasm", "host")
-	if _, err := os.Stat(filepath.Join(hostDir, "dist", "amqpjs.wasm")); err != nil {
-		skip("no WebAssembly build (%v): run wasm/build.sh", err)
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		skip("node not found: %v", err)
-	}
+	hostDir, node := wasmHost(t, "esbuild", "ws", "playwright-core", "codemirror")
 	chromium := os.Getenv("AMQPJS_CHROMIUM")
 	if chromium == "" {
 		if _, err := os.Stat("/usr/bin/chromium"); err == nil {
@@ -72,23 +57,8 @@ func TestPlayground(t *testing.T) {
 		} else if p, err := exec.LookPath("chromium"); err == nil {
 			chromium = p
 		} else {
-			skip("chromium not found: apt-get install chromium (wasm/ci.sh installs it when missing), or set AMQPJS_CHROMIUM")
+			wasmSkip(t, "chromium not found: apt-get install chromium (wasm/ci.sh installs it when missing), or set AMQPJS_CHROMIUM")
 		}
-	}
-	for _, dep := range []string{"esbuild", "ws", "playwright-core", "codemirror"} {
-		if _, err := os.Stat(filepath.Join(hostDir, "node_modules", dep, "package.json")); err == nil {
-			continue
-		}
-		npm, err := exec.LookPath("npm")
-		if err != nil {
-			skip("wasm/host/node_modules/%s is missing and npm is not found: %v", dep, err)
-		}
-		cmd := exec.Command(npm, "ci", "--no-audit", "--no-fund")
-		cmd.Dir = hostDir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("npm ci in wasm/host: %v\n%s", err, out)
-		}
-		break
 	}
 	// The page (quick: the examples and amqpjs.wasm.gz may have changed).
 	if out, err := exec.Command(node, filepath.Join(hostDir, "playground", "build.mjs")).CombinedOutput(); err != nil {

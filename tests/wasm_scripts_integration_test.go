@@ -21,36 +21,8 @@ import (
 // AMQPJS_WASM_REQUIRED is set (tests/run.sh sets it after building). The
 // host's npm dependencies (esbuild) are installed with npm ci when missing.
 func TestWasmScripts(t *testing.T) {
-	required := os.Getenv("AMQPJS_WASM_REQUIRED") != ""
-	skip := func(format string, args ...any) {
-		t.Helper()
-		if required {
-			t.Fatalf(format+" (AMQPJS_WASM_REQUIRED is set)", args...)
-		}
-		t.Skipf(format, args...)
-	}
-	wasm := filepath.Join(repoRoot, "wasm", "host", "dist", "amqpjs.wasm")
-	if _, err := os.Stat(wasm); err != nil {
-		skip("no WebAssembly build (%v): run wasm/build.sh", err)
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		skip("node not found: %v", err)
-	}
-	// The host compiles the scripts with its esbuild npm package: install
-	// the host's dependencies when they are missing (a clean clone).
-	hostDir := filepath.Join(repoRoot, "wasm", "host")
-	if _, err := os.Stat(filepath.Join(hostDir, "node_modules", "esbuild", "package.json")); err != nil {
-		npm, err := exec.LookPath("npm")
-		if err != nil {
-			skip("wasm/host/node_modules/esbuild is missing and npm is not found: %v", err)
-		}
-		cmd := exec.Command(npm, "ci", "--no-audit", "--no-fund")
-		cmd.Dir = hostDir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("npm ci in wasm/host: %v\n%s", err, out)
-		}
-	}
+	// The host compiles the scripts with its esbuild npm package.
+	hostDir, node := wasmHost(t, "esbuild")
 	host := filepath.Join(hostDir, "bin.mjs")
 	for _, name := range []string{"hello", "topology", "confirms"} {
 		t.Run(name, func(t *testing.T) {
@@ -84,4 +56,47 @@ func TestWasmScripts(t *testing.T) {
 			}
 		})
 	}
+}
+
+// wasmSkip skips t, or fails it when AMQPJS_WASM_REQUIRED is set (tests/run.sh
+// sets it after building): what a WebAssembly test does when something it
+// needs is missing.
+func wasmSkip(t *testing.T, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("AMQPJS_WASM_REQUIRED") != "" {
+		t.Fatalf(format+" (AMQPJS_WASM_REQUIRED is set)", args...)
+	}
+	t.Skipf(format, args...)
+}
+
+// wasmHost returns wasm/host's directory and node, once the WebAssembly
+// build (wasm/host/dist/amqpjs.wasm, made by wasm/build.sh) and node are
+// found and the host's npm packages deps are installed: npm ci when one is
+// missing (a clean clone). Without them the test is skipped (wasmSkip).
+func wasmHost(t *testing.T, deps ...string) (hostDir, node string) {
+	t.Helper()
+	hostDir = filepath.Join(repoRoot, "wasm", "host")
+	if _, err := os.Stat(filepath.Join(hostDir, "dist", "amqpjs.wasm")); err != nil {
+		wasmSkip(t, "no WebAssembly build (%v): run wasm/build.sh", err)
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		wasmSkip(t, "node not found: %v", err)
+	}
+	for _, dep := range deps {
+		if _, err := os.Stat(filepath.Join(hostDir, "node_modules", dep, "package.json")); err == nil {
+			continue
+		}
+		npm, err := exec.LookPath("npm")
+		if err != nil {
+			wasmSkip(t, "wasm/host/node_modules/%s is missing and npm is not found: %v", dep, err)
+		}
+		cmd := exec.Command(npm, "ci", "--no-audit", "--no-fund")
+		cmd.Dir = hostDir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("npm ci in wasm/host: %v\n%s", err, out)
+		}
+		break
+	}
+	return hostDir, node
 }
