@@ -129,15 +129,15 @@ func TestReference(t *testing.T) {
 
 	// Objects that need a broker, from the bindings' source (the
 	// integration test checks the live objects).
-	channelGo, connectGo, publishGo := source(t, "channel.go"), source(t, "connect.go"), source(t, "publish.go")
+	channelGo, connectGo, deliveryGo := source(t, "channel.go"), source(t, "connect.go"), source(t, "delivery.go")
 	chNames := append(stringSlice(t, channelGo, "channelMethodNames"), setNames(funcDecl(t, channelGo, "newChannel"), "o", true)...)
 	rc.check("channel.md", "Channel", chNames)
 	open := funcDecl(t, connectGo, "open")
 	rc.check("protocol.md", "Protocol", setNames(open, "proto", true))
 	rc.check("transport.md", "Transport", setNames(open, "transport", false))
-	rc.check("message.md", "Envelope", stringSlice(t, source(t, "fastpath.go"), "envelopeKeys"))
+	rc.check("message.md", "Envelope", stringSlice(t, deliveryGo, "envelopeKeys"))
 	rc.check("message.md", "ReturnEnvelope", setNames(funcDecl(t, channelGo, "returned"), "env", false))
-	rc.check("message.md", "properties", stringSlice(t, publishGo, "propertyOrder"))
+	rc.check("message.md", "properties", stringSlice(t, deliveryGo, "propertyOrder"))
 
 	msg, it := preludeObjects(t, rt, exports)
 	rc.check("message.md", "Message", ownNames(vm, msg))

@@ -313,7 +313,7 @@ func stringSlice(t *testing.T, file *ast.File, name string) []string {
 // objects.
 func TestObjectsFromSource(t *testing.T) {
 	f, m := defs(t)
-	channelGo, connectGo, consumeGo, publishGo := source(t, "channel.go"), source(t, "connect.go"), source(t, "consume.go"), source(t, "publish.go")
+	channelGo, connectGo, consumeGo, deliveryGo := source(t, "channel.go"), source(t, "connect.go"), source(t, "consume.go"), source(t, "delivery.go")
 
 	chNames := stringSlice(t, channelGo, "channelMethodNames")
 	chNames = append(chNames, setNames(funcDecl(t, channelGo, "newChannel"), "o", true)...)
@@ -323,9 +323,9 @@ func TestObjectsFromSource(t *testing.T) {
 	same(t, "protocol (connection.open)", setNames(open, "proto", true), members(t, f, m, "Protocol"))
 	same(t, "transport (connection.open)", setNames(open, "transport", false), members(t, f, m, "Transport"))
 
-	same(t, "envelope (envelopeKeys)", stringSlice(t, source(t, "fastpath.go"), "envelopeKeys"), members(t, f, m, "Envelope"))
+	same(t, "envelope (envelopeKeys)", stringSlice(t, deliveryGo, "envelopeKeys"), members(t, f, m, "Envelope"))
 	same(t, "return envelope (channel.returned)", setNames(funcDecl(t, channelGo, "returned"), "env", false), members(t, f, m, "ReturnEnvelope"))
-	props := stringSlice(t, publishGo, "propertyOrder")
+	props := stringSlice(t, deliveryGo, "propertyOrder")
 	same(t, "received properties (propertyOrder)", props, members(t, f, m, "ReceivedProperties"))
 	same(t, "publish properties (propertyOrder)", props, members(t, f, m, "Properties"))
 
