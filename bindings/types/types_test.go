@@ -37,27 +37,11 @@ func defs(t *testing.T) (*dtscheck.File, *dtscheck.Scope) {
 	return f, m
 }
 
-// same reports the difference between what an object has and what the
-// definitions declare for it.
-func same(t *testing.T, what string, real []string, declared map[string]bool) {
-	t.Helper()
-	undeclared, extra := dtscheck.Diff(real, declared)
-	if len(undeclared) > 0 {
-		t.Errorf("%s: not declared in aioamqp.d.ts: %s", what, strings.Join(undeclared, ", "))
-	}
-	if len(extra) > 0 {
-		t.Errorf("%s: declared in aioamqp.d.ts but not in the bindings: %s", what, strings.Join(extra, ", "))
-	}
-}
-
-func members(t *testing.T, f *dtscheck.File, m *dtscheck.Scope, name string) map[string]bool {
-	t.Helper()
-	ms, err := f.Members(m, name)
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return ms
-}
+// same and members are dtscheck's, messages naming aioamqp.d.ts and the bindings.
+var (
+	same    = dtscheck.Checker{Defs: "aioamqp.d.ts", Impl: "the bindings"}.Same
+	members = dtscheck.MustMembers
+)
 
 // ownNames lists an object's own property names and symbol keys (as
 // "[Symbol.x]"), leaving out names starting with "_" (internal).

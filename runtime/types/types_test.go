@@ -98,25 +98,11 @@ func ownNames(t *testing.T, vm *goja.Runtime, v goja.Value) []string {
 	return out
 }
 
-func same(t *testing.T, what string, real []string, declared map[string]bool) {
-	t.Helper()
-	undeclared, extra := dtscheck.Diff(real, declared)
-	if len(undeclared) > 0 {
-		t.Errorf("%s: not declared in runtime/types: %s", what, strings.Join(undeclared, ", "))
-	}
-	if len(extra) > 0 {
-		t.Errorf("%s: declared in runtime/types but not in the runtime: %s", what, strings.Join(extra, ", "))
-	}
-}
-
-func members(t *testing.T, f *dtscheck.File, s *dtscheck.Scope, name string) map[string]bool {
-	t.Helper()
-	m, err := f.Members(s, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
+// same and members are dtscheck's, messages naming runtime/types and the runtime.
+var (
+	same    = dtscheck.Checker{Defs: "runtime/types", Impl: "the runtime"}.Same
+	members = dtscheck.MustMembers
+)
 
 func statics(t *testing.T, f *dtscheck.File, s *dtscheck.Scope, name string) map[string]bool {
 	t.Helper()
