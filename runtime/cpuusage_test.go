@@ -5,12 +5,14 @@ package runtime
 import (
 	"path/filepath"
 	"testing"
+
+	"github.com/amqpjs/amqpjs/internal/testutil"
 )
 
 func TestProcessCPUUsage(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"main.js": `
+	testutil.WriteFiles(t, dir, map[string]string{"main.js": `
 		const a = process.cpuUsage();
 		let x = 0;
 		for (let i = 0; i < 2e6; i++) x += i;

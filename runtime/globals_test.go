@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/amqpjs/amqpjs/internal/testutil"
 )
 
 // TestConsoleFormat compares console.log output with what Node prints for
@@ -45,7 +47,7 @@ func TestConsoleStreams(t *testing.T) {
 func TestProcess(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"main.js": `
+	testutil.WriteFiles(t, dir, map[string]string{"main.js": `
 		console.log(JSON.stringify(process.argv.slice(1)));
 		console.log(process.argv[0], process.env.AMQPJS_TEST, typeof process.env.PATH);
 		console.log(typeof process.pid, process.platform.length > 0, typeof process.hrtime.bigint());`})
@@ -115,7 +117,7 @@ func TestInterruptAndTimeout(t *testing.T) {
 					skipBusyLoopOnWasm(t)
 				}
 				dir := t.TempDir()
-				writeFiles(t, dir, map[string]string{"main.js": src})
+				testutil.WriteFiles(t, dir, map[string]string{"main.js": src})
 				rt := New(Options{})
 				ctx, cancel := context.WithCancelCause(context.Background())
 				defer cancel(nil)

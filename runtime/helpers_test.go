@@ -3,7 +3,6 @@ package runtime
 import (
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -24,26 +23,12 @@ type result struct {
 	exports any
 }
 
-// writeFiles writes files (path relative to dir → content) under dir.
-func writeFiles(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, src := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 // runFiles writes files into a temporary directory and runs main (a key of
 // files) as the main script.
 func runFiles(t *testing.T, main string, files map[string]string, args ...string) result {
 	t.Helper()
 	dir := t.TempDir()
-	writeFiles(t, dir, files)
+	testutil.WriteFiles(t, dir, files)
 	return runPath(t, filepath.Join(dir, filepath.FromSlash(main)), args...)
 }
 

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/amqpjs/amqpjs/internal/testutil"
 )
 
 // fixture returns the absolute path of a file under testdata/modules.
@@ -233,7 +235,7 @@ func TestStackPositions(t *testing.T) {
 		"const o = { g(): void { f(1 as N); } };\n" + // 5
 		"    o.g();\n" // 6
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"main.ts": src})
+	testutil.WriteFiles(t, dir, map[string]string{"main.ts": src})
 	path := filepath.Join(dir, "main.ts")
 	res := runPath(t, path)
 	msg := res.rt.FormatError(res.err)

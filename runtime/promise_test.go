@@ -90,7 +90,7 @@ func TestPromisesAwaitedInScript(t *testing.T) {
 		}))
 	})
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"main.mjs": fmt.Sprintf(`
+	testutil.WriteFiles(t, dir, map[string]string{"main.mjs": fmt.Sprintf(`
 		import { later } from 'native';
 		const vs = await Promise.all(Array.from({ length: %d }, (_, i) => later(i)));
 		let sum = 0;

@@ -26,7 +26,7 @@ func runSource(t *testing.T, name, src string) result {
 
 func TestRunSourceModulesTSAndTLA(t *testing.T) {
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"lib.ts": "export const twice = (n: number): number => n * 2\n"})
+	testutil.WriteFiles(t, dir, map[string]string{"lib.ts": "export const twice = (n: number): number => n * 2\n"})
 	src := `import { twice } from './lib'
 const n: number = await Promise.resolve(21)
 console.log(twice(n), process.argv[1].endsWith('inline.ts'))

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/amqpjs/amqpjs/internal/testutil"
 )
 
 // These tests run the built binary and need no broker.
@@ -374,15 +376,7 @@ func TestCLIModules(t *testing.T) {
 		"cfg.json":      `{"n": 21}`,
 		"cjs/index.cjs": "module.exports = 1;\n",
 	}
-	for name, src := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testutil.WriteFiles(t, dir, files)
 	res := RunArgs(t, "run", filepath.Join(dir, "main.mjs"))
 	if res.Code != 0 || res.Stdout != "42\n" {
 		t.Errorf("got %s, want stdout 42", res)
