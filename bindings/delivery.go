@@ -42,11 +42,9 @@ var envelopeKeys = []string{"consumer_tag", "delivery_tag", "exchange_name", "ro
 
 // envView is the goja.DynamicObject behind an envelope. loop-owned.
 type envView struct {
-	vm      *goja.Runtime
-	d       *amqp.Delivery
-	cache   map[string]goja.Value // assigned values
-	deleted map[string]bool
-	extra   []string // keys the script added, in order
+	vm *goja.Runtime
+	d  *amqp.Delivery
+	viewEdits
 }
 
 func isEnvelopeKey(k string) bool {
@@ -81,51 +79,11 @@ func (v *envView) Get(key string) goja.Value {
 }
 
 func (v *envView) Set(key string, val goja.Value) bool {
-	if v.cache == nil {
-		v.cache = make(map[string]goja.Value, 2)
-	}
-	if _, ok := v.cache[key]; !ok && !isEnvelopeKey(key) {
-		v.extra = append(v.extra, key)
-	}
-	delete(v.deleted, key)
-	v.cache[key] = val
-	return true
+	return v.set(key, val, isEnvelopeKey(key))
 }
-
-func (v *envView) Has(key string) bool {
-	if _, ok := v.cache[key]; ok {
-		return true
-	}
-	return isEnvelopeKey(key) && !v.deleted[key]
-}
-
-func (v *envView) Delete(key string) bool {
-	if !v.Has(key) {
-		return true
-	}
-	delete(v.cache, key)
-	for i, k := range v.extra {
-		if k == key {
-			v.extra = append(v.extra[:i], v.extra[i+1:]...)
-			return true
-		}
-	}
-	if v.deleted == nil {
-		v.deleted = map[string]bool{}
-	}
-	v.deleted[key] = true
-	return true
-}
-
-func (v *envView) Keys() []string {
-	keys := make([]string, 0, len(envelopeKeys)+len(v.extra))
-	for _, k := range envelopeKeys {
-		if !v.deleted[k] {
-			keys = append(keys, k)
-		}
-	}
-	return append(keys, v.extra...)
-}
+func (v *envView) Has(key string) bool    { return v.has(key, isEnvelopeKey(key)) }
+func (v *envView) Delete(key string) bool { return v.delete(key, isEnvelopeKey(key)) }
+func (v *envView) Keys() []string         { return v.keys(envelopeKeys) }
 
 // propertiesToJS builds the properties object of a received message: every
 // field present, absent ones null. The object is a lazy view of p: a field
@@ -147,11 +105,9 @@ var propertyOrder = []string{
 // propsView is the goja.DynamicObject behind a received message's
 // properties. loop-owned.
 type propsView struct {
-	vm      *goja.Runtime
-	p       *amqp.Properties
-	cache   map[string]goja.Value // converted or assigned values
-	deleted map[string]bool
-	extra   []string // keys the script added, in order
+	vm *goja.Runtime
+	p  *amqp.Properties
+	viewEdits
 }
 
 func (v *propsView) Get(key string) goja.Value {
@@ -230,48 +186,68 @@ func (v *propsView) convert(key string) goja.Value {
 }
 
 func (v *propsView) Set(key string, val goja.Value) bool {
-	if v.cache == nil {
-		v.cache = make(map[string]goja.Value, 2)
+	return v.set(key, val, knownProperty[key])
+}
+func (v *propsView) Has(key string) bool    { return v.has(key, knownProperty[key]) }
+func (v *propsView) Delete(key string) bool { return v.delete(key, knownProperty[key]) }
+func (v *propsView) Keys() []string         { return v.keys(propertyOrder) }
+
+// viewEdits is what the script did to a lazy view (an envelope or the
+// properties): the values it assigned (and, for the properties, the
+// objects converted, which keep their identity), the view's own keys it
+// deleted, and the keys it added, in order. The view's own keys are read
+// from the message until assigned or deleted. known says whether a key is
+// one of the view's own. loop-owned.
+type viewEdits struct {
+	cache   map[string]goja.Value
+	deleted map[string]bool
+	extra   []string
+}
+
+func (e *viewEdits) set(key string, val goja.Value, known bool) bool {
+	if e.cache == nil {
+		e.cache = make(map[string]goja.Value, 2)
 	}
-	if _, ok := v.cache[key]; !ok && !knownProperty[key] {
-		v.extra = append(v.extra, key)
+	if _, ok := e.cache[key]; !ok && !known {
+		e.extra = append(e.extra, key)
 	}
-	delete(v.deleted, key)
-	v.cache[key] = val
+	delete(e.deleted, key)
+	e.cache[key] = val
 	return true
 }
 
-func (v *propsView) Has(key string) bool {
-	if _, ok := v.cache[key]; ok {
+func (e *viewEdits) has(key string, known bool) bool {
+	if _, ok := e.cache[key]; ok {
 		return true
 	}
-	return knownProperty[key] && !v.deleted[key]
+	return known && !e.deleted[key]
 }
 
-func (v *propsView) Delete(key string) bool {
-	if v.Has(key) {
-		delete(v.cache, key)
-		if v.deleted == nil {
-			v.deleted = map[string]bool{}
-		}
-		v.deleted[key] = true
-		for i, k := range v.extra {
-			if k == key {
-				v.extra = append(v.extra[:i], v.extra[i+1:]...)
-				delete(v.deleted, key) // an added key is simply gone
-				break
-			}
+func (e *viewEdits) delete(key string, known bool) bool {
+	if !e.has(key, known) {
+		return true
+	}
+	delete(e.cache, key)
+	for i, k := range e.extra {
+		if k == key {
+			e.extra = append(e.extra[:i], e.extra[i+1:]...)
+			return true
 		}
 	}
+	if e.deleted == nil {
+		e.deleted = map[string]bool{}
+	}
+	e.deleted[key] = true
 	return true
 }
 
-func (v *propsView) Keys() []string {
-	keys := make([]string, 0, len(propertyOrder)+len(v.extra))
-	for _, k := range propertyOrder {
-		if !v.deleted[k] {
+// keys lists the view's own keys (order) not deleted, then the added ones.
+func (e *viewEdits) keys(order []string) []string {
+	keys := make([]string, 0, len(order)+len(e.extra))
+	for _, k := range order {
+		if !e.deleted[k] {
 			keys = append(keys, k)
 		}
 	}
-	return append(keys, v.extra...)
+	return append(keys, e.extra...)
 }

@@ -182,6 +182,27 @@ func TestPropertiesToJS(t *testing.T) {
 		`p.timestamp instanceof Date && p.timestamp.getTime() === 0`)
 }
 
+// The properties of a received message behave as a plain object: assigned
+// and added keys, delete, Object.keys and JSON, headers the same object on
+// every read.
+func TestPropertiesView(t *testing.T) {
+	vm := newVM(t)
+	p := propertiesToJS(vm, &amqp.Properties{ContentType: "text/plain", Headers: amqp.Table{"a": int64(1)}})
+	g := map[string]any{"p": p}
+	for _, expr := range []string{
+		`p.headers === p.headers && 'headers' in p && p.hasOwnProperty('priority')`,
+		`(p.headers.b = 2, p.headers.b === 2)`,
+		`(p.content_type = 'changed', p.extra = 1, delete p.priority, delete p.extra, p.added = true, true)`,
+		`p.content_type === 'changed' && p.priority === undefined && !('priority' in p) && !('extra' in p)`,
+		`Object.keys(p).join() === 'content_type,content_encoding,headers,delivery_mode,correlation_id,reply_to,expiration,message_id,timestamp,type,user_id,app_id,cluster_id,added'`,
+		`JSON.stringify({ ...p }).startsWith('{"content_type":"changed","content_encoding":null,"headers":{"a":1,"b":2},')`,
+		`(p.priority = 5, p.priority === 5 && Object.keys(p).includes('priority'))`,
+		`(delete p.headers, p.headers === undefined && !Object.keys(p).includes('headers'))`,
+	} {
+		jsTrue(t, vm, g, expr)
+	}
+}
+
 // What a script publishes comes back the same when received.
 func TestPropertiesRoundTrip(t *testing.T) {
 	vm := newVM(t)
