@@ -217,37 +217,6 @@ func BenchmarkTableToJS(b *testing.B) {
 	_ = sink
 }
 
-// normaliseTable makes t look received: integers int64, tables nested.
-func normaliseTable(t map[string]any) map[string]any {
-	out := make(map[string]any, len(t))
-	for k, v := range t {
-		out[k] = normaliseValue(v)
-	}
-	return out
-}
-
-func normaliseValue(v any) any {
-	switch x := v.(type) {
-	case int8:
-		return int64(x)
-	case int16:
-		return int64(x)
-	case int32:
-		return int64(x)
-	case int:
-		return int64(x)
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = normaliseValue(e)
-		}
-		return out
-	case map[string]any:
-		return normaliseTable(x)
-	}
-	return v
-}
-
 // BenchmarkCallSite runs the hot paths with the capture of call sites
 // (callsite.go) on and off, in one process, for a comparison of its cost:
 //

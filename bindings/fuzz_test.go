@@ -381,7 +381,7 @@ func checkTableTypes(t *testing.T, doc string, v any, path string) {
 	switch x := v.(type) {
 	case nil, string, bool, time.Time, []byte:
 	case int8, int16, int32:
-		n := reflectInt(x)
+		n := normaliseValue(x).(int64)
 		if got, want := showValue(x), showValue(smallestInt(n)); got != want {
 			t.Errorf("%s: %s: %s, want %s", doc, path, got, want)
 		}
@@ -402,18 +402,6 @@ func checkTableTypes(t *testing.T, doc string, v any, path string) {
 	default:
 		t.Errorf("%s: %s: unexpected Go type %T", doc, path, v)
 	}
-}
-
-func reflectInt(v any) int64 {
-	switch x := v.(type) {
-	case int8:
-		return int64(x)
-	case int16:
-		return int64(x)
-	case int32:
-		return int64(x)
-	}
-	return v.(int64)
 }
 
 func itoa(i int) string { return big.NewInt(int64(i)).String() }

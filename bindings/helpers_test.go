@@ -250,3 +250,35 @@ func isNaN(v goja.Value) bool {
 	f, ok := v.Export().(float64)
 	return ok && math.IsNaN(f)
 }
+
+// normaliseTable makes t look received: integers int64, tables nested.
+func normaliseTable(t map[string]any) map[string]any {
+	out := make(map[string]any, len(t))
+	for k, v := range t {
+		out[k] = normaliseValue(v)
+	}
+	return out
+}
+
+// normaliseValue is normaliseTable for one value.
+func normaliseValue(v any) any {
+	switch x := v.(type) {
+	case int8:
+		return int64(x)
+	case int16:
+		return int64(x)
+	case int32:
+		return int64(x)
+	case int:
+		return int64(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = normaliseValue(e)
+		}
+		return out
+	case map[string]any:
+		return normaliseTable(x)
+	}
+	return v
+}
