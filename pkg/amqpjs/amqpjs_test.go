@@ -1,19 +1,18 @@
 package amqpjs_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
+	"github.com/amqpjs/amqpjs/internal/testutil"
 	"github.com/amqpjs/amqpjs/pkg/amqpjs"
 )
 
@@ -22,24 +21,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // safety bounds runs so that a hang fails instead of blocking the suite.
 const safety = 30 * time.Second
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-type out struct{ stdout, stderr syncBuffer }
+type out struct{ stdout, stderr testutil.SyncBuffer }
 
 func newRuntime(t *testing.T, o *out, opts amqpjs.Options) *amqpjs.Runtime {
 	t.Helper()
