@@ -104,6 +104,22 @@ func onCloseOnce(conn *amqp.Conn) (<-chan *amqp.Error, *atomic.Int32) {
 	return c, &n
 }
 
+// dialGoFault connects with cfg (goFaultConfig's) and opens a channel;
+// closed and closes are onCloseOnce's.
+func dialGoFault(t *testing.T, cfg amqp.Config) (*amqp.Conn, *amqp.Channel, <-chan *amqp.Error, *atomic.Int32) {
+	t.Helper()
+	conn, err := amqp.Dial(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed, closes := onCloseOnce(conn)
+	ch, err := conn.OpenChannel(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return conn, ch, closed, closes
+}
+
 // goPublishFault publishes with confirms, 500 in flight, until the fault;
 // every publish must complete, and every confirmed message be in the queue.
 func (f *faultEnv) goPublishFault(t *testing.T, kind string) {
@@ -111,15 +127,7 @@ func (f *faultEnv) goPublishFault(t *testing.T, kind string) {
 	name, queue := uniqueName(t, "conn"), uniqueName(t, "q")
 	cfg, proxy := f.goFaultConfig(t, kind, name)
 	ctx := context.Background()
-	conn, err := amqp.Dial(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed, closes := onCloseOnce(conn)
-	ch, err := conn.OpenChannel(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn, ch, closed, closes := dialGoFault(t, cfg)
 	if err := waitErr(t, "queue_declare", func(done func(error)) {
 		ch.QueueDeclare(ctx, amqp.QueueDeclareArgs{Name: queue, Durable: true}, func(_ amqp.QueueInfo, err error) { done(err) })
 	}); err != nil {
@@ -220,15 +228,7 @@ func (f *faultEnv) goConsumeFault(t *testing.T, kind string) {
 
 	cfg, proxy := f.goFaultConfig(t, kind, name)
 	ctx := context.Background()
-	conn, err := amqp.Dial(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed, closes := onCloseOnce(conn)
-	ch, err := conn.OpenChannel(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn, ch, closed, closes := dialGoFault(t, cfg)
 	h := newIDHandler()
 	var acks sync.WaitGroup
 	var ackFailures atomic.Int32
