@@ -149,9 +149,10 @@ func (c *Config) arrivals() func(i int64) (at time.Duration, ok bool) {
 	if c.Executor == RampingArrivalRate {
 		return rampingArrivals(c.StartRate, c.Stages, c.TimeUnit)
 	}
-	interval := time.Duration(float64(c.TimeUnit) / c.Rate)
+	// i·timeUnit/rate in one step: a whole interval rounded to nanoseconds
+	// first would fit one iteration too many (60/s for 1s: 61).
 	return func(i int64) (time.Duration, bool) {
-		d := time.Duration(i) * interval
+		d := time.Duration(float64(i) * float64(c.TimeUnit) / c.Rate)
 		return d, d < c.Duration
 	}
 }
