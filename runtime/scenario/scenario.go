@@ -484,7 +484,8 @@ func (s *Scenario) runScenarios(ctx context.Context) error {
 	default:
 	}
 	if at := s.opts.StartAt; !at.IsZero() && !s.holdUntil(at) {
-		for _, e := range engines { // interrupted during the wait
+		s.errs.always("stopped while waiting for the start (--start-at): no iteration ran")
+		for _, e := range engines {
 			e.stopAll()
 		}
 		return nil

@@ -413,3 +413,45 @@ export default function () { perVU.add(1); }`
 		t.Errorf("whole run: exit %d, segment %q", r.code, whole.info.Segment)
 	}
 }
+
+// TestSegmentRunsOtherExecutors: per-vu-iterations, ramping-vus and
+// ramping-arrival-rate split in three: per-VU iterations add up exactly,
+// the ramping arrivals are the whole schedule (run or dropped) once, no
+// instance runs more ramping VUs than its share, and no __VU is used twice.
+func TestSegmentRunsOtherExecutors(t *testing.T) {
+	t.Parallel()
+	src := prelude + `
+export const options = { scenarios: {
+  pervu: { executor: 'per-vu-iterations', vus: 5, iterations: 3 },
+  ramp: { executor: 'ramping-vus', startVUs: 1, stages: [{ duration: '400ms', target: 7 }, { duration: '200ms', target: 0 }] },
+  rar: { executor: 'ramping-arrival-rate', startRate: 0, preAllocatedVUs: 2, maxVUs: 6,
+         stages: [{ duration: '500ms', target: 60 }, { duration: '500ms', target: 0 }] },
+} };
+export default async function () { perVU.add(1, { vu: String(__VU) }); await sleep(5); }`
+	split := []string{"0:1/3", "1/3:2/3", "2/3:1"}
+	res := runSplit(t, src, split, nil)
+	var pervu, rar, rampVUs float64
+	owner := map[string]string{}
+	for i, r := range res {
+		if r.code != 0 {
+			t.Fatalf("%s: exit %d\n%s", split[i], r.code, r.stderr)
+		}
+		pervu += r.series("iterations", map[string]string{"scenario": "pervu"}).Sum
+		rar += r.series("iterations", map[string]string{"scenario": "rar"}).Sum + r.series("dropped_iterations", map[string]string{"scenario": "rar"}).Sum
+		for _, e := range r.sc.engines {
+			if e.cfg.Name == "ramp" {
+				rampVUs += float64(e.made.Load())
+			}
+		}
+		for id := range vuIDs(r) {
+			if prev, dup := owner[id]; dup {
+				t.Errorf("__VU %s in %s and %s", id, prev, split[i])
+			}
+			owner[id] = split[i]
+		}
+	}
+	// 60/s at the peak, a triangle of 1 s: 30 arrivals.
+	if pervu != 15 || rar != 30 || rampVUs != 7 {
+		t.Errorf("per-VU iterations %v (want 15), ramping arrivals %v (want 30), ramping VUs made %v (want 7)", pervu, rar, rampVUs)
+	}
+}
