@@ -74,7 +74,7 @@ func TestIntegrationSegmentsAddUp(t *testing.T) {
 
 	type totals struct {
 		shared, producers, dropped, published float64
-		vus                                  map[string]bool
+		vus                                   map[string]bool
 	}
 	add := func(tot *totals, file string) {
 		s := readSummary(t, file)
