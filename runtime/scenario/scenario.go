@@ -625,7 +625,7 @@ func (s *Scenario) writeSummary(sum *metrics.Summary) {
 	} else {
 		fmt.Fprintf(w, "\n  scenarios: %d, ran %s%s\n", len(s.engines), sum.Duration.Round(time.Millisecond), how)
 		if seg := s.opts.Segment; !seg.IsWhole() {
-			fmt.Fprintf(w, "  segment %s: each scenario's share as it says\n", seg)
+			fmt.Fprintf(w, "  segment %s: this instance ran its share of each scenario, as its line says\n", seg)
 		}
 		nameW := 0
 		for _, e := range s.engines {
@@ -654,14 +654,14 @@ func (e *engine) summaryLine() string {
 	c := e.sh.global
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s, %s", c.Executor, describe(c))
-	if !e.sh.seg.IsWhole() {
-		fmt.Fprintf(&b, "; segment share: %s", e.sh.shareLine())
-	}
 	if c.StartTime > 0 {
 		fmt.Fprintf(&b, ", startTime %s", c.StartTime)
 	}
 	if c.Exec != "default" {
 		fmt.Fprintf(&b, ", exec %s", c.Exec)
+	}
+	if !e.sh.seg.IsWhole() {
+		fmt.Fprintf(&b, "; this segment: %s", e.sh.shareLine())
 	}
 	st := e.started()
 	if e.sh.none {
