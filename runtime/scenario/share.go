@@ -136,9 +136,6 @@ func (c *Config) share(seg segment.Segment, base int) *share {
 		ids(mine)
 		sh.extra = pre - mine
 	}
-	if seg.IsWhole() {
-		sh.owns = segment.Whole().Stream()
-	}
 	return sh
 }
 
