@@ -23,6 +23,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -580,10 +581,27 @@ func k8sExpand(s string, env map[string]string) string {
 	})
 }
 
-// runPod runs the Job's container locally: sh -c WRAPPER amqpjs-pod ARGS…,
-// with the built amqpjs first on PATH and JOB_COMPLETION_INDEX set, and
-// returns stdout, stderr and the exit code.
-func runPod(t *testing.T, index int, args []string) (string, string, int) {
+// podShells are the shells the pod's wrapper is run with here: sh, and
+// busybox's (the image's /busybox/sh) when busybox is installed.
+func podShells() [][]string {
+	shells := [][]string{{"sh"}}
+	if _, err := exec.LookPath("busybox"); err == nil {
+		shells = append(shells, []string{"busybox", "sh"})
+	}
+	return shells
+}
+
+// pod is the Job's container run locally.
+type pod struct {
+	cmd            *exec.Cmd
+	stdout, stderr *lockedBuffer
+	cancel         context.CancelFunc
+}
+
+// startPod starts the Job's container locally: SHELL -c WRAPPER amqpjs-pod
+// ARGS…, with the built amqpjs first on PATH and JOB_COMPLETION_INDEX set
+// ($(JOB_COMPLETION_INDEX) in the args expanded as the kubelet does).
+func startPod(t *testing.T, shell []string, index int, args []string) *pod {
 	t.Helper()
 	bin := t.TempDir()
 	if err := os.Symlink(binPath, filepath.Join(bin, "amqpjs")); err != nil {
@@ -594,20 +612,37 @@ func runPod(t *testing.T, index int, args []string) (string, string, int) {
 		args[i] = k8sExpand(a, env)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), defaultTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "sh", append([]string{"-c", k8sExpand(podWrapper(t), env), "amqpjs-pod"}, args...)...)
-	cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"), "JOB_COMPLETION_INDEX="+strconv.Itoa(index))
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
+	argv := append(append(shell[1:len(shell):len(shell)], "-c", k8sExpand(podWrapper(t), env), "amqpjs-pod"), args...)
+	p := &pod{cmd: exec.CommandContext(ctx, shell[0], argv...), stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, cancel: cancel}
+	p.cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"), "JOB_COMPLETION_INDEX="+strconv.Itoa(index))
+	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
+	p.cmd.WaitDelay = 5 * time.Second
+	if err := p.cmd.Start(); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	return p
+}
+
+// wait returns the pod's stdout, stderr and exit code.
+func (p *pod) wait(t *testing.T) (string, string, int) {
+	t.Helper()
+	defer p.cancel()
+	err := p.cmd.Wait()
 	code := 0
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		code = ee.ExitCode()
 	} else if err != nil {
-		t.Fatalf("sh: %v", err)
+		t.Fatalf("%s: %v", p.cmd.Path, err)
 	}
-	return stdout.String(), stderr.String(), code
+	return p.stdout.String(), p.stderr.String(), code
+}
+
+// runPod runs the Job's container locally to its end (see startPod).
+func runPod(t *testing.T, shell []string, index int, args []string) (string, string, int) {
+	t.Helper()
+	return startPod(t, shell, index, args).wait(t)
 }
 
 // extractSummary runs deploy/kubernetes/extract-summary.sh on a pod's log.
@@ -629,6 +664,12 @@ func extractSummary(t *testing.T, log string) (dir string, err error) {
 // printed; exit 99 (a threshold of this share alone) becomes 0, a script
 // error stays an error.
 func TestKubernetesPodWrapper(t *testing.T) {
+	for _, shell := range podShells() {
+		t.Run(strings.Join(shell, " "), func(t *testing.T) { testPodWrapper(t, shell) })
+	}
+}
+
+func testPodWrapper(t *testing.T, shell []string) {
 	dir := t.TempDir()
 	write := func(name, src string) string {
 		p := filepath.Join(dir, name)
@@ -644,7 +685,7 @@ export const options = { vus: 2, iterations: 4, thresholds: { iterations: ['coun
 export default function () { console.log('{ the script prints too'); }
 `)
 		export := filepath.Join(t.TempDir(), "summary.json")
-		stdout, stderr, code := runPod(t, 2, []string{"run", "--summary-export", export, "--quiet", script})
+		stdout, stderr, code := runPod(t, shell, 2, []string{"run", "--summary-export", export, "--quiet", script})
 		if code != 0 {
 			t.Fatalf("exit %d, want 0 (amqpjs's 99 mapped to 0)\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 		}
@@ -677,7 +718,7 @@ export default function () { console.log('{ the script prints too'); }
 
 	t.Run("script error", func(t *testing.T) {
 		script := write("broken.js", "throw new Error('broken at load');\nexport default function () {}\n")
-		stdout, stderr, code := runPod(t, 0, []string{"run", "--summary-export", filepath.Join(t.TempDir(), "s.json"), script})
+		stdout, stderr, code := runPod(t, shell, 0, []string{"run", "--summary-export", filepath.Join(t.TempDir(), "s.json"), script})
 		if code != 1 {
 			t.Fatalf("exit %d, want 1 (the Job fails)\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 		}
@@ -686,6 +727,35 @@ export default function () { console.log('{ the script prints too'); }
 		}
 		if _, err := extractSummary(t, stdout); err == nil {
 			t.Error("extract-summary.sh found a summary in the log of a failed pod")
+		}
+	})
+
+	t.Run("SIGTERM", func(t *testing.T) {
+		// Deleting the Job sends SIGTERM to the container's first process,
+		// the shell: amqpjs gets it, stops (exit 130) and its summary is
+		// still printed.
+		script := write("long.js", `
+export const options = { vus: 1, duration: '10m' };
+export default async function () { console.log('iterating'); await new Promise((r) => setTimeout(r, 50)); }
+`)
+		p := startPod(t, shell, 0, []string{"run", "--summary-export", filepath.Join(t.TempDir(), "s.json"), "--quiet", script})
+		deadline := time.Now().Add(defaultTimeout)
+		for !strings.Contains(p.stdout.String(), "iterating") {
+			if time.Now().After(deadline) {
+				p.cmd.Process.Kill()
+				t.Fatalf("no iteration ran\nstdout:\n%s\nstderr:\n%s", p.stdout.String(), p.stderr.String())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		stdout, stderr, code := p.wait(t)
+		if code != 130 || !strings.Contains(stdout, "=== amqpjs summary-export begin instance=0 exit=130 ===") {
+			t.Fatalf("exit %d, want 130 with the summary printed\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+		}
+		if _, err := extractSummary(t, stdout); err != nil {
+			t.Error(err)
 		}
 	})
 
@@ -711,7 +781,7 @@ export default function () { console.log('{ the script prints too'); }
 				args[i] = script
 			}
 		}
-		stdout, stderr, code := runPod(t, 1, args)
+		stdout, stderr, code := runPod(t, shell, 1, args)
 		if code != 0 {
 			t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 		}

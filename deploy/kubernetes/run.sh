@@ -67,7 +67,7 @@ usage_error() {
 
 instances=3
 image=${AMQPJS_IMAGE:-amqpjs:latest}
-secret=amqpjs-broker
+secret='amqpjs-broker'
 start_in=60
 start_at=
 name=
@@ -119,7 +119,8 @@ fi
 	usage_error "--name must be lower-case letters, digits and '-', at most 48 characters (got '$name')"
 [[ -n $outdir ]] || outdir=./$name
 
-kubectl=(${KUBECTL:-kubectl})
+# KUBECTL may carry flags ("kubectl --context staging"): split on spaces.
+read -r -a kubectl <<<"${KUBECTL:-kubectl}"
 [[ -z $namespace ]] || kubectl+=(--namespace "$namespace")
 
 # YAML double-quoted scalar of $1.
@@ -139,7 +140,7 @@ render_configmap() {
 
 # job.yaml with its __WORDS__ replaced (header comment left out).
 render_job() {
-	local at=$1 tpl line extra=
+	local at=$1 tpl extra=''
 	tpl=$(sed -n '/^apiVersion:/,$p' "$here/job.yaml")
 	for a in ${run_args[@]+"${run_args[@]}"}; do
 		extra+=$'\n'"            - $(yaml_quote "$a")"
@@ -206,7 +207,8 @@ say "job/$name: $instances pods, load starts at $start_at; waiting (up to ${time
 deadline=$((SECONDS + timeout))
 state=
 while :; do
-	state=$("${kubectl[@]}" get job "$name" -o jsonpath='{range .status.conditions[?(@.status=="True")]}{.type}{" "}{end}')
+	# A failed poll (the API server briefly unreachable) is retried.
+	state=$("${kubectl[@]}" get job "$name" -o jsonpath='{range .status.conditions[?(@.status=="True")]}{.type}{" "}{end}') || state=
 	case " $state " in
 	*" Complete "* | *" Failed "*) break ;;
 	esac
@@ -216,9 +218,8 @@ done
 
 # Each pod's log ends with its summary export between marker lines.
 failed=0
-mapfile -t pods < <("${kubectl[@]}" get pods -l "app.kubernetes.io/instance=$name" -o jsonpath='{range .items[*]}{.metadata.name}{"\n"}{end}')
-for pod in "${pods[@]}"; do
-	[[ -n $pod ]] || continue
+pods=$("${kubectl[@]}" get pods -l "app.kubernetes.io/instance=$name" -o jsonpath='{range .items[*]}{.metadata.name}{" "}{end}')
+for pod in $pods; do
 	log=$outdir/$pod.log
 	"${kubectl[@]}" logs "$pod" -c amqpjs >"$log" 2>&1 || true
 	if ! "$here/extract-summary.sh" "$outdir" <"$log"; then

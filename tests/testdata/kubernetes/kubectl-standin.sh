@@ -29,7 +29,7 @@ gt() { "$real" label --local -f "$1" standin=1 -o "go-template=$2"; }
 
 # run_job FILE NAME: run the Job's pods to their end.
 run_job() {
-	local file=$1 name=$2 n= cm= wrapper key line i
+	local file=$1 name=$2 n='' cm='' wrapper key line i
 	local -a cargs=() mounts=()
 	# One kubectl call for the one-line fields: "N n", "C configmap",
 	# "M mountPath" lines, then "A arg" lines.
