@@ -1046,3 +1046,44 @@ export default function () {}
 		}
 	})
 }
+
+// TestKubernetesExtractSummary: deploy/kubernetes/extract-summary.sh takes
+// the last complete block between the markers, with the instance from the
+// begin marker, whatever surrounds it; no complete block is an error.
+func TestKubernetesExtractSummary(t *testing.T) {
+	begin := func(i, code int) string {
+		return fmt.Sprintf("=== amqpjs summary-export begin instance=%d exit=%d ===\n", i, code)
+	}
+	const end = "=== amqpjs summary-export end ===\n"
+	for _, tc := range []struct {
+		name, log string
+		file      string // "" when there is no summary to find
+		want      string
+	}{
+		{"around noise", "the script's output\n" + begin(2, 99) + "{\n  \"a\": 1\n}\n" + end + "a late stderr line\n", "summary-2.json", "{\n  \"a\": 1\n}\n"},
+		{"no final newline", begin(0, 0) + "{\"a\": 1}" + end, "summary-0.json", "{\"a\": 1}\n"},
+		{"the last block", begin(1, 0) + "{\"old\": 1}\n" + end + begin(1, 0) + "{\"new\": 1}\n" + end, "summary-1.json", "{\"new\": 1}\n"},
+		{"cut off", "x\n" + begin(1, 0) + "{\"a\":\n", "", ""},
+		{"none", "=== amqpjs no summary-export instance=0 exit=1 ===\n", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir, err := extractSummary(t, tc.log)
+			if tc.file == "" {
+				if err == nil {
+					t.Fatal("found a summary in a log without a complete block")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := os.ReadFile(filepath.Join(dir, tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != tc.want {
+				t.Errorf("%s = %q, want %q", tc.file, got, tc.want)
+			}
+		})
+	}
+}

@@ -27,7 +27,12 @@ instance=$(awk -v out="$tmp" '
 		cur = kv[2]
 		next
 	}
-	/^=== amqpjs summary-export end ===$/ {
+	# (A summary export without a final newline leaves the marker at the
+	# end of its last line.)
+	/=== amqpjs summary-export end ===$/ && (inblock || /^=== amqpjs summary-export end ===$/) {
+		pre = $0
+		sub(/=== amqpjs summary-export end ===$/, "", pre)
+		if (inblock && pre != "") buf[++n] = pre
 		if (inblock) {
 			done = cur
 			last = n
