@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/amqpjs/amqpjs/bindings"
-	"github.com/amqpjs/amqpjs/runtime"
 	"github.com/amqpjs/amqpjs/runtime/metrics"
 	"github.com/amqpjs/amqpjs/runtime/scenario"
 )
@@ -47,9 +46,10 @@ func addScenarioFlags(fs *pflag.FlagSet) *scenarioFlags {
 	}
 }
 
-// scenario builds the scenario run for script (inactive unless the script
-// has a default export). newRuntime makes a VU's runtime with the modules.
-func (f *scenarioFlags) scenario(script string, reg *metrics.Registry, newRuntime func(int) (*runtime.Runtime, error), stderr io.Writer) (*scenario.Scenario, error) {
+// scenario returns the options of the run's scenario (used when the
+// script turns out to be one); pkg/amqpjs adds the script and the VUs'
+// runtimes.
+func (f *scenarioFlags) scenario(stderr io.Writer) (scenario.Options, error) {
 	var ov scenario.Overrides
 	if f.fs.Changed("vus") {
 		ov.VUs = f.vus
@@ -69,7 +69,7 @@ func (f *scenarioFlags) scenario(script string, reg *metrics.Registry, newRuntim
 	for _, s := range *f.stages {
 		st, err := scenario.ParseStage(s)
 		if err != nil {
-			return nil, fmt.Errorf("--stage: %v", err)
+			return scenario.Options{}, fmt.Errorf("--stage: %v", err)
 		}
 		ov.Stages = append(ov.Stages, st)
 	}
@@ -77,7 +77,7 @@ func (f *scenarioFlags) scenario(script string, reg *metrics.Registry, newRuntim
 		o, err := metrics.OpenOutput(spec)
 		if err != nil {
 			f.closeOutputs()
-			return nil, err
+			return scenario.Options{}, err
 		}
 		f.outputs = append(f.outputs, o)
 	}
@@ -88,21 +88,17 @@ func (f *scenarioFlags) scenario(script string, reg *metrics.Registry, newRuntim
 	case stderr == io.Writer(os.Stderr) && isTerminal(os.Stderr):
 		progress = scenario.ProgressLine
 	}
-	bindings.RegisterMetrics(reg)
-	return scenario.New(scenario.Options{
-		Script:        script,
-		NewRuntime:    newRuntime,
-		Registry:      reg,
+	return scenario.Options{
 		Overrides:     ov,
 		E2EHeader:     !*f.noE2E,
 		Stderr:        stderr,
 		Progress:      progress,
 		Outputs:       f.outputs,
 		SummaryExport: *f.summaryExport,
-	}), nil
+	}, nil
 }
 
-// closeOutputs closes the --out files of a run that was not a scenario.
+// closeOutputs closes the --out files of a run that did not start.
 func (f *scenarioFlags) closeOutputs() {
 	for _, o := range f.outputs {
 		_ = o.Close()
