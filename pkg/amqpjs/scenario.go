@@ -75,11 +75,6 @@ func (e *ScenarioError) Error() string {
 // ExitCode returns Code, for [ExitCode].
 func (e *ScenarioError) ExitCode() int { return e.Code }
 
-// IsScenario reports whether a script's exports make it a load or test
-// scenario: a default function, or options.scenarios. Loop only (a host
-// module's function, a runtime hook).
-func IsScenario(exports *goja.Object) bool { return scenario.IsScenario(exports) }
-
 // runMain runs the main module: the file at name, or src under that name;
 // as a scenario when Options.Scenario says so and the script is one.
 func (r *Runtime) runMain(ctx context.Context, name, src string, hasSource bool) error {
