@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/amqpjs/amqpjs/bindings"
-	"github.com/amqpjs/amqpjs/runtime"
 	"github.com/amqpjs/amqpjs/runtime/metrics"
 	"github.com/amqpjs/amqpjs/runtime/scenario"
 	"github.com/amqpjs/amqpjs/runtime/scenario/segment"
@@ -102,12 +101,13 @@ func parseStartAt(s string, now time.Time) (time.Time, error) {
 	return t, nil
 }
 
-// scenario builds the scenario run for script (inactive unless the script
-// has a default export). newRuntime makes a VU's runtime with the modules.
-func (f *scenarioFlags) scenario(script string, reg *metrics.Registry, newRuntime func(int) (*runtime.Runtime, error), stderr io.Writer) (*scenario.Scenario, error) {
+// scenario returns the options of the run's scenario (used when the
+// script turns out to be one); pkg/amqpjs adds the script and the VUs'
+// runtimes.
+func (f *scenarioFlags) scenario(stderr io.Writer) (scenario.Options, error) {
 	seg, startAt, err := f.split(time.Now())
 	if err != nil {
-		return nil, err
+		return scenario.Options{}, err
 	}
 	var ov scenario.Overrides
 	if f.fs.Changed("vus") {
@@ -128,7 +128,7 @@ func (f *scenarioFlags) scenario(script string, reg *metrics.Registry, newRuntim
 	for _, s := range *f.stages {
 		st, err := scenario.ParseStage(s)
 		if err != nil {
-			return nil, fmt.Errorf("--stage: %v", err)
+			return scenario.Options{}, fmt.Errorf("--stage: %v", err)
 		}
 		ov.Stages = append(ov.Stages, st)
 	}
@@ -136,7 +136,7 @@ func (f *scenarioFlags) scenario(script string, reg *metrics.Registry, newRuntim
 		o, err := metrics.OpenOutput(spec)
 		if err != nil {
 			f.closeOutputs()
-			return nil, err
+			return scenario.Options{}, err
 		}
 		f.outputs = append(f.outputs, o)
 	}
@@ -147,11 +147,7 @@ func (f *scenarioFlags) scenario(script string, reg *metrics.Registry, newRuntim
 	case stderr == io.Writer(os.Stderr) && isTerminal(os.Stderr):
 		progress = scenario.ProgressLine
 	}
-	bindings.RegisterMetrics(reg)
-	return scenario.New(scenario.Options{
-		Script:        script,
-		NewRuntime:    newRuntime,
-		Registry:      reg,
+	return scenario.Options{
 		Overrides:     ov,
 		E2EHeader:     !*f.noE2E,
 		Stderr:        stderr,
@@ -160,10 +156,10 @@ func (f *scenarioFlags) scenario(script string, reg *metrics.Registry, newRuntim
 		SummaryExport: *f.summaryExport,
 		Segment:       seg,
 		StartAt:       startAt,
-	}), nil
+	}, nil
 }
 
-// closeOutputs closes the --out files of a run that was not a scenario.
+// closeOutputs closes the --out files of a run that did not start.
 func (f *scenarioFlags) closeOutputs() {
 	for _, o := range f.outputs {
 		_ = o.Close()

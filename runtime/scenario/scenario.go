@@ -66,6 +66,10 @@ const (
 type Options struct {
 	// Script is the path of the main module, run by every VU.
 	Script string
+	// Source, when not empty, is the main module's source, run by every
+	// VU under the name Script instead of the file (a host without files:
+	// the browser playground, an embedding host's string).
+	Source string
 	// NewRuntime makes VU id's runtime with the native modules registered
 	// (aioamqp, amqpjs/metrics). The scenario sets its metrics and globals.
 	NewRuntime func(id int) (*runtime.Runtime, error)
