@@ -36,6 +36,21 @@ func (f *faultEnv) goFault(t *testing.T, kind, name string, proxy *faultProxy, w
 	h[kind]("")
 }
 
+// goFaultEnds injects fault kind (goFault) and waits for the connection to
+// end with the error the fault makes; wg is the fault's own work.
+func (f *faultEnv) goFaultEnds(t *testing.T, kind, name string, proxy *faultProxy, closed <-chan *amqp.Error) *sync.WaitGroup {
+	t.Helper()
+	var wg sync.WaitGroup
+	f.goFault(t, kind, name, proxy, &wg)
+	select {
+	case err := <-closed:
+		wantFault(t, kind, err)
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the connection did not end within 30s of the fault")
+	}
+	return &wg
+}
+
 // goFaultConfig is the Config of a connection named name that the fault
 // kind can reach.
 func (f *faultEnv) goFaultConfig(t *testing.T, kind, name string) (amqp.Config, *faultProxy) {
@@ -170,14 +185,7 @@ func (f *faultEnv) goPublishFault(t *testing.T, kind string) {
 		defer mu.Unlock()
 		return len(resolved) >= 2000
 	})
-	var wg sync.WaitGroup
-	f.goFault(t, kind, name, proxy, &wg)
-	select {
-	case err := <-closed:
-		wantFault(t, kind, err)
-	case <-time.After(30 * time.Second):
-		t.Fatalf("the connection did not end within 30s of the fault")
-	}
+	wg := f.goFaultEnds(t, kind, name, proxy, closed)
 	stop.Store(true)
 	n := <-published
 	if !waitGroupWithin(&pending, 15*time.Second) {
@@ -251,14 +259,7 @@ func (f *faultEnv) goConsumeFault(t *testing.T, kind string) {
 		t.Fatal(err)
 	}
 	waitUntil(t, 30*time.Second, "500 deliveries", func() bool { return h.count() >= 500 })
-	var wg sync.WaitGroup
-	f.goFault(t, kind, name, proxy, &wg)
-	select {
-	case err := <-closed:
-		wantFault(t, kind, err)
-	case <-time.After(30 * time.Second):
-		t.Fatalf("the connection did not end within 30s of the fault")
-	}
+	wg := f.goFaultEnds(t, kind, name, proxy, closed)
 	select {
 	case err := <-h.end:
 		if err == nil {
