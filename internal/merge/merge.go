@@ -23,8 +23,6 @@ import (
 	"strings"
 	"time"
 
-	hdr "github.com/HdrHistogram/hdrhistogram-go"
-
 	"github.com/amqpjs/amqpjs/runtime"
 	"github.com/amqpjs/amqpjs/runtime/metrics"
 	"github.com/amqpjs/amqpjs/runtime/scenario"
@@ -153,7 +151,7 @@ type acc struct {
 	from   string // the first input that had it
 	d      metrics.SeriesData
 	lastAt time.Time // gauge: the end of the run whose value d.Value is
-	hist   *hdr.Histogram
+	hist   histAcc
 	n      int // inputs with samples
 }
 
@@ -190,15 +188,8 @@ func (a *acc) add(name string, d metrics.SeriesData, end time.Time, additive boo
 		if d.HDR == "" {
 			return inputErr("%s: trend without its histogram (\"hdr\")", name)
 		}
-		h, err := metrics.DecodeHistogram(d.HDR)
-		if err != nil {
+		if err := a.hist.add(d.HDR); err != nil {
 			return inputErr("%s: %v", name, err)
-		}
-		if a.hist == nil {
-			a.hist = metrics.NewHistogram()
-		}
-		if dropped := a.hist.Merge(h); dropped > 0 {
-			return inputErr("%s: %d values of the histogram are out of a trend's range", name, dropped)
 		}
 		if a.n == 0 {
 			a.d.Min, a.d.Max = d.Min, d.Max
@@ -228,6 +219,7 @@ func Merge(inputs []*Input) (*Result, error) {
 
 	series := map[string]*acc{}
 	filters := map[string]*acc{}
+	dec := &decoder{}
 	var keys []string
 	for _, in := range inputs {
 		for key, jm := range in.Summary.Metrics {
@@ -248,7 +240,7 @@ func Merge(inputs []*Input) (*Result, error) {
 			}
 			a := series[key]
 			if a == nil {
-				a = &acc{kind: kind, vt: vt, tags: tags, from: in.Name}
+				a = &acc{kind: kind, vt: vt, tags: tags, from: in.Name, hist: histAcc{dec: dec}}
 				series[key] = a
 				keys = append(keys, key)
 			} else if a.kind != kind || a.vt != vt {
@@ -272,7 +264,7 @@ func Merge(inputs []*Input) (*Result, error) {
 		if len(tags) == 0 || filters[key] != nil {
 			continue
 		}
-		a := &acc{kind: root.kind, vt: root.vt, tags: tags, from: first.Name}
+		a := &acc{kind: root.kind, vt: root.vt, tags: tags, from: first.Name, hist: histAcc{dec: dec}}
 		filters[key] = a
 		for _, in := range inputs {
 			d, ok := in.Summary.ThresholdData[key]
@@ -293,7 +285,11 @@ func Merge(inputs []*Input) (*Result, error) {
 		if err != nil {
 			return nil, inputErr("%s: metric %s: %v", a.from, key, err)
 		}
-		m.Series(a.tags).Load(a.d, a.hist)
+		h, err := a.hist.histogram()
+		if err != nil {
+			return nil, inputErr("metric %s: %v", key, err)
+		}
+		m.Series(a.tags).Load(a.d, h)
 	}
 	var specs []metrics.ThresholdSpec
 	for _, t := range first.Summary.Thresholds {
@@ -303,7 +299,11 @@ func Merge(inputs []*Input) (*Result, error) {
 		return nil, inputErr("%s: %v", first.Name, err)
 	}
 	for key, a := range filters {
-		reg.Get(metricName(key)).Filter(a.tags).Load(a.d, a.hist)
+		h, err := a.hist.histogram()
+		if err != nil {
+			return nil, inputErr("threshold data %s: %v", key, err)
+		}
+		reg.Get(metricName(key)).Filter(a.tags).Load(a.d, h)
 	}
 
 	res := &Result{Registry: reg, Run: mergeRun(inputs)}
