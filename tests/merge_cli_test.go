@@ -80,7 +80,9 @@ type exportDoc struct {
 		Value             float64
 	} `json:"thresholds"`
 	Run struct {
-		ID, Segment, ScriptSHA256 string
+		ID           string `json:"id"`
+		Segment      string `json:"segment"`
+		ScriptSHA256 string `json:"script_sha256"`
 	} `json:"run"`
 }
 
@@ -129,6 +131,11 @@ func TestMergeCLI(t *testing.T) {
 	var parts []exportDoc
 	for _, r := range runs {
 		parts = append(parts, readExport(t, r.summary))
+	}
+	for i, p := range parts {
+		if p.Run.Segment != mergeSegments[i] || len(p.Run.ID) != 32 || p.Run.ID == parts[(i+1)%3].Run.ID || len(p.Run.ScriptSHA256) != 64 || p.Run.ScriptSHA256 != parts[0].Run.ScriptSHA256 {
+			t.Errorf("instance %d: run %+v", i, p.Run)
+		}
 	}
 	m := readExport(t, merged)
 	if !m.ThresholdsFailed || m.Run.Segment != "0:1" || m.Run.ScriptSHA256 != parts[0].Run.ScriptSHA256 || m.Run.ID == parts[0].Run.ID {
