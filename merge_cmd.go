@@ -14,6 +14,7 @@ import (
 	"github.com/amqpjs/amqpjs/internal/merge"
 	"github.com/amqpjs/amqpjs/internal/report"
 	"github.com/amqpjs/amqpjs/runtime"
+	"github.com/amqpjs/amqpjs/runtime/metrics"
 	"github.com/amqpjs/amqpjs/runtime/scenario"
 )
 
@@ -121,12 +122,30 @@ func mergeCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n  merged %d results of %s, segments %s\n", len(inputs), res.Run.Script, strings.Join(res.Segments, ", "))
-	what := "scenario"
+	ran := res.Summary.Duration.Round(time.Millisecond)
 	var opts struct{ Named bool }
 	if json.Unmarshal(res.Run.Options, &opts) == nil && opts.Named {
-		what = "scenarios"
+		// As a run with options.scenarios: a line per scenario, with its
+		// iterations in the whole run.
+		parts := strings.Split(res.Run.Scenario, "; ")
+		fmt.Fprintf(&b, "  scenarios: %d, ran %s\n", len(parts), ran)
+		nameW := 0
+		for _, p := range parts {
+			name, _, _ := strings.Cut(p, ": ")
+			nameW = max(nameW, len(name))
+		}
+		for _, p := range parts {
+			name, desc, _ := strings.Cut(p, ": ")
+			line := fmt.Sprintf("    %-*s  %s", nameW, name, desc)
+			if it := res.Registry.Get(scenario.MetricIterations); it != nil {
+				n := it.Series(metrics.Tags{{Key: "scenario", Value: name}}).Stats().Sum
+				line += fmt.Sprintf("; %d iterations", int64(n))
+			}
+			fmt.Fprintln(&b, line)
+		}
+	} else {
+		fmt.Fprintf(&b, "  scenario: %s; ran %s\n", res.Run.Scenario, ran)
 	}
-	fmt.Fprintf(&b, "  %s: %s; ran %s\n", what, res.Run.Scenario, res.Summary.Duration.Round(time.Millisecond))
 	if res.Run.Status != "" {
 		fmt.Fprintf(&b, "  not all ended on their own: %s\n", res.Run.Status)
 	}

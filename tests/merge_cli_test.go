@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -283,6 +284,52 @@ func TestMergeCLIUsage(t *testing.T) {
 	} {
 		if res := RunArgs(t, strings.Fields(args)...); res.Code != 2 || !strings.Contains(res.Stderr, want) {
 			t.Errorf("%s: want exit 2 and %q\n%s", args, want, res)
+		}
+	}
+}
+
+// A run with options.scenarios merges to a line per scenario with its
+// iterations in the whole run.
+func TestMergeCLINamedScenarios(t *testing.T) {
+	t.Parallel()
+	script := WriteScript(t, "named.js", `
+import { Counter } from 'amqpjs/metrics';
+const things = new Counter('things');
+export const options = {
+  scenarios: {
+    alpha: { executor: 'shared-iterations', vus: 2, iterations: 10 },
+    beta: { executor: 'per-vu-iterations', vus: 2, iterations: 3 },
+  },
+  thresholds: { 'things{scenario:beta}': ['count>0'] },
+};
+export default function () { things.add(1); }
+`)
+	dir := t.TempDir()
+	var files []string
+	want := map[string]float64{}
+	for i, seg := range []string{"0:1/2", "1/2:1"} {
+		f := filepath.Join(dir, fmt.Sprintf("part%d.json", i))
+		if res := RunArgs(t, "run", "--quiet", "--execution-segment", seg, "--summary-export", f, script); res.Code != 0 {
+			t.Fatalf("run:\n%s", res)
+		}
+		files = append(files, f)
+		d := readExport(t, f)
+		for _, s := range []string{"alpha", "beta"} {
+			want[s] += d.Metrics["iterations{scenario:"+s+"}"].Values["count"]
+		}
+	}
+	res := RunArgs(t, append([]string{"merge"}, files...)...)
+	if res.Code != 0 {
+		t.Fatalf("merge:\n%s", res)
+	}
+	for _, re := range []string{
+		`\n  scenarios: 2, ran \d`,
+		fmt.Sprintf(`\n    alpha  shared-iterations, [^\n]*; %v iterations\n`, want["alpha"]),
+		fmt.Sprintf(`\n    beta   per-vu-iterations, [^\n]*; %v iterations\n`, want["beta"]),
+		fmt.Sprintf(`✓ things\{scenario:beta\}  count>0  count=%v\n`, want["beta"]),
+	} {
+		if !regexp.MustCompile(re).MatchString(res.Stdout) {
+			t.Errorf("merge summary lacks %s\n%s", re, res)
 		}
 	}
 }
