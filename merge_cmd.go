@@ -91,11 +91,11 @@ func mergeCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		var in *merge.Input
 		var err error
 		if name == "-" {
-			in, err = merge.Read(stdin, "standard input")
+			in, err = merge.Read(stdin, "standard input", htmlOut != "")
 		} else {
 			var f *os.File
 			if f, err = os.Open(name); err == nil {
-				in, err = merge.Read(f, name)
+				in, err = merge.Read(f, name, htmlOut != "")
 				f.Close()
 			} else {
 				err = &merge.InputError{Msg: err.Error()}

@@ -78,7 +78,7 @@ func BenchmarkMerge100(b *testing.B) {
 		ops++
 		ins := make([]*Input, n)
 		for i, d := range docs {
-			in, err := Read(bytes.NewReader(d), fmt.Sprint("instance", i))
+			in, err := Read(bytes.NewReader(d), fmt.Sprint("instance", i), true)
 			if err != nil {
 				b.Fatal(err)
 			}

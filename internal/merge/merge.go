@@ -64,8 +64,10 @@ type line struct {
 
 // Read reads one instance's results from r: a --summary-export document or
 // the JSON lines of --out json= (which must end with its run line: the run
-// finished). name is the file's name, for messages.
-func Read(r io.Reader, name string) (*Input, error) {
+// finished). name is the file's name, for messages. The points of JSON
+// lines are kept only when points is true (for the HTML report: an hour's
+// run has tens of MB of them).
+func Read(r io.Reader, name string, points bool) (*Input, error) {
 	dec := json.NewDecoder(bufio.NewReaderSize(r, 1<<16))
 	in := &Input{Name: name}
 	var raw json.RawMessage
@@ -98,7 +100,9 @@ func Read(r io.Reader, name string) (*Input, error) {
 		}
 		switch {
 		case l.Metric != "":
-			in.Points = append(in.Points, l.JSONPoint)
+			if points {
+				in.Points = append(in.Points, l.JSONPoint)
+			}
 		case l.RunLine != nil && l.Summary != nil:
 			in.Run, in.Summary = *l.RunLine, *l.Summary
 			in.Lines = true

@@ -245,7 +245,7 @@ func TestMergeThresholds(t *testing.T) {
 	}
 	// The merged export carries what a merge needs, and reads back.
 	b, _ := json.Marshal(res.JSON())
-	in, err := Read(bytes.NewReader(b), "merged.json")
+	in, err := Read(bytes.NewReader(b), "merged.json", true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,7 +313,7 @@ func TestRead(t *testing.T) {
 	run := in.Run
 	doc.Run = &run
 	b, _ := json.MarshalIndent(doc, "", "  ")
-	got, err := Read(bytes.NewReader(b), "export.json")
+	got, err := Read(bytes.NewReader(b), "export.json", true)
 	if err != nil || got.Run.ID != "id0" || got.Lines || got.Summary.Run != nil || got.Summary.Metrics["lat"].Data == nil {
 		t.Fatalf("summary export: %v %+v", err, got)
 	}
@@ -328,9 +328,13 @@ func TestRead(t *testing.T) {
 	if err := o.(metrics.SummaryOutput).WriteSummary(run, parts[0].reg.Summarize(10*time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	got, err = Read(bytes.NewReader(jl.Bytes()), "series.jsonl")
+	got, err = Read(bytes.NewReader(jl.Bytes()), "series.jsonl", true)
 	if err != nil || !got.Lines || len(got.Points) != 1 || got.Run.ID != "id0" || got.Summary.Metrics["lat"].Data == nil {
 		t.Fatalf("json lines: %v %+v", err, got)
+	}
+	got, err = Read(bytes.NewReader(jl.Bytes()), "series.jsonl", false) // the summary only
+	if err != nil || !got.Lines || len(got.Points) != 0 || got.Run.ID != "id0" {
+		t.Fatalf("json lines without points: %v %+v", err, got)
 	}
 
 	for src, want := range map[string]string{
@@ -340,7 +344,7 @@ func TestRead(t *testing.T) {
 		`{"duration_ms":1,"metrics":{}}`:                                "x: the summary has no run description",
 		`{"foo":1}`:                                                     "x: value 1: neither a point nor the run line",
 	} {
-		if _, err := Read(strings.NewReader(src), "x"); err == nil || !IsInputError(err) || !strings.Contains(err.Error(), want) {
+		if _, err := Read(strings.NewReader(src), "x", true); err == nil || !IsInputError(err) || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: %v, want %q", src, err, want)
 		}
 	}
