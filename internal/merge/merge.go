@@ -236,6 +236,9 @@ func Merge(inputs []*Input) (*Result, error) {
 				return nil, inputErr("%s: metric %s: %v", in.Name, key, err)
 			}
 			if jm.Data == nil {
+				if _, ok := in.Summary.ThresholdData[key]; ok {
+					continue // a threshold's series, not a row: merged from threshold_data
+				}
 				return nil, inputErr("%s: metric %s has no \"data\": written by an amqpjs older than 'amqpjs merge'", in.Name, key)
 			}
 			tags := metrics.NewTags(jm.Tags)

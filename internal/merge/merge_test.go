@@ -234,6 +234,19 @@ func TestMergeThresholds(t *testing.T) {
 	if strings.Join(failed, ",") != "sent,vus" {
 		t.Errorf("failed: %v", failed)
 	}
+	// The same rows as the whole run's summary: a threshold's series on a
+	// subset of tags (ok{queue:b}) is not a row of its own.
+	rows := func(s *metrics.Summary) (names []string) {
+		for _, r := range s.Rows {
+			if n := r.Series.Metric.Name; n == "sent" || n == "lat" || n == "ok" {
+				names = append(names, n+"|"+r.Name)
+			}
+		}
+		return names
+	}
+	if g, w := strings.Join(rows(res.Summary), " "), strings.Join(rows(all.reg.Summarize(time.Second)), " "); g != w {
+		t.Errorf("rows:\n%s\nwant\n%s", g, w)
+	}
 	var out bytes.Buffer
 	if err := res.Summary.WriteText(&out); err != nil {
 		t.Fatal(err)

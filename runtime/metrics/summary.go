@@ -282,7 +282,9 @@ type JSONMetric struct {
 	Tags       map[string]string             `json:"tags,omitempty"`
 	Values     map[string]float64            `json:"values"`
 	Thresholds map[string]JSONThresholdBrief `json:"thresholds,omitempty"`
-	// Data is the series' state for `amqpjs merge`.
+	// Data is the series' state for `amqpjs merge`; absent for the series
+	// of a threshold on tags that is no row of the summary (its state is in
+	// [JSONSummary.ThresholdData]).
 	Data *SeriesData `json:"data,omitempty"`
 }
 
@@ -312,9 +314,9 @@ func (s *Summary) JSON() JSONSummary {
 			extraP[k] = append(extraP[k], t.Cond.Agg.P)
 		}
 	}
-	add := func(key string, se *Series, tags Tags, st Stats) JSONMetric {
+	add := func(key string, se *Series, tags Tags, st Stats, row bool) JSONMetric {
 		jm := JSONMetric{Type: se.Metric.Kind.String(), Contains: se.Metric.Type.String(), Values: map[string]float64{}}
-		if d, err := se.Data(); err == nil {
+		if d, err := se.Data(); err == nil && row { // a threshold's series: in ThresholdData
 			jm.Data = &d
 		}
 		if len(tags) > 0 {
@@ -343,13 +345,13 @@ func (s *Summary) JSON() JSONSummary {
 		return jm
 	}
 	for _, r := range s.Rows {
-		add(r.Series.Metric.Name+r.Tags.String(), r.Series, r.Tags, r.Stats)
+		add(r.Series.Metric.Name+r.Tags.String(), r.Series, r.Tags, r.Stats, true)
 	}
 	for _, t := range s.Thresholds {
 		key := t.Metric + t.Tags.String()
 		jm, ok := out.Metrics[key]
 		if !ok {
-			jm = add(key, t.series, t.Tags, t.series.Stats())
+			jm = add(key, t.series, t.Tags, t.series.Stats(), false)
 		}
 		if jm.Thresholds == nil {
 			jm.Thresholds = map[string]JSONThresholdBrief{}
