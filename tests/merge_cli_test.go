@@ -27,7 +27,7 @@ import { Trend, Counter, check } from 'amqpjs/metrics';
 const work = new Trend('work_ms', true);
 const setups = new Counter('setups');
 export const options = {
-  vus: 2, iterations: 30,
+  vus: 3, iterations: 30,
   thresholds: { setups: ['count<2'], work_ms: ['p(50)<50', 'p(99)<1000'], checks: ['rate>0.5'], 'checks{check:fast}': ['rate>0.5'] },
 };
 export function setup() { setups.add(1); }
@@ -139,7 +139,7 @@ func TestMergeCLI(t *testing.T) {
 		}
 	}
 	m := readExport(t, merged)
-	if !m.ThresholdsFailed || m.Run.Segment != "0:1" || m.Run.ScriptSHA256 != parts[0].Run.ScriptSHA256 || m.Run.ID == parts[0].Run.ID {
+	if !m.ThresholdsFailed || m.Run.Segment != "" || m.Run.ScriptSHA256 != parts[0].Run.ScriptSHA256 || m.Run.ID == parts[0].Run.ID {
 		t.Errorf("merged run %+v", m.Run)
 	}
 	verdicts := map[string]bool{}
@@ -164,8 +164,9 @@ func TestMergeCLI(t *testing.T) {
 			t.Errorf("%s: merged %+v; the instances add up to count %d, nonzero %d, sum %v", key, got, count, nonzero, sum)
 		}
 	}
-	if got, want := m.Metrics["iterations"].Values["count"], parts[0].Metrics["iterations"].Values["count"]+parts[1].Metrics["iterations"].Values["count"]+parts[2].Metrics["iterations"].Values["count"]; got != want {
-		t.Errorf("iterations %v, want %v", got, want)
+	// The instances' shares of the 30 shared iterations are the whole.
+	if got := m.Metrics["iterations"].Values["count"]; got != 30 || m.Metrics["checks"].Data.Count != 30 || m.Metrics["work_ms"].Data.Count != 30 {
+		t.Errorf("iterations %v, checks %d, work_ms %d: want 30 each", got, m.Metrics["checks"].Data.Count, m.Metrics["work_ms"].Data.Count)
 	}
 
 	// The merged percentiles are those of one histogram of every sample.
@@ -238,7 +239,7 @@ func TestMergeCLIRefuses(t *testing.T) {
 		t.Fatalf("run:\n%s", res)
 	}
 	moreVUs := filepath.Join(dir, "vus.json")
-	if res := Run(t, Opts{Args: []string{"run", "--quiet", "--vus", "3", "--execution-segment", "2/3:1", "--summary-export", moreVUs, script}}); res.Code != 0 && res.Code != 99 {
+	if res := Run(t, Opts{Args: []string{"run", "--quiet", "--vus", "6", "--execution-segment", "2/3:1", "--summary-export", moreVUs, script}}); res.Code != 0 && res.Code != 99 {
 		t.Fatalf("run:\n%s", res)
 	}
 	notResults := filepath.Join(dir, "notes.txt")
@@ -255,7 +256,7 @@ func TestMergeCLIRefuses(t *testing.T) {
 		{"missing", []string{s0, s2}, "segment 1/3:2/3 is missing: between " + s0 + " (0:1/3) and " + s2 + " (2/3:1)"},
 		{"overlap", []string{s0, s1, half}, "segments overlap: " + s1 + " (1/3:2/3) and " + half + " (1/2:1)"},
 		{"other script", []string{s0, otherSum, s2}, otherSum + " ran another script than " + s0},
-		{"other options", []string{s0, s1, moreVUs}, moreVUs + " ran with other options than " + s0 + ": options.Scenarios[0].VUs is 2 in " + s0 + " and 3 in " + moreVUs},
+		{"other options", []string{s0, s1, moreVUs}, moreVUs + " ran with other options than " + s0 + ": options.Scenarios[0].VUs is 3 in " + s0 + " and 6 in " + moreVUs},
 		{"not results", []string{s0, notResults}, notResults + ": not amqpjs results"},
 		{"no file", []string{s0, filepath.Join(dir, "nope.json")}, "nope.json: no such file"},
 	} {
@@ -317,6 +318,9 @@ export default function () { things.add(1); }
 		for _, s := range []string{"alpha", "beta"} {
 			want[s] += d.Metrics["iterations{scenario:"+s+"}"].Values["count"]
 		}
+	}
+	if want["alpha"] != 10 || want["beta"] != 2*3 { // the whole: 10 shared, 3 for each of 2 VUs
+		t.Errorf("the instances ran %v iterations", want)
 	}
 	res := RunArgs(t, append([]string{"merge"}, files...)...)
 	if res.Code != 0 {

@@ -125,8 +125,8 @@ type Result struct {
 	Registry *metrics.Registry
 	// Summary is the merged summary (thresholds evaluated).
 	Summary *metrics.Summary
-	// Run describes the whole run: a new id, segment 0:1, the earliest
-	// start and the latest end.
+	// Run describes the whole run: a new id, no segment (the whole), the
+	// earliest start and the latest end.
 	Run metrics.RunInfo
 	// Segments are the inputs' segments, in the order of the whole.
 	Segments []string
@@ -135,7 +135,8 @@ type Result struct {
 }
 
 // JSON is the merged summary in the --summary-export format (with the run
-// description): it can be merged again only as a whole run.
+// description, without a segment): it can be merged again only as a whole
+// run.
 func (r *Result) JSON() metrics.JSONSummary {
 	js := r.Summary.JSON()
 	info := r.Run
@@ -347,8 +348,8 @@ func check(inputs []*Input) ([]segOf, error) {
 	var segs []segOf
 	for _, in := range inputs {
 		r := in.Run
-		if r.ID == "" || r.ScriptSHA256 == "" || r.Segment == "" || len(r.Options) == 0 {
-			return nil, inputErr("%s: the run description lacks its id, script hash, segment or options: written by an amqpjs older than 'amqpjs merge'", in.Name)
+		if r.ID == "" || r.ScriptSHA256 == "" || len(r.Options) == 0 {
+			return nil, inputErr("%s: the run description lacks its id, script hash or options: written by an amqpjs older than 'amqpjs merge'", in.Name)
 		}
 		if prev, dup := ids[r.ID]; dup {
 			return nil, inputErr("%s and %s are the results of the same run (id %s): give each instance's results once", prev, in.Name, r.ID)
@@ -360,7 +361,10 @@ func check(inputs []*Input) ([]segOf, error) {
 		if d := diffJSON(first.Run.Options, r.Options, first.Name, in.Name); d != "" {
 			return nil, inputErr("%s ran with other options than %s: %s", in.Name, first.Name, d)
 		}
-		s, err := segment.Parse(r.Segment)
+		s, err := segment.Whole(), error(nil)
+		if r.Segment != "" { // none: the whole run
+			s, err = segment.Parse(r.Segment)
+		}
 		if err != nil {
 			return nil, inputErr("%s: segment %q: %v", in.Name, r.Segment, err)
 		}
@@ -399,7 +403,6 @@ func mergeRun(inputs []*Input) metrics.RunInfo {
 		ID:           hex.EncodeToString(id[:]),
 		Script:       first.Script,
 		ScriptSHA256: first.ScriptSHA256,
-		Segment:      segment.Whole().String(),
 		Version:      runtime.Version,
 		Scenario:     first.Scenario,
 		Config:       first.Options,

@@ -175,7 +175,7 @@ func TestMergeIsTheWholeRun(t *testing.T) {
 	if d := res.Summary.Duration; d != 11*time.Second {
 		t.Errorf("duration %v", d)
 	}
-	if res.Run.Segment != "0:1" || res.Run.ID == "" || res.Run.ID == "id0" || strings.Join(res.Segments, " ") != "0:1/3 1/3:2/3 2/3:1" {
+	if res.Run.Segment != "" || res.Run.ID == "" || res.Run.ID == "id0" || strings.Join(res.Segments, " ") != "0:1/3 1/3:2/3 2/3:1" {
 		t.Errorf("run %+v, segments %v", res.Run, res.Segments)
 	}
 }
@@ -262,7 +262,7 @@ func TestMergeThresholds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if in.Run.Segment != "0:1" || in.Summary.Metrics["lat"].Data.HDR == "" || in.Summary.ThresholdData["lat{queue:a}"].Count == 0 {
+	if in.Run.Segment != "" || in.Summary.Metrics["lat"].Data.HDR == "" || in.Summary.ThresholdData["lat{queue:a}"].Count == 0 {
 		t.Errorf("merged export: %+v", in.Run)
 	}
 	again, err := Merge([]*Input{in})
@@ -292,7 +292,7 @@ func TestMergeRefusesInputsThatDoNotBelongTogether(t *testing.T) {
 		{"no start", func(in []*Input) []*Input { return in[1:] }, "segment 0:1/3 is missing"},
 		{"no end", func(in []*Input) []*Input { return in[:2] }, "segment 2/3:1 is missing: the last segment, part1.json's, is 1/3:2/3"},
 		{"two wholes", func(in []*Input) []*Input {
-			in[0].Run.Segment, in[1].Run.Segment = "0:1", "0:1"
+			in[0].Run.Segment, in[1].Run.Segment = "", "0:1" // none is the whole too
 			return in[:2]
 		}, "segments overlap: part0.json (0:1) and part1.json (0:1)"},
 		{"older export", func(in []*Input) []*Input {
