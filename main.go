@@ -37,6 +37,7 @@ Usage:
   amqpjs repl [flags]                          an interactive shell (aioamqp preloaded)
   amqpjs bench [flags]                         measure against the broker, raw amqp091-go and amqplib
   amqpjs report [--html FILE] RESULTS...       the HTML report of runs saved with --out json=FILE
+  amqpjs merge [flags] RESULTS...              the summary of a run split across instances (--execution-segment)
   amqpjs version                               print the version
   amqpjs help [command]                        show help
 
@@ -57,12 +58,17 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return benchCmd(args[1:], stdout, stderr)
 	case "report":
 		return reportCmd(args[1:], stdin, stdout, stderr)
+	case "merge":
+		return mergeCmd(args[1:], stdin, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "amqpjs %s\n", amqpjs.Version())
 		return 0
 	case "help", "-h", "--help":
 		if len(args) > 1 && args[1] == "run" {
 			return runCmd([]string{"--help"}, stdout, stderr)
+		}
+		if len(args) > 1 && args[1] == "merge" {
+			return mergeCmd([]string{"--help"}, stdin, stdout, stderr)
 		}
 		if len(args) > 1 && args[1] == "report" {
 			return reportCmd([]string{"--help"}, stdin, stdout, stderr)

@@ -944,10 +944,6 @@ func TestDockerfileBuild(t *testing.T) {
 // pod's share fails (count>=10) passes on the merge, one the whole fails
 // makes run.sh exit 99, and a script that throws makes it exit 1.
 func TestKubernetesRunScript(t *testing.T) {
-	// TODO(merge): drop this guard once `amqpjs merge` is on main.
-	if res := Run(t, Opts{Args: []string{"merge", "--help"}}); res.Code != 0 {
-		t.Skip("this amqpjs has no merge command yet (built on another branch)")
-	}
 	kc := kubectl(t)
 	bin := t.TempDir()
 	if err := os.Symlink(binPath, filepath.Join(bin, "amqpjs")); err != nil {

@@ -47,7 +47,9 @@ type Data struct {
 	Summary *metrics.JSONSummary
 	// Sources are the files read, for the page's header.
 	Sources []string
-	extra   int // run lines of further files (their summary is not shown)
+	// Notes are shown above the charts (such as how the data was merged).
+	Notes []string
+	extra int // run lines of further files (their summary is not shown)
 }
 
 // NewData makes an empty report.

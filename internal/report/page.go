@@ -113,6 +113,7 @@ func (d *Data) Page(maxPoints int) *Page {
 	} else {
 		p.Notes = append(p.Notes, "No time series: the run recorded no sample.")
 	}
+	p.Notes = append(p.Notes, d.Notes...)
 	if d.extra > 0 {
 		p.Notes = append(p.Notes, fmt.Sprintf("%d more results files describe their run: their points are in the charts, but the summary and thresholds below are the first file's.", d.extra))
 	}

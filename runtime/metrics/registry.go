@@ -425,6 +425,7 @@ type Series struct {
 	min     atomic.Uint64 // float64 bits: gauge min
 	max     atomic.Uint64 // float64 bits: gauge max
 	trend   *trend
+	loaded  atomic.Bool // set by Load: a lazy root reads its own state only
 }
 
 // Name returns "metric{tags}".
@@ -505,7 +506,7 @@ type Stats struct {
 // Stats returns the series' aggregate so far. Any goroutine.
 func (s *Series) Stats() Stats {
 	st := Stats{Kind: s.Metric.Kind}
-	if st.Kind.lazyRoot() && s == s.Metric.root {
+	if st.Kind.lazyRoot() && s == s.Metric.root && !s.loaded.Load() {
 		// The root's own samples and its sub-series'.
 		for _, sub := range append([]*Series{s}, s.Metric.Sub()...) {
 			st.Count += sub.count.Load()

@@ -8,8 +8,14 @@ import (
 // RunInfo describes a finished run, for outputs that record more than the
 // time series (see [SummaryOutput]).
 type RunInfo struct {
-	Script  string `json:"script,omitempty"`
-	Version string `json:"amqpjs_version"`
+	// ID identifies the run: random, one per process (`amqpjs merge`
+	// refuses the same run twice).
+	ID     string `json:"id,omitempty"`
+	Script string `json:"script,omitempty"`
+	// ScriptSHA256 is the SHA-256 of the script's source (its main
+	// module's file), hex: the instances of a split run have the same.
+	ScriptSHA256 string `json:"script_sha256,omitempty"`
+	Version      string `json:"amqpjs_version"`
 	// Broker is the broker's product and version as its connection.start
 	// properties tell them ("RabbitMQ 3.12.1"); "" when no connection was
 	// opened during the run.
@@ -20,6 +26,10 @@ type RunInfo struct {
 	Scenario string `json:"scenario,omitempty"`
 	// Config is the resolved configuration, JSON.
 	Config json.RawMessage `json:"config,omitempty"`
+	// Options is the resolved configuration as the script and the flags
+	// asked for it (scenarios and thresholds), before the run took its
+	// segment's share: the same for every instance of a split run.
+	Options json.RawMessage `json:"options,omitempty"`
 	// Status is "" for a run that ended on its own, else "interrupted" or
 	// "aborted by a threshold".
 	Status string `json:"status,omitempty"`

@@ -260,12 +260,19 @@ func rowCells(r Row, elapsed time.Duration) []string {
 	return c
 }
 
-// JSONSummary is the shape of --summary-export.
+// JSONSummary is the shape of --summary-export (docs/merge.md).
 type JSONSummary struct {
 	DurationMs       float64                `json:"duration_ms"`
 	ThresholdsFailed bool                   `json:"thresholds_failed"`
 	Metrics          map[string]JSONMetric  `json:"metrics"`
 	Thresholds       []JSONThresholdOutcome `json:"thresholds"`
+	// ThresholdData is the state of the series of each threshold on tags
+	// ("metric{tag:value}": every sample whose tags contain those), for
+	// `amqpjs merge`; thresholds on a whole metric use its "data".
+	ThresholdData map[string]SeriesData `json:"threshold_data,omitempty"`
+	// Run describes the run: in the --summary-export file (the run line of
+	// the JSON lines output has it beside the summary instead).
+	Run *RunInfo `json:"run,omitempty"`
 }
 
 // JSONMetric is one series of the JSON summary.
@@ -275,6 +282,10 @@ type JSONMetric struct {
 	Tags       map[string]string             `json:"tags,omitempty"`
 	Values     map[string]float64            `json:"values"`
 	Thresholds map[string]JSONThresholdBrief `json:"thresholds,omitempty"`
+	// Data is the series' state for `amqpjs merge`; absent for the series
+	// of a threshold on tags that is no row of the summary (its state is in
+	// [JSONSummary.ThresholdData]).
+	Data *SeriesData `json:"data,omitempty"`
 }
 
 // JSONThresholdBrief is a threshold's outcome under its metric.
@@ -303,8 +314,11 @@ func (s *Summary) JSON() JSONSummary {
 			extraP[k] = append(extraP[k], t.Cond.Agg.P)
 		}
 	}
-	add := func(key string, se *Series, tags Tags, st Stats) JSONMetric {
+	add := func(key string, se *Series, tags Tags, st Stats, row bool) JSONMetric {
 		jm := JSONMetric{Type: se.Metric.Kind.String(), Contains: se.Metric.Type.String(), Values: map[string]float64{}}
+		if d, err := se.Data(); err == nil && row { // a threshold's series: in ThresholdData
+			jm.Data = &d
+		}
 		if len(tags) > 0 {
 			jm.Tags = tags.Map()
 		}
@@ -331,13 +345,13 @@ func (s *Summary) JSON() JSONSummary {
 		return jm
 	}
 	for _, r := range s.Rows {
-		add(r.Series.Metric.Name+r.Tags.String(), r.Series, r.Tags, r.Stats)
+		add(r.Series.Metric.Name+r.Tags.String(), r.Series, r.Tags, r.Stats, true)
 	}
 	for _, t := range s.Thresholds {
 		key := t.Metric + t.Tags.String()
 		jm, ok := out.Metrics[key]
 		if !ok {
-			jm = add(key, t.series, t.Tags, t.series.Stats())
+			jm = add(key, t.series, t.Tags, t.series.Stats(), false)
 		}
 		if jm.Thresholds == nil {
 			jm.Thresholds = map[string]JSONThresholdBrief{}
@@ -345,6 +359,14 @@ func (s *Summary) JSON() JSONSummary {
 		jm.Thresholds[t.Source] = JSONThresholdBrief{OK: !t.Evaluated || t.OK}
 		out.Metrics[key] = jm
 		out.Thresholds = append(out.Thresholds, JSONThresholdOutcome{Metric: t.Selector, Threshold: t.Source, OK: !t.Evaluated || t.OK, Value: t.Value})
+		if _, done := out.ThresholdData[key]; len(t.Tags) > 0 && !done {
+			if d, err := t.series.Data(); err == nil {
+				if out.ThresholdData == nil {
+					out.ThresholdData = map[string]SeriesData{}
+				}
+				out.ThresholdData[key] = d
+			}
+		}
 	}
 	return out
 }

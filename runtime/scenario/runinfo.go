@@ -1,8 +1,12 @@
 package scenario
 
 import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"os"
 	"reflect"
 	"strings"
 	"time"
@@ -15,12 +19,40 @@ import (
 // ([metrics.SummaryOutput]: the JSON lines and the HTML report) the run's
 // description and its summary. Finish calls it before closing the outputs.
 func (s *Scenario) reportRun(sum *metrics.Summary) {
+	info := s.runInfo()
+	for _, o := range s.opts.Outputs {
+		if so, ok := o.(metrics.SummaryOutput); ok {
+			if err := so.WriteSummary(info, sum); err != nil {
+				fmt.Fprintf(s.opts.Stderr, "amqpjs: --out: %v\n", err)
+			}
+		}
+	}
+}
+
+// identify gives the run its id, and records the script's hash and the
+// options as resolved (before anything runs). Hook, once the plan is known.
+func (s *Scenario) identify() {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	s.id = hex.EncodeToString(b[:])
+	if src, err := os.ReadFile(s.opts.Script); err == nil {
+		h := sha256.Sum256(src)
+		s.scriptHash = hex.EncodeToString(h[:])
+	}
+	s.optionsJSON, _ = json.Marshal(readable(reflect.ValueOf(s.plan)))
+}
+
+// runInfo describes the run for the outputs and the summary export.
+func (s *Scenario) runInfo() metrics.RunInfo {
 	info := metrics.RunInfo{
-		Script:  s.opts.Script,
-		Version: runtime.Version,
-		Broker:  s.reg.Info(metrics.InfoBroker),
-		Start:   s.started,
-		End:     s.ended,
+		ID:           s.id,
+		Script:       s.opts.Script,
+		ScriptSHA256: s.scriptHash,
+		Version:      runtime.Version,
+		Broker:       s.reg.Info(metrics.InfoBroker),
+		Start:        s.started,
+		End:          s.ended,
+		Options:      s.optionsJSON,
 	}
 	if !s.opts.Segment.IsWhole() {
 		info.Segment = s.opts.Segment.String()
@@ -44,13 +76,7 @@ func (s *Scenario) reportRun(sum *metrics.Summary) {
 	} else if s.aborted.Load() {
 		info.Status = "aborted by a threshold"
 	}
-	for _, o := range s.opts.Outputs {
-		if so, ok := o.(metrics.SummaryOutput); ok {
-			if err := so.WriteSummary(info, sum); err != nil {
-				fmt.Fprintf(s.opts.Stderr, "amqpjs: --out: %v\n", err)
-			}
-		}
-	}
+	return info
 }
 
 // readable turns a configuration value into JSON-ready data for people:

@@ -34,6 +34,7 @@ package scenario
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -104,6 +105,9 @@ type Scenario struct {
 
 	active      atomic.Bool
 	plan        *Plan
+	id          string       // the run's id (RunInfo.ID)
+	optionsJSON []byte       // the plan as resolved, before the run (RunInfo.Options)
+	scriptHash  string       // SHA-256 of the script's source, hex
 	engines     []*engine    // one per scenario; set before the ticker starts
 	ids         *idStream    // ids of the VUs beyond the scenarios' blocks
 	made        atomic.Int64 // VUs made, all scenarios
@@ -281,6 +285,7 @@ func (s *Scenario) Hook(rt *runtime.Runtime) func(vm *goja.Runtime, exports *goj
 			return &ConfigError{Msg: err.Error()}
 		}
 		s.plan = plan
+		s.identify()
 		ref := rt.Loop().Ref()
 		afterSetup := func(data goja.Value) error {
 			js, err := stringify(vm, data)
@@ -643,11 +648,16 @@ func (s *Scenario) writeSummary(sum *metrics.Summary) {
 		return
 	}
 	if s.opts.SummaryExport != "" {
-		var b strings.Builder
-		if err := sum.WriteJSON(&b); err == nil {
-			if err := writeFile(s.opts.SummaryExport, b.String()); err != nil {
-				fmt.Fprintf(w, "amqpjs: --summary-export: %v\n", err)
-			}
+		js := sum.JSON()
+		info := s.runInfo()
+		info.Start, info.End = info.Start.UTC(), info.End.UTC()
+		js.Run = &info
+		b, err := json.MarshalIndent(js, "", "  ")
+		if err == nil {
+			err = writeFile(s.opts.SummaryExport, string(b)+"\n")
+		}
+		if err != nil {
+			fmt.Fprintf(w, "amqpjs: --summary-export: %v\n", err)
 		}
 	}
 }
