@@ -4,8 +4,8 @@
 // amqpjs/rabbitmq module (package bindings) and the broker metrics of
 // scenario runs use it.
 //
-// Every method takes a context and ends when it ends or after
-// [Config.Timeout]. Errors are [*Error]: the HTTP status the API answered
+// Every method takes a context and ends when it ends, or after
+// [Config.Timeout] when the context has no deadline. Errors are [*Error]: the HTTP status the API answered
 // (401 bad credentials, 404 no such object, ...), or status 0 when nothing
 // answered — then the message says that the management plugin may be
 // missing and how to enable it.
@@ -204,8 +204,11 @@ func unwrapNet(err error) error {
 // do makes one request to path (already escaped, from "/api/") and decodes
 // a JSON answer into out (when not nil).
 func (c *Client) do(ctx context.Context, method, path, what string, hdr http.Header, out any) error {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
 	full := c.base + path
 	req, err := http.NewRequestWithContext(ctx, method, full, nil)
 	if err != nil {
