@@ -104,6 +104,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	url := fs.String("url", "", "AMQP URL whose parts are connect()'s defaults (amqp://user:pass@host:port/vhost); default $AMQP_URL")
 	timeout := fs.Duration("timeout", 0, "end the run after this long (e.g. 30s), exit 1; 0 means no limit")
 	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the whole run to `FILE` (go tool pprof FILE)")
+	mgmtURL := addManagementFlag(fs)
 	help := fs.BoolP("help", "h", false, "show this help")
 	sf := addScenarioFlags(fs)
 	fs.Usage = func() {
@@ -140,6 +141,12 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	if amqpURL == "" {
 		amqpURL = os.Getenv("AMQP_URL")
 	}
+	mgmt, err := managementConfig(amqpURL, *mgmtURL)
+	if err != nil {
+		fmt.Fprintf(stderr, "amqpjs run: --management-url: %v\n", err)
+		return amqpjs.ExitUsage
+	}
+	sf.management = mgmt
 	so, err := sf.scenario(stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "amqpjs run: %v\n", err)
@@ -151,8 +158,9 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 		Env:      environ(),
 		Args:     scriptArgs,
 		Argv0:    os.Args[0],
-		URL:      amqpURL,
-		Scenario: &amqpjs.ScenarioOptions{Options: so, Started: scenarioProcs},
+		URL:           amqpURL,
+		ManagementURL: *mgmtURL,
+		Scenario:      &amqpjs.ScenarioOptions{Options: so, Started: scenarioProcs},
 	})
 	if err != nil {
 		sf.closeOutputs()
