@@ -47,11 +47,7 @@ func BrokerMetrics(cfg mgmt.Config, flagQueues string) scenario.SamplerOption {
 		if raw == nil && flagQueues == "" {
 			return nil, nil
 		}
-		var o struct {
-			Queues   json.RawMessage `json:"queues"`
-			Interval json.RawMessage `json:"interval"`
-			Vhost    *string         `json:"vhost"`
-		}
+		var o brokerOptionsJSON
 		if raw != nil {
 			dec := json.NewDecoder(bytes.NewReader(raw))
 			dec.DisallowUnknownFields()
@@ -103,6 +99,14 @@ func BrokerMetrics(cfg mgmt.Config, flagQueues string) scenario.SamplerOption {
 		RegisterBrokerMetrics(reg)
 		return &brokerSampler{c: c, every: every, match: match, series: map[string]*queueSeries{}, seen: map[string]bool{}}, nil
 	}}
+}
+
+// brokerOptionsJSON is options.rabbitmq (BrokerMetricsOptions in
+// types/rabbitmq.d.ts).
+type brokerOptionsJSON struct {
+	Queues   json.RawMessage `json:"queues"`
+	Interval json.RawMessage `json:"interval"`
+	Vhost    *string         `json:"vhost"`
 }
 
 // RegisterBrokerMetrics creates the broker's gauges in reg.

@@ -150,7 +150,8 @@ func (e *Error) Error() string {
 	var b strings.Builder
 	switch {
 	case e.Status == 0:
-		fmt.Fprintf(&b, "cannot reach the RabbitMQ management API at %s: %v", e.URL, unwrapNet(e.Err))
+		where, _, _ := strings.Cut(e.URL, "?")
+		fmt.Fprintf(&b, "cannot reach the RabbitMQ management API at %s: %v", where, unwrapNet(e.Err))
 		if isRefused(e.Err) {
 			b.WriteString("; the management plugin may be missing: enable it with 'rabbitmq-plugins enable rabbitmq_management', or give the API's address with --management-url")
 		}

@@ -1,0 +1,111 @@
+package types_test
+
+import (
+	"go/ast"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/dop251/goja"
+
+	"github.com/amqpjs/amqpjs/bindings"
+	"github.com/amqpjs/amqpjs/bindings/types"
+	"github.com/amqpjs/amqpjs/internal/dtscheck"
+	"github.com/amqpjs/amqpjs/runtime"
+)
+
+// rabbitmqDefs parses rabbitmq.d.ts (as shipped) and returns its module.
+func rabbitmqDefs(t *testing.T) (*dtscheck.File, *dtscheck.Scope) {
+	t.Helper()
+	src, err := types.FS.ReadFile("rabbitmq.d.ts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := dtscheck.Parse(string(src))
+	if err != nil {
+		t.Fatalf("rabbitmq.d.ts: %v", err)
+	}
+	m := f.Module(bindings.RabbitMQModuleName)
+	if m == nil {
+		t.Fatal("rabbitmq.d.ts declares no module 'amqpjs/rabbitmq'")
+	}
+	return f, m
+}
+
+func requireRabbitMQ(t *testing.T, name string) (*goja.Runtime, *goja.Object) {
+	t.Helper()
+	rt := runtime.New(runtime.Options{})
+	bindings.Register(rt, bindings.Options{})
+	v, err := rt.Require(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rt.VM(), v.ToObject(rt.VM())
+}
+
+func TestRabbitMQModuleExports(t *testing.T) {
+	f, m := rabbitmqDefs(t)
+	for _, name := range []string{bindings.RabbitMQModuleName, "node:" + bindings.RabbitMQModuleName} {
+		vm, exports := requireRabbitMQ(t, name)
+		same(t, "module '"+name+"'", ownNames(vm, exports), f.ModuleValues(name))
+		e, err := vm.New(exports.Get("ManagementError"), vm.ToValue("m"), vm.ToValue(404))
+		if err != nil {
+			t.Fatal(err)
+		}
+		same(t, "a ManagementError", append(ownNames(vm, e), "name", "message", "stack"), members(t, f, m, "ManagementError"))
+	}
+}
+
+// rabbitmqOptions maps the options interfaces to the module's signatures.
+var rabbitmqOptions = map[string][]string{
+	"CallOptions":            {"rmqOverviewSig", "rmqNodesSig", "rmqConnectionsSig"},
+	"QueueOptions":           {"rmqQueueSig"},
+	"QueuesOptions":          {"rmqQueuesSig"},
+	"CloseConnectionOptions": {"rmqCloseSig"},
+	"ConfigureOptions":       {"rmqConfigureSig"},
+}
+
+// TestRabbitMQOptionInterfaces: each options interface declares exactly
+// its method's parameter names (every parameter may be passed by name).
+func TestRabbitMQOptionInterfaces(t *testing.T) {
+	f, m := rabbitmqDefs(t)
+	sigs := signatures(t, source(t, "rabbitmq.go"), nil)
+	mapped := map[string]bool{}
+	for iface, vars := range rabbitmqOptions {
+		for _, v := range vars {
+			params, ok := sigs[v]
+			if !ok {
+				t.Errorf("%s: no signature %s in bindings/rabbitmq.go", iface, v)
+				continue
+			}
+			mapped[v] = true
+			same(t, iface+" ("+v+")", params, members(t, f, m, iface))
+		}
+	}
+	for v := range sigs {
+		if !mapped[v] {
+			t.Errorf("signature %s has no options interface in rabbitmq.d.ts (map it in rabbitmqOptions)", v)
+		}
+	}
+	// options.rabbitmq: the JSON names BrokerMetrics reads.
+	var tags []string
+	ast.Inspect(source(t, "brokermetrics.go"), func(n ast.Node) bool {
+		ts, ok := n.(*ast.TypeSpec)
+		if !ok || ts.Name.Name != "brokerOptionsJSON" {
+			return true
+		}
+		for _, fl := range ts.Type.(*ast.StructType).Fields.List {
+			tag, _ := strconv.Unquote(fl.Tag.Value)
+			tags = append(tags, strings.Split(reflect.StructTag(tag).Get("json"), ",")[0])
+		}
+		return false
+	})
+	if len(tags) == 0 {
+		t.Fatal("no struct brokerOptionsJSON in bindings/brokermetrics.go")
+	}
+	same(t, "BrokerMetricsOptions (brokerOptionsJSON)", tags, members(t, f, f.Module("amqpjs/metrics"), "BrokerMetricsOptions"))
+	if sc := members(t, f, f.Module("amqpjs/metrics"), "ScenarioOptions"); !sc[bindings.BrokerMetricsKey] {
+		t.Errorf("rabbitmq.d.ts does not add %q to amqpjs/metrics's ScenarioOptions", bindings.BrokerMetricsKey)
+	}
+}
