@@ -48,7 +48,7 @@ globalThis.got = got
 		t.Fatalf("%s\n%s", rt.FormatError(err), stderr.String())
 	}
 	vm := rt.VM()
-	rc := newRefChecker(t)
+	rc := rabbitmqRef(t)
 	for path, iface := range map[string]string{
 		"queue":                  "Queue",
 		"queues":                 "Queue",

@@ -2,6 +2,8 @@ package types_test
 
 import (
 	"go/ast"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -108,4 +110,44 @@ func TestRabbitMQOptionInterfaces(t *testing.T) {
 	if sc := members(t, f, f.Module("amqpjs/metrics"), "ScenarioOptions"); !sc[bindings.BrokerMetricsKey] {
 		t.Errorf("rabbitmq.d.ts does not add %q to amqpjs/metrics's ScenarioOptions", bindings.BrokerMetricsKey)
 	}
+}
+
+// rabbitmqRef checks docs/reference/rabbitmq.md.
+func rabbitmqRef(t *testing.T) *refChecker {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "reference", "rabbitmq.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &refChecker{t: t, pages: map[string]dtscheck.Reference{"rabbitmq.md": dtscheck.ParseReference(string(b))}, checked: map[string]map[string]bool{"rabbitmq.md": {}}}
+}
+
+// TestRabbitMQReference: docs/reference/rabbitmq.md has a section for
+// every export, ManagementError field and object field (as rabbitmq.d.ts
+// declares them; the integration test checks the live objects), and none
+// for names that do not exist.
+func TestRabbitMQReference(t *testing.T) {
+	f, m := rabbitmqDefs(t)
+	rc := rabbitmqRef(t)
+	vm, exports := requireRabbitMQ(t, bindings.RabbitMQModuleName)
+	rc.check("rabbitmq.md", "amqpjs/rabbitmq", ownNames(vm, exports))
+	e, err := vm.New(exports.Get("ManagementError"), vm.ToValue("m"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fields []string
+	for _, n := range ownNames(vm, e) {
+		if n != "message" && n != "stack" {
+			fields = append(fields, n)
+		}
+	}
+	rc.check("rabbitmq.md", "ManagementError", fields)
+	for _, iface := range []string{"Queue", "Rates", "OverviewRates", "Overview", "ObjectTotals", "Node", "Connection"} {
+		var names []string
+		for n := range members(t, f, m, iface) {
+			names = append(names, n)
+		}
+		rc.check("rabbitmq.md", iface, names)
+	}
+	rc.done()
 }
