@@ -153,11 +153,11 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 		return amqpjs.ExitUsage
 	}
 	r, err := amqpjs.New(amqpjs.Options{
-		Stdout:   stdout,
-		Stderr:   stderr,
-		Env:      environ(),
-		Args:     scriptArgs,
-		Argv0:    os.Args[0],
+		Stdout:        stdout,
+		Stderr:        stderr,
+		Env:           environ(),
+		Args:          scriptArgs,
+		Argv0:         os.Args[0],
 		URL:           amqpURL,
 		ManagementURL: *mgmtURL,
 		Scenario:      &amqpjs.ScenarioOptions{Options: so, Started: scenarioProcs},

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/amqpjs/amqpjs/bindings"
+	"github.com/amqpjs/amqpjs/internal/brokermetrics"
 	"github.com/amqpjs/amqpjs/internal/mgmt"
 	"github.com/amqpjs/amqpjs/runtime/metrics"
 	"github.com/amqpjs/amqpjs/runtime/scenario"
@@ -160,7 +161,7 @@ func (f *scenarioFlags) scenario(stderr io.Writer) (scenario.Options, error) {
 		SummaryExport: *f.summaryExport,
 		Segment:       seg,
 		StartAt:       startAt,
-		Samplers:      []scenario.SamplerOption{bindings.BrokerMetrics(f.management, *f.brokerMetrics)},
+		Samplers:      []scenario.SamplerOption{brokermetrics.Option(f.management, *f.brokerMetrics)},
 	}, nil
 }
 

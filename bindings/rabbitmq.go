@@ -1,3 +1,5 @@
+//go:build !wasm
+
 package bindings
 
 import (
@@ -14,10 +16,6 @@ import (
 	"github.com/amqpjs/amqpjs/internal/mgmt"
 	"github.com/amqpjs/amqpjs/runtime"
 )
-
-// RabbitMQModuleName is the module of the broker's own view: RabbitMQ's
-// management HTTP API (docs/api.md, "The broker's view").
-const RabbitMQModuleName = "amqpjs/rabbitmq"
 
 //go:embed js/rabbitmq.js
 var rabbitmqJS string

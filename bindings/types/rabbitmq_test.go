@@ -13,6 +13,7 @@ import (
 
 	"github.com/amqpjs/amqpjs/bindings"
 	"github.com/amqpjs/amqpjs/bindings/types"
+	"github.com/amqpjs/amqpjs/internal/brokermetrics"
 	"github.com/amqpjs/amqpjs/internal/dtscheck"
 	"github.com/amqpjs/amqpjs/runtime"
 )
@@ -90,9 +91,9 @@ func TestRabbitMQOptionInterfaces(t *testing.T) {
 			t.Errorf("signature %s has no options interface in rabbitmq.d.ts (map it in rabbitmqOptions)", v)
 		}
 	}
-	// options.rabbitmq: the JSON names BrokerMetrics reads.
+	// options.rabbitmq: the JSON names brokermetrics.Option reads.
 	var tags []string
-	ast.Inspect(source(t, "brokermetrics.go"), func(n ast.Node) bool {
+	ast.Inspect(source(t, filepath.Join("..", "internal", "brokermetrics", "brokermetrics.go")), func(n ast.Node) bool {
 		ts, ok := n.(*ast.TypeSpec)
 		if !ok || ts.Name.Name != "brokerOptionsJSON" {
 			return true
@@ -104,11 +105,11 @@ func TestRabbitMQOptionInterfaces(t *testing.T) {
 		return false
 	})
 	if len(tags) == 0 {
-		t.Fatal("no struct brokerOptionsJSON in bindings/brokermetrics.go")
+		t.Fatal("no struct brokerOptionsJSON in internal/brokermetrics/brokermetrics.go")
 	}
 	same(t, "BrokerMetricsOptions (brokerOptionsJSON)", tags, members(t, f, f.Module("amqpjs/metrics"), "BrokerMetricsOptions"))
-	if sc := members(t, f, f.Module("amqpjs/metrics"), "ScenarioOptions"); !sc[bindings.BrokerMetricsKey] {
-		t.Errorf("rabbitmq.d.ts does not add %q to amqpjs/metrics's ScenarioOptions", bindings.BrokerMetricsKey)
+	if sc := members(t, f, f.Module("amqpjs/metrics"), "ScenarioOptions"); !sc[brokermetrics.Key] {
+		t.Errorf("rabbitmq.d.ts does not add %q to amqpjs/metrics's ScenarioOptions", brokermetrics.Key)
 	}
 }
 

@@ -35,7 +35,11 @@ assert.ok(err.message.includes('closed on cue by the e2e test'), err.message);
 await assert.rejects(pending);
 assert.strictEqual(protocol.state, aioamqp.CLOSED);
 
-// Closing it again: the connection is gone, 404.
+// Once the broker has dropped it from its list, closing it again is a 404.
+while ((await rabbitmq.connections()).some((c) => c.name === conn.name)) {
+  assert.ok(Date.now() < deadline, `connection ${name} still listed after its close`);
+  await new Promise((r) => setTimeout(r, 250));
+}
 await assert.rejects(rabbitmq.closeConnection(conn.name), (e) => {
   assert.ok(e instanceof rabbitmq.ManagementError);
   assert.strictEqual(e.status, 404);

@@ -1,28 +1,30 @@
-package bindings
+package brokermetrics
 
 import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/amqpjs/amqpjs/bindings"
 )
 
 func TestManagementConfigFromAMQPURL(t *testing.T) {
-	d, err := ParseURL("amqp://alice:s%40cret@broker.example:5673/prod")
+	d, err := bindings.ParseURL("amqp://alice:s%40cret@broker.example:5673/prod")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := ManagementConfig(&d, "")
+	cfg := bindings.ManagementConfig(&d, "")
 	if cfg.URL != "http://broker.example:15672" || cfg.User != "alice" || cfg.Password != "s@cret" || cfg.Vhost != "prod" {
 		t.Errorf("from the AMQP URL: %+v", cfg)
 	}
-	if cfg := ManagementConfig(nil, ""); cfg.URL != "http://localhost:15672" || cfg.User != "guest" || cfg.Vhost != "/" {
+	if cfg := bindings.ManagementConfig(nil, ""); cfg.URL != "http://localhost:15672" || cfg.User != "guest" || cfg.Vhost != "/" {
 		t.Errorf("aioamqp's defaults: %+v", cfg)
 	}
-	v6, _ := ParseURL("amqp://[::1]:5672/")
-	if cfg := ManagementConfig(&v6, ""); cfg.URL != "http://[::1]:15672" {
+	v6, _ := bindings.ParseURL("amqp://[::1]:5672/")
+	if cfg := bindings.ManagementConfig(&v6, ""); cfg.URL != "http://[::1]:15672" {
 		t.Errorf("IPv6 host: %s", cfg.URL)
 	}
-	if cfg := ManagementConfig(&d, "https://mgmt:443/rmq"); cfg.URL != "https://mgmt:443/rmq" || cfg.User != "alice" {
+	if cfg := bindings.ManagementConfig(&d, "https://mgmt:443/rmq"); cfg.URL != "https://mgmt:443/rmq" || cfg.User != "alice" {
 		t.Errorf("--management-url keeps the AMQP credentials unless it has its own: %+v", cfg)
 	}
 }

@@ -1,4 +1,8 @@
-package bindings
+// Package brokermetrics samples RabbitMQ's management API during a
+// scenario run (options.rabbitmq, --broker-metrics) into gauges: a
+// [scenario.SamplerOption] that the host plugs into the run, so that
+// package scenario knows metrics, not sockets.
+package brokermetrics
 
 import (
 	"bytes"
@@ -15,8 +19,7 @@ import (
 	"github.com/amqpjs/amqpjs/runtime/scenario"
 )
 
-// The broker's gauges that scenario runs sample from the management API
-// with options.rabbitmq or --broker-metrics.
+// The broker's gauges.
 const (
 	MetricQueueMessages  = "rabbitmq_queue_messages"         // gauge, tag queue: ready + unacknowledged
 	MetricQueueUnacked   = "rabbitmq_queue_messages_unacked" // gauge, tag queue: delivered, not yet acknowledged
@@ -24,15 +27,15 @@ const (
 	MetricNodeMemUsed    = "rabbitmq_node_mem_used"          // gauge (bytes), tag node
 )
 
-// BrokerMetricsKey is the options key of broker metrics.
-const BrokerMetricsKey = "rabbitmq"
+// Key is the options key of broker metrics.
+const Key = "rabbitmq"
 
-// DefaultBrokerInterval is the sampling interval when options.rabbitmq
-// does not set one.
-const DefaultBrokerInterval = time.Second
+// DefaultInterval is the sampling interval when options.rabbitmq does not
+// set one.
+const DefaultInterval = time.Second
 
-// BrokerMetrics is the sampler of options.rabbitmq, reading the management
-// API of cfg (see ManagementConfig):
+// Option is the sampler of options.rabbitmq, reading the management API of
+// cfg (bindings.ManagementConfig finds it from the AMQP URL):
 //
 //	options.rabbitmq = { queues: ['jobs', /^load\./], interval: '1s', vhost: '/' }
 //
@@ -42,8 +45,8 @@ const DefaultBrokerInterval = time.Second
 // tagged node. flagQueues (--broker-metrics; "" when not given) is a
 // comma-separated list of names and /patterns/ that replaces
 // options.rabbitmq.queues, and turns sampling on without options.rabbitmq.
-func BrokerMetrics(cfg mgmt.Config, flagQueues string) scenario.SamplerOption {
-	return scenario.SamplerOption{Key: BrokerMetricsKey, New: func(raw json.RawMessage, reg *metrics.Registry) (scenario.Sampler, error) {
+func Option(cfg mgmt.Config, flagQueues string) scenario.SamplerOption {
+	return scenario.SamplerOption{Key: Key, New: func(raw json.RawMessage, reg *metrics.Registry) (scenario.Sampler, error) {
 		if raw == nil && flagQueues == "" {
 			return nil, nil
 		}
@@ -78,7 +81,7 @@ func BrokerMetrics(cfg mgmt.Config, flagQueues string) scenario.SamplerOption {
 			}
 			return nil, fmt.Errorf("queues: %v", err)
 		}
-		every := DefaultBrokerInterval
+		every := DefaultInterval
 		if o.Interval != nil {
 			d, err := scenario.ParseDuration(o.Interval)
 			if err != nil {
@@ -96,21 +99,21 @@ func BrokerMetrics(cfg mgmt.Config, flagQueues string) scenario.SamplerOption {
 		if err != nil {
 			return nil, fmt.Errorf("--management-url: %v", err)
 		}
-		RegisterBrokerMetrics(reg)
+		Register(reg)
 		return &brokerSampler{c: c, every: every, match: match, series: map[string]*queueSeries{}, seen: map[string]bool{}}, nil
 	}}
 }
 
 // brokerOptionsJSON is options.rabbitmq (BrokerMetricsOptions in
-// types/rabbitmq.d.ts).
+// bindings/types/rabbitmq.d.ts).
 type brokerOptionsJSON struct {
 	Queues   json.RawMessage `json:"queues"`
 	Interval json.RawMessage `json:"interval"`
 	Vhost    *string         `json:"vhost"`
 }
 
-// RegisterBrokerMetrics creates the broker's gauges in reg.
-func RegisterBrokerMetrics(reg *metrics.Registry) {
+// Register creates the broker's gauges in reg.
+func Register(reg *metrics.Registry) {
 	for _, name := range []string{MetricQueueMessages, MetricQueueUnacked, MetricQueueConsumers} {
 		reg.MustNew(name, metrics.Gauge, metrics.Default)
 	}
@@ -219,7 +222,7 @@ func (m *queueMatcher) matches(name string) bool {
 
 type queueSeries struct{ messages, unacked, consumers *metrics.Series }
 
-// brokerSampler is the sampler of BrokerMetrics. Its state is the sampler
+// brokerSampler is the sampler of Option. Its state is the sampler
 // goroutine's (Sample is never concurrent with itself; Close comes after).
 type brokerSampler struct {
 	c       *mgmt.Client
