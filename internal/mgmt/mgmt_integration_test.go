@@ -174,16 +174,3 @@ func TestBadCredentialsAre401(t *testing.T) {
 		t.Errorf("error %q shows the password", err)
 	}
 }
-
-func TestConnectionsListed(t *testing.T) {
-	c := newClient(t)
-	conns, err := c.Connections(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, cn := range conns {
-		if cn.Name == "" || len(cn.Raw) == 0 {
-			t.Errorf("connection %+v: want a name and raw JSON", cn)
-		}
-	}
-}
