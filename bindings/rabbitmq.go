@@ -137,7 +137,7 @@ func (r *rabbitmqModule) jsConfigure(call goja.FunctionCall) goja.Value {
 		cfg.Vhost = a[3].String()
 	}
 	if a[4] != nil && !goja.IsNull(a[4]) {
-		cfg.Timeout = time.Duration(seconds(a[4]) * float64(time.Second))
+		cfg.Timeout = secondsDuration(a[4])
 	}
 	c, err := mgmt.New(cfg)
 	if err != nil {
@@ -150,6 +150,17 @@ func (r *rabbitmqModule) jsConfigure(call goja.FunctionCall) goja.Value {
 	return goja.Undefined()
 }
 
+// secondsDuration is a timeout parameter (seconds, checked ≥ 0) as a
+// duration; 0 for none, and for one too long to mean anything (over 30
+// years, which would overflow).
+func secondsDuration(v goja.Value) time.Duration {
+	s := seconds(v)
+	if s <= 0 || s > 1e9 {
+		return 0
+	}
+	return time.Duration(s * float64(time.Second))
+}
+
 // call runs fn on a goroutine of its own and returns a promise settled
 // with fn's value as JSON (parsed on the loop), or rejected with a
 // ManagementError pointing at the script's call. Loop only.
@@ -160,8 +171,8 @@ func (r *rabbitmqModule) call(method string, timeout goja.Value, fn func(ctx con
 	p, res := r.m.loop.NewPromise()
 	ctx := r.m.runCtx
 	var cancel context.CancelFunc = func() {}
-	if timeout != nil && !goja.IsNull(timeout) && seconds(timeout) > 0 {
-		ctx, cancel = context.WithTimeout(ctx, time.Duration(seconds(timeout)*float64(time.Second)))
+	if d := secondsDuration(timeout); d > 0 {
+		ctx, cancel = context.WithTimeout(ctx, d)
 	}
 	go func() {
 		defer cancel()
