@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/amqpjs/amqpjs/bindings"
+	"github.com/amqpjs/amqpjs/internal/testutil"
 	"github.com/amqpjs/amqpjs/runtime"
 )
 
@@ -21,7 +22,7 @@ func TestRabbitMQLiveObjects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr syncWriter
+	var stderr testutil.SyncBuffer
 	rt := runtime.New(runtime.Options{Stderr: &stderr})
 	bindings.Register(rt, bindings.Options{Defaults: defaults})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
