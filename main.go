@@ -110,6 +110,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	url := fs.String("url", "", "AMQP URL whose parts are connect()'s defaults (amqp://user:pass@host:port/vhost); default $AMQP_URL")
 	timeout := fs.Duration("timeout", 0, "end the run after this long (e.g. 30s), exit 1; 0 means no limit")
 	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the whole run to `FILE` (go tool pprof FILE)")
+	mgmtURL := addManagementFlag(fs)
 	help := fs.BoolP("help", "h", false, "show this help")
 	sf := addScenarioFlags(fs)
 	fs.Usage = func() {
@@ -146,19 +147,26 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	if amqpURL == "" {
 		amqpURL = os.Getenv("AMQP_URL")
 	}
+	mgmt, err := managementConfig(amqpURL, *mgmtURL)
+	if err != nil {
+		fmt.Fprintf(stderr, "amqpjs run: --management-url: %v\n", err)
+		return amqpjs.ExitUsage
+	}
+	sf.management = mgmt
 	so, err := sf.scenario(stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "amqpjs run: %v\n", err)
 		return amqpjs.ExitUsage
 	}
 	r, err := amqpjs.New(amqpjs.Options{
-		Stdout:   stdout,
-		Stderr:   stderr,
-		Env:      environ(),
-		Args:     scriptArgs,
-		Argv0:    os.Args[0],
-		URL:      amqpURL,
-		Scenario: &amqpjs.ScenarioOptions{Options: so, Started: scenarioProcs},
+		Stdout:        stdout,
+		Stderr:        stderr,
+		Env:           environ(),
+		Args:          scriptArgs,
+		Argv0:         os.Args[0],
+		URL:           amqpURL,
+		ManagementURL: *mgmtURL,
+		Scenario:      &amqpjs.ScenarioOptions{Options: so, Started: scenarioProcs},
 	})
 	if err != nil {
 		sf.closeOutputs()

@@ -11,6 +11,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/amqpjs/amqpjs/bindings"
+	"github.com/amqpjs/amqpjs/internal/brokermetrics"
+	"github.com/amqpjs/amqpjs/internal/mgmt"
 	"github.com/amqpjs/amqpjs/runtime/metrics"
 	"github.com/amqpjs/amqpjs/runtime/scenario"
 	"github.com/amqpjs/amqpjs/runtime/scenario/segment"
@@ -33,6 +35,8 @@ type scenarioFlags struct {
 	segment       *string
 	instance      *string
 	startAt       *string
+	brokerMetrics *string
+	management    mgmt.Config // where --broker-metrics and options.rabbitmq sample (set by runCmd)
 	outputs       []metrics.Output
 }
 
@@ -51,6 +55,7 @@ func addScenarioFlags(fs *pflag.FlagSet) *scenarioFlags {
 		noE2E:         fs.Bool("no-e2e-header", false, "scenario: do not add the "+bindings.E2EHeader+" header to publishes (no amqp_e2e_latency)"),
 		segment:       fs.String("execution-segment", "", "scenario: run only this part `A:B` of every scenario (fractions or percentages, e.g. 0:1/3, 1/3:2/3, 50%:100%), for a run split between instances"),
 		instance:      fs.String("instance", "", "scenario: shorthand for --execution-segment I/N:(I+1)/N, `I/N` with 0 <= I < N (e.g. \"$JOB_COMPLETION_INDEX/3\")"),
+		brokerMetrics: fs.String("broker-metrics", "", brokerMetricsUsage),
 		startAt:       fs.String("start-at", "", "scenario: after init and setup, hold the start until `TIME`, RFC 3339 (2026-01-02T15:04:05Z) or +DURATION from now (+30s); a late instance starts at once"),
 	}
 }
@@ -156,6 +161,7 @@ func (f *scenarioFlags) scenario(stderr io.Writer) (scenario.Options, error) {
 		SummaryExport: *f.summaryExport,
 		Segment:       seg,
 		StartAt:       startAt,
+		Samplers:      []scenario.SamplerOption{brokermetrics.Option(f.management, *f.brokerMetrics)},
 	}, nil
 }
 

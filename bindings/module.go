@@ -60,6 +60,12 @@ type Options struct {
 	// lines written to the runtime's stderr. It is called on the loop
 	// goroutine.
 	Logger *slog.Logger
+
+	// ManagementURL is the RabbitMQ management API of the amqpjs/rabbitmq
+	// module (--management-url), e.g. "http://admin:pw@broker:15672"; ""
+	// derives it from Defaults: http://HOST:15672 with the AMQP URL's host,
+	// user and password (see ManagementConfig).
+	ManagementURL string
 }
 
 // Register installs the aioamqp module in rt. Call before rt runs.
@@ -72,6 +78,7 @@ func Register(rt *runtime.Runtime, opts Options) {
 	rt.Loop().OnShutdown(m.endRun)
 	rt.RegisterModule(ModuleName, m.load)
 	rt.RegisterModule("node:"+ModuleName, m.load)
+	registerRabbitMQ(m)
 }
 
 // module is the per-runtime state of the aioamqp module. loop-owned.

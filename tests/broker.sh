@@ -5,15 +5,22 @@
 #   - rabbitmq-server not installed: installs it with apt-get (as root, or
 #     through sudo);
 #   - not running: starts it with `rabbitmq-server -detached` and waits for
-#     `rabbitmqctl await_startup`, then for the AMQP port.
+#     `rabbitmqctl await_startup`, then for the AMQP port;
+#   - then makes sure the management plugin's HTTP API answers on
+#     BROKER_MGMT_PORT (the amqpjs/rabbitmq module and broker metrics use
+#     it): when it does not, runs `rabbitmq-plugins enable
+#     rabbitmq_management` (idempotent, the broker keeps running) and waits
+#     for the port. Nothing is run when the port already answers.
 #
 # Exits non-zero with a message saying what failed. Environment:
 #   BROKER_HOST (127.0.0.1), BROKER_PORT (5672), BROKER_TIMEOUT (seconds to
-#   wait for start-up, 120).
+#   wait for start-up, 120), BROKER_MGMT_PORT (15672), BROKER_MANAGEMENT
+#   (1; 0 skips the management plugin).
 set -euo pipefail
 
 host=${BROKER_HOST:-127.0.0.1}
 port=${BROKER_PORT:-5672}
+mgmt_port=${BROKER_MGMT_PORT:-15672}
 wait_secs=${BROKER_TIMEOUT:-120}
 # rabbitmqctl and rabbitmq-server live in /usr/sbin, often not on a user's PATH.
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
@@ -45,7 +52,36 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 can_be_root() { [[ $(id -u) -eq 0 || ${#as_root[@]} -gt 0 ]]; }
 
+# mgmt_answers reports whether something accepts TCP connections on the
+# management port.
+mgmt_answers() {
+	timeout 5 bash -c 'exec 3<>"/dev/tcp/$1/$2"' mgmt_answers "$host" "$mgmt_port" 2>/dev/null
+}
+
+# ensure_management enables the management plugin unless its port answers,
+# then waits for the port.
+ensure_management() {
+	[[ ${BROKER_MANAGEMENT:-1} == 0 ]] && return 0
+	mgmt_answers && return 0
+	local plugins=(rabbitmq-plugins)
+	if [[ $(id -u) -ne 0 && ${#as_root[@]} -gt 0 ]]; then
+		plugins=("${as_root[@]}" rabbitmq-plugins)
+	fi
+	command -v rabbitmq-plugins >/dev/null 2>&1 ||
+		die "the management API does not answer on $host:$mgmt_port and rabbitmq-plugins is missing: enable rabbitmq_management by hand"
+	say "enabling the management plugin (rabbitmq-plugins enable rabbitmq_management)"
+	timeout 120 "${plugins[@]}" -q enable rabbitmq_management >/dev/null ||
+		die "rabbitmq-plugins enable rabbitmq_management failed (run it by hand to see why)"
+	local until_t=$((SECONDS + wait_secs))
+	until mgmt_answers; do
+		((SECONDS < until_t)) || die "the management API does not answer on $host:$mgmt_port ${wait_secs}s after enabling rabbitmq_management"
+		sleep 1
+	done
+	say "management API is up on $host:$mgmt_port"
+}
+
 if amqp_answers; then
+	ensure_management
 	exit 0
 fi
 command -v timeout >/dev/null 2>&1 || die "the 'timeout' command (coreutils) is missing"
@@ -62,6 +98,7 @@ if ! command -v rabbitmqctl >/dev/null 2>&1 || ! command -v rabbitmq-server >/de
 	# The package may have started the broker itself.
 	if amqp_answers; then
 		say "RabbitMQ is up on $host:$port"
+		ensure_management
 		exit 0
 	fi
 fi
@@ -93,3 +130,4 @@ until amqp_answers; do
 	sleep 1
 done
 say "RabbitMQ is up on $host:$port"
+ensure_management

@@ -61,6 +61,13 @@ type Options struct {
 	// from the goroutine that called the run.
 	Logger *slog.Logger
 
+	// ManagementURL is the RabbitMQ management API of the script's
+	// 'amqpjs/rabbitmq' module, like `amqpjs run --management-url`, e.g.
+	// "http://admin:pw@broker:15672"; empty derives it from URL:
+	// http://HOST:15672 with its user and password. A bad URL is a
+	// TypeError at the module's first call.
+	ManagementURL string
+
 	// Scenario, when not nil, runs a script that is a load or test
 	// scenario (its exports have a default function or options.scenarios)
 	// as `amqpjs run` does: setup(), virtual users under executors,
@@ -156,7 +163,7 @@ func lowOptions(o Options) runtime.Options {
 // setup registers the modules of Options on rt (before it runs): aioamqp,
 // and 'amqpjs/metrics' for scenarios.
 func (r *Runtime) setup(rt *runtime.Runtime) {
-	bindings.Register(rt, bindings.Options{Defaults: r.defaults, Dial: r.opts.Dial, Logger: r.opts.Logger})
+	bindings.Register(rt, bindings.Options{Defaults: r.defaults, Dial: r.opts.Dial, Logger: r.opts.Logger, ManagementURL: r.opts.ManagementURL})
 	if r.scen != nil {
 		scenario.RegisterModule(rt, r.scen.Registry)
 	}

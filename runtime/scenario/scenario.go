@@ -96,6 +96,10 @@ type Options struct {
 	// StartAt holds the start (after init and setup) until that instant
 	// (--start-at); zero: start at once.
 	StartAt time.Time
+	// Samplers read option keys of their own (options.rabbitmq) and
+	// record values from outside the VUs while the scenarios run
+	// (sampler.go).
+	Samplers []SamplerOption
 }
 
 // Scenario is one scenario run. Make it with [New].
@@ -131,6 +135,8 @@ type Scenario struct {
 	ran         bool   // the executor started
 	teardownErr string // formatted
 	initErr     error  // a VU's init failed
+
+	samplers []namedSampler // made by the hook; run by the controller
 
 	// built-in metrics
 	iterations, iterationDuration, vus, vusMax, checks, errorsM, dropped *metrics.Series
@@ -261,12 +267,16 @@ func (s *Scenario) Hook(rt *runtime.Runtime) func(vm *goja.Runtime, exports *goj
 		if err := vm.Set("__ITER", 0); err != nil {
 			return err
 		}
-		optsJSON, err := stringify(vm, exports.Get("options"))
+		optsJSON, err := stringifyOptions(vm, exports.Get("options"))
 		if err != nil {
 			return &ConfigError{Msg: "cannot read the options export: " + err.Error()}
 		}
-		plan, err := Resolve([]byte(optsJSON), s.opts.Overrides)
+		planJSON, samplerJSON := takeSamplerOptions([]byte(optsJSON), s.opts.Samplers)
+		plan, err := Resolve(planJSON, s.opts.Overrides)
 		if err != nil {
+			return err
+		}
+		if err := s.makeSamplers(samplerJSON); err != nil {
 			return err
 		}
 		var funcs []string
@@ -509,6 +519,7 @@ func (s *Scenario) runScenarios(ctx context.Context) error {
 		defer close(tickDone)
 		s.ticker(tickStop)
 	}()
+	stopSamplers := s.startSamplers(ctx)
 	var wg sync.WaitGroup
 	for i, e := range engines {
 		wg.Add(1)
@@ -518,6 +529,7 @@ func (s *Scenario) runScenarios(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
+	stopSamplers()
 	s.ended = time.Now()
 	close(tickStop)
 	<-tickDone
@@ -555,6 +567,7 @@ func (s *Scenario) Finish(rt *runtime.Runtime, runErr error) int {
 	var ce *ConfigError
 	if errors.As(runErr, &ce) {
 		fmt.Fprintf(s.opts.Stderr, "amqpjs: %v\n", ce)
+		s.closeSamplers()
 		s.closeOutputs()
 		return runtime.ExitUsage
 	}
@@ -585,6 +598,7 @@ func (s *Scenario) Finish(rt *runtime.Runtime, runErr error) int {
 	if s.teardownErr != "" {
 		fmt.Fprintf(s.opts.Stderr, "amqpjs: teardown: %s\n", s.teardownErr)
 	}
+	s.closeSamplers()
 	if s.ran {
 		s.errs.flush()
 		elapsed := s.ended.Sub(s.started)
