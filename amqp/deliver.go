@@ -2,11 +2,11 @@ package amqp
 
 import (
 	"encoding/binary"
-	"errors"
-	"math"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/amqpjs/amqpjs/amqp/wire"
 )
 
 /*
@@ -45,22 +45,12 @@ heartbeatEvery swallowed frames), which amqp091 takes as traffic.
 */
 
 const (
-	mBasicDeliver = 60<<16 | 60
-
 	// heartbeatEvery: swallowed frames after which amqp091 gets a
 	// heartbeat frame even if the socket never runs dry.
 	heartbeatEvery = 1024
 
-	maxFieldDepth         = 32   // as amqp091-go
-	maxContainerElements  = 8192 // as amqp091-go
-	maxBodyPrealloc       = 1 << 20
-	heartbeatFrameLen     = 8
-	contentHeaderFixedLen = 14 // class, weight, body size, property flags
+	maxBodyPrealloc = 1 << 20
 )
-
-var heartbeatFrame = [heartbeatFrameLen]byte{frameHeartbeat, 0, 0, 0, 0, 0, 0, frameEnd}
-
-var errSyntax = errors.New("amqp: malformed content from the broker")
 
 // tapDeliveries is the delivery state of one channel: its consumers (read
 // by the reader, copy-on-write) and the delivery being assembled
@@ -300,20 +290,20 @@ func (t *tap) contentFrame(b []byte, size, flen int64) (need int, drop int64, ha
 	if d == nil || d.cur == nil {
 		return 0, 0, false
 	}
-	if b[0] == frameHeader {
+	if b[0] == wire.FrameHeader {
 		if !d.header {
 			t.abandon(d)
 			return 0, 0, false
 		}
 		if int64(len(b)) < flen {
 			if flen > maxHeaderFrame {
-				t.fail(errSyntax)
+				t.fail(wire.ErrSyntax)
 				return 0, 0, true
 			}
 			return int(flen), 0, true
 		}
-		if b[flen-1] != frameEnd {
-			t.fail(errSyntax)
+		if b[flen-1] != wire.FrameEnd {
+			t.fail(wire.ErrSyntax)
 			return 0, 0, true
 		}
 		size, err := parseContentHeader(b[7:flen-1], &d.cur.Properties)
@@ -357,8 +347,8 @@ func (t *tap) sinkStep() {
 		t.sinkLeft -= k
 		return
 	}
-	if t.rbuf[t.r] != frameEnd {
-		t.fail(errSyntax)
+	if t.rbuf[t.r] != wire.FrameEnd {
+		t.fail(wire.ErrSyntax)
 		return
 	}
 	t.r++
@@ -390,223 +380,50 @@ func (t *tap) fail(err error) {
 // heartbeat writes a heartbeat frame into p for amqp091 when frames were
 // swallowed since it last got one. It returns the bytes written (0 or 8).
 func (t *tap) heartbeat(p []byte) int {
-	if t.swallowed == 0 || len(p) < heartbeatFrameLen {
+	if t.swallowed == 0 || len(p) < wire.HeartbeatLen {
 		return 0
 	}
 	t.swallowed = 0
-	return copy(p, heartbeatFrame[:])
+	return copy(p, wire.Heartbeat[:])
 }
 
 // parseContentHeader decodes a content header frame's payload as amqp091's
 // parseHeaderFrame and fromAMQPDelivery would, into pr; it returns the
 // body size.
 func parseContentHeader(b []byte, pr *Properties) (uint64, error) {
-	if len(b) < contentHeaderFixedLen {
-		return 0, errSyntax
+	if len(b) < wire.ContentHeaderFixedLen {
+		return 0, wire.ErrSyntax
 	}
 	size := binary.BigEndian.Uint64(b[4:12])
 	flags := binary.BigEndian.Uint16(b[12:14])
-	r := fieldReader{b: b[14:]}
+	r := wire.Reader{B: b[14:]}
 	str := func(f uint16, dst *string) {
-		if flags&f != 0 && r.err == nil {
-			*dst = r.shortstr()
+		if flags&f != 0 && r.Err == nil {
+			*dst = r.Shortstr()
 		}
 	}
-	str(flagContentType, &pr.ContentType)
-	str(flagContentEncoding, &pr.ContentEncoding)
-	if flags&flagHeaders != 0 && r.err == nil {
-		pr.Headers = r.table(0)
+	str(wire.FlagContentType, &pr.ContentType)
+	str(wire.FlagContentEncoding, &pr.ContentEncoding)
+	if flags&wire.FlagHeaders != 0 && r.Err == nil {
+		pr.Headers = r.Table(0)
 	}
-	if flags&flagDeliveryMode != 0 && r.err == nil {
-		pr.DeliveryMode = r.u8()
+	if flags&wire.FlagDeliveryMode != 0 && r.Err == nil {
+		pr.DeliveryMode = r.U8()
 	}
-	if flags&flagPriority != 0 && r.err == nil {
-		pr.Priority = r.u8()
+	if flags&wire.FlagPriority != 0 && r.Err == nil {
+		pr.Priority = r.U8()
 	}
-	str(flagCorrelationID, &pr.CorrelationID)
-	str(flagReplyTo, &pr.ReplyTo)
-	str(flagExpiration, &pr.Expiration)
-	str(flagMessageID, &pr.MessageID)
-	if flags&flagTimestamp != 0 && r.err == nil {
-		pr.Timestamp = utcOrZero(time.Unix(int64(r.u64()), 0))
+	str(wire.FlagCorrelationID, &pr.CorrelationID)
+	str(wire.FlagReplyTo, &pr.ReplyTo)
+	str(wire.FlagExpiration, &pr.Expiration)
+	str(wire.FlagMessageID, &pr.MessageID)
+	if flags&wire.FlagTimestamp != 0 && r.Err == nil {
+		pr.Timestamp = utcOrZero(time.Unix(int64(r.U64()), 0))
 	}
-	str(flagType, &pr.Type)
-	str(flagUserID, &pr.UserID)
-	str(flagAppID, &pr.AppID)
+	str(wire.FlagType, &pr.Type)
+	str(wire.FlagUserID, &pr.UserID)
+	str(wire.FlagAppID, &pr.AppID)
 	var reserved string
-	str(flagClusterID, &reserved) // amqp091 reads and drops it
-	return size, r.err
-}
-
-// fieldReader decodes AMQP fields from b; the first error sticks and
-// zero values are returned from then on.
-type fieldReader struct {
-	b   []byte
-	err error
-}
-
-func (r *fieldReader) take(n int) []byte {
-	if r.err != nil || n < 0 || len(r.b) < n {
-		r.err = errSyntax
-		r.b = nil
-		return nil
-	}
-	v := r.b[:n:n]
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *fieldReader) u8() byte {
-	if v := r.take(1); v != nil {
-		return v[0]
-	}
-	return 0
-}
-
-func (r *fieldReader) u16() uint16 {
-	if v := r.take(2); v != nil {
-		return binary.BigEndian.Uint16(v)
-	}
-	return 0
-}
-
-func (r *fieldReader) u32() uint32 {
-	if v := r.take(4); v != nil {
-		return binary.BigEndian.Uint32(v)
-	}
-	return 0
-}
-
-func (r *fieldReader) u64() uint64 {
-	if v := r.take(8); v != nil {
-		return binary.BigEndian.Uint64(v)
-	}
-	return 0
-}
-
-func (r *fieldReader) shortstr() string { return string(r.take(int(r.u8()))) }
-
-// container reads the length of a table or array at depth and returns a
-// reader of its bytes; false (r.err set) when it is too deep or too long.
-func (r *fieldReader) container(depth int) (fieldReader, bool) {
-	if depth > maxFieldDepth {
-		r.err = errSyntax
-		return fieldReader{}, false
-	}
-	n := r.u32()
-	if n > math.MaxInt32 {
-		r.err = errSyntax
-		return fieldReader{}, false
-	}
-	sub := fieldReader{b: r.take(int(n))}
-	return sub, r.err == nil
-}
-
-// table reads a field table (a longstr of name/value pairs) at depth.
-func (r *fieldReader) table(depth int) Table {
-	sub, ok := r.container(depth)
-	if !ok {
-		return nil
-	}
-	t := Table{}
-	for len(sub.b) > 0 && sub.err == nil {
-		k := sub.shortstr()
-		v := sub.field(depth)
-		if sub.err != nil {
-			break
-		}
-		if len(t) >= maxContainerElements {
-			sub.err = errSyntax
-			break
-		}
-		t[k] = v
-	}
-	if sub.err != nil {
-		r.err = sub.err
-		return nil
-	}
-	return t
-}
-
-// array reads a field array at depth.
-func (r *fieldReader) array(depth int) []any {
-	sub, ok := r.container(depth)
-	if !ok {
-		return nil
-	}
-	a := []any{}
-	for len(sub.b) > 0 && sub.err == nil {
-		v := sub.field(depth)
-		if sub.err != nil {
-			break
-		}
-		if len(a) >= maxContainerElements {
-			sub.err = errSyntax
-			break
-		}
-		a = append(a, v)
-	}
-	if sub.err != nil {
-		r.err = sub.err
-		return nil
-	}
-	return a
-}
-
-// field reads one typed value, normalised as fromAMQPValue does.
-func (r *fieldReader) field(depth int) any {
-	switch r.u8() {
-	case 't':
-		return r.u8() != 0
-	case 'B':
-		return int64(r.u8())
-	case 'b':
-		return int64(int8(r.u8()))
-	case 's':
-		return int64(int16(r.u16()))
-	case 'I':
-		return int64(int32(r.u32()))
-	case 'l':
-		return int64(r.u64())
-	case 'u':
-		return int64(r.u16())
-	case 'i':
-		return int64(r.u32())
-	case 'f':
-		return float64(math.Float32frombits(r.u32()))
-	case 'd':
-		return math.Float64frombits(r.u64())
-	case 'D':
-		scale := r.u8()
-		v := int32(r.u32())
-		return float64(v) / math.Pow10(int(scale))
-	case 'S':
-		n := r.u32()
-		if n > math.MaxInt32 {
-			r.err = errSyntax
-			return nil
-		}
-		return string(r.take(int(n)))
-	case 'A':
-		return r.array(depth + 1)
-	case 'T':
-		return time.Unix(int64(r.u64()), 0).UTC()
-	case 'F':
-		return r.table(depth + 1)
-	case 'x':
-		n := int32(r.u32())
-		if n < 0 {
-			r.err = errSyntax
-			return nil
-		}
-		v := r.take(int(n))
-		if v == nil {
-			return nil
-		}
-		return append([]byte{}, v...)
-	case 'V':
-		return nil
-	}
-	r.err = errSyntax
-	return nil
+	str(wire.FlagClusterID, &reserved) // amqp091 reads and drops it
+	return size, r.Err
 }

@@ -10,22 +10,11 @@ import (
 	"time"
 
 	amqp091 "github.com/rabbitmq/amqp091-go"
+
+	"github.com/amqpjs/amqpjs/amqp/wire"
 )
 
-// AMQP 0-9-1 framing (spec section 2.3.5):
-//
-//	0      1         3             7                  size+7 size+8
-//	+------+---------+-------------+  +------------+  +-----------+
-//	| type | channel |     size    |  |  payload   |  | frame-end |
-//	+------+---------+-------------+  +------------+  +-----------+
 const (
-	frameMethod    = 1
-	frameHeader    = 2
-	frameBody      = 3
-	frameHeartbeat = 8
-	frameEnd       = 0xCE
-	frameOverhead  = 8 // 7-byte header + frame-end octet
-
 	// maxInspect is the largest method payload the read side looks into.
 	// Every method it acts on is far smaller (tune 12, ack/nack 13,
 	// select-ok 4, return ~270 at most for its header part).
@@ -41,19 +30,6 @@ const (
 	// directMax bounds what direct writes leave in the buffer before they
 	// give way to the executor (see tap.direct).
 	directMax = 1 << 20
-)
-
-// Method identifiers as class<<16 | method.
-const (
-	mConnectionTune  = 10<<16 | 30
-	mConnectionClose = 10<<16 | 50
-	mChannelClose    = 20<<16 | 40
-	mBasicReturn     = 60<<16 | 50
-	mBasicAck        = 60<<16 | 80
-	mBasicNack       = 60<<16 | 120
-	mConfirmSelect   = 85<<16 | 10
-	mConfirmSelectOk = 85<<16 | 11
-	mChannelOpen     = 20<<16 | 10
 )
 
 // tapChan is the tap's per-channel state, registered by Channel.Confirm.
@@ -184,14 +160,10 @@ type tap struct {
 	lastOpen atomic.Uint32
 }
 
-// protocolHeaderLen is the length of "AMQP\x00\x00\x09\x01", which the
-// client writes before its first frame.
-const protocolHeaderLen = 8
-
 func newTap(c net.Conn, tune func([]byte)) *tap {
 	t := &tap{
 		Conn:      c,
-		wskip:     protocolHeaderLen,
+		wskip:     len(wire.ProtocolHeader),
 		rbuf:      make([]byte, tapReadBuf),
 		tune:      tune,
 		closeSent: make(chan struct{}),
@@ -285,7 +257,7 @@ func (t *tap) Read(p []byte) (int, error) {
 			t.sinkStep()
 			continue
 		}
-		if n == 0 && t.swallowed >= heartbeatEvery && len(p) >= heartbeatFrameLen {
+		if n == 0 && t.swallowed >= heartbeatEvery && len(p) >= wire.HeartbeatLen {
 			return t.heartbeat(p), nil
 		}
 		need, flen, drop := t.decide()
@@ -365,14 +337,14 @@ func (t *tap) decide() (need int, flen int64, drop bool) {
 		return 7, 0, false
 	}
 	size := int64(binary.BigEndian.Uint32(b[3:7]))
-	flen = size + frameOverhead
-	if t.assembling > 0 && (b[0] == frameHeader || b[0] == frameBody) {
+	flen = size + wire.Overhead
+	if t.assembling > 0 && (b[0] == wire.FrameHeader || b[0] == wire.FrameBody) {
 		if need, drop, ok := t.contentFrame(b, size, flen); ok {
 			return need, drop, drop > 0
 		}
 	}
-	if b[0] != frameMethod || size < 4 || size > maxInspect {
-		if b[0] == frameHeartbeat {
+	if b[0] != wire.FrameMethod || size < 4 || size > maxInspect {
+		if b[0] == wire.FrameHeartbeat {
 			t.hbIn.Add(1)
 		}
 		return 0, flen, false
@@ -392,23 +364,23 @@ func (t *tap) decide() (need int, flen int64, drop bool) {
 		}
 	}
 	switch m {
-	case mConnectionTune:
+	case wire.ConnectionTune:
 		if id != 0 || t.tuned || t.tune == nil {
 			return 0, flen, false
 		}
-	case mConfirmSelectOk:
+	case wire.ConfirmSelectOk:
 		if tc = t.lookup(id); tc == nil || tc.selects.Load() <= 0 {
 			return 0, flen, false
 		}
-	case mBasicAck, mBasicNack, mBasicReturn:
+	case wire.BasicAck, wire.BasicNack, wire.BasicReturn:
 		if tc = t.lookup(id); tc == nil || tc.ring == nil {
 			return 0, flen, false
 		}
-	case mConnectionClose:
+	case wire.ConnectionClose:
 		if id != 0 {
 			return 0, flen, false
 		}
-	case mBasicDeliver:
+	case wire.BasicDeliver:
 		if tc = t.lookup(id); tc == nil || tc.deliv.Load() == nil {
 			return 0, flen, false
 		}
@@ -418,33 +390,33 @@ func (t *tap) decide() (need int, flen int64, drop bool) {
 	if int64(len(b)) < flen {
 		return int(flen), flen, false
 	}
-	if b[flen-1] != frameEnd {
+	if b[flen-1] != wire.FrameEnd {
 		return 0, flen, false // malformed: amqp091 will say so
 	}
 	args := b[11 : flen-1]
 	switch m {
-	case mConnectionTune:
+	case wire.ConnectionTune:
 		t.tuned = true
 		if len(args) == 8 {
 			t.tune(args)
 		}
-	case mConfirmSelectOk:
+	case wire.ConfirmSelectOk:
 		tc.selects.Add(-1)
 		select {
 		case tc.selectOK <- struct{}{}:
 		default:
 		}
 		return 0, flen, true
-	case mBasicReturn:
+	case wire.BasicReturn:
 		tc.ring.returnSeen()
-	case mBasicAck, mBasicNack:
+	case wire.BasicAck, wire.BasicNack:
 		if len(args) >= 9 {
 			tag := binary.BigEndian.Uint64(args[0:8])
-			tc.ring.settle(tag, args[8]&1 != 0, m == mBasicAck)
+			tc.ring.settle(tag, args[8]&1 != 0, m == wire.BasicAck)
 		}
-	case mConnectionClose:
+	case wire.ConnectionClose:
 		t.sawServerClose(args)
-	case mBasicDeliver:
+	case wire.BasicDeliver:
 		if t.startDelivery(tc.deliv.Load(), args) {
 			return 0, flen, true
 		}
@@ -529,20 +501,20 @@ func (t *tap) Write(p []byte) (int, error) {
 			i += k
 			t.wpos += int64(k)
 			if t.wpos == 7 {
-				t.wlen = int64(binary.BigEndian.Uint32(t.wpre[3:7])) + frameOverhead
-				if t.wpre[0] == frameHeartbeat {
+				t.wlen = int64(binary.BigEndian.Uint32(t.wpre[3:7])) + wire.Overhead
+				if t.wpre[0] == wire.FrameHeartbeat {
 					t.hbOut.Add(1)
 				}
 				if t.wlen > t.maxOut.Load() {
 					t.maxOut.Store(t.wlen)
 				}
-				if t.wpre[0] == frameMethod && t.wpre[1] == 0 && t.wpre[2] == 0 {
+				if t.wpre[0] == wire.FrameMethod && t.wpre[1] == 0 && t.wpre[2] == 0 {
 					urgent = true
 				}
 			}
 			continue
 		}
-		if t.wpre[0] == frameMethod && t.wpos < 11 && t.wlen >= 12 {
+		if t.wpre[0] == wire.FrameMethod && t.wpos < 11 && t.wlen >= 12 {
 			k := copy(t.wpre[t.wpos:11], p[i:])
 			i += k
 			t.wpos += int64(k)
@@ -551,11 +523,11 @@ func (t *tap) Write(p []byte) (int, error) {
 			}
 			id := binary.BigEndian.Uint16(t.wpre[1:3])
 			switch binary.BigEndian.Uint32(t.wpre[7:11]) {
-			case mConnectionClose:
+			case wire.ConnectionClose:
 				t.wconnClose = id == 0
-			case mChannelOpen:
+			case wire.ChannelOpen:
 				t.lastOpen.Store(uint32(id))
-			case mChannelClose:
+			case wire.ChannelClose:
 				repl, ok := t.rewrites[id]
 				if !ok || t.wstart < 0 || int64(t.wstart)+t.wlen > int64(len(p)) {
 					break
@@ -818,19 +790,9 @@ func (t *tap) rewriteClose(id uint16, repl []byte) {
 	t.rewrites[id] = repl
 }
 
-// methodFrame builds a complete method frame.
-func methodFrame(channel uint16, classMethod uint32, args []byte) []byte {
-	f := make([]byte, 0, 12+len(args))
-	f = append(f, frameMethod, byte(channel>>8), byte(channel))
-	f = binary.BigEndian.AppendUint32(f, uint32(4+len(args)))
-	f = binary.BigEndian.AppendUint32(f, classMethod)
-	f = append(f, args...)
-	return append(f, frameEnd)
-}
-
 // confirmSelectFrame is confirm.select with nowait=false.
 func confirmSelectFrame(channel uint16) []byte {
-	return methodFrame(channel, mConfirmSelect, []byte{0})
+	return wire.AppendMethod(nil, channel, wire.ConfirmSelect, []byte{0})
 }
 
 // channelCloseFrame is channel.close with the given code and text (text at
@@ -841,5 +803,5 @@ func channelCloseFrame(channel uint16, code uint16, text string) []byte {
 	args = append(args, byte(len(text)))
 	args = append(args, text...)
 	args = append(args, 0, 0, 0, 0)
-	return methodFrame(channel, mChannelClose, args)
+	return wire.AppendMethod(nil, channel, wire.ChannelClose, args)
 }

@@ -9,6 +9,8 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"github.com/amqpjs/amqpjs/amqp/wire"
 )
 
 // chunkConn is a net.Conn whose reads return in at most the given chunk
@@ -52,13 +54,10 @@ func (c *chunkConn) SetReadDeadline(time.Time) error  { return nil }
 func (c *chunkConn) SetWriteDeadline(time.Time) error { return nil }
 
 func rawFrame(typ byte, ch uint16, payload []byte) []byte {
-	f := []byte{typ, byte(ch >> 8), byte(ch)}
-	f = binary.BigEndian.AppendUint32(f, uint32(len(payload)))
-	f = append(f, payload...)
-	return append(f, frameEnd)
+	return wire.AppendFrame(nil, typ, ch, payload)
 }
 
-func mframe(ch uint16, cm uint32, args ...byte) []byte { return methodFrame(ch, cm, args) }
+func mframe(ch uint16, cm uint32, args ...byte) []byte { return wire.AppendMethod(nil, ch, cm, args) }
 
 func ackArgs(tag uint64, multiple bool) []byte {
 	b := binary.BigEndian.AppendUint64(nil, tag)
@@ -85,31 +84,31 @@ func newReadScenario(bodyLen int) readScenario {
 	var in, want bytes.Buffer
 	both := func(f []byte) { in.Write(f); want.Write(f) }
 
-	in.Write(mframe(0, mConnectionTune, tuneArgs(2047, 131072, 60)...))
-	want.Write(mframe(0, mConnectionTune, tuneArgs(10, 4096, 0)...))
+	in.Write(mframe(0, wire.ConnectionTune, tuneArgs(2047, 131072, 60)...))
+	want.Write(mframe(0, wire.ConnectionTune, tuneArgs(10, 4096, 0)...))
 	// A second tune is left alone.
-	both(mframe(0, mConnectionTune, tuneArgs(1, 2, 3)...))
-	both(mframe(1, 60<<16|60, []byte("\x04ctag\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x01q")...))
-	both(rawFrame(frameHeader, 1, bytes.Repeat([]byte{7}, 20)))
+	both(mframe(0, wire.ConnectionTune, tuneArgs(1, 2, 3)...))
+	both(mframe(1, wire.BasicDeliver, []byte("\x04ctag\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x01q")...))
+	both(rawFrame(wire.FrameHeader, 1, bytes.Repeat([]byte{7}, 20)))
 	body := make([]byte, bodyLen)
 	for i := range body {
 		body[i] = byte(i)
 	}
-	both(rawFrame(frameBody, 1, body))
-	both(rawFrame(frameHeartbeat, 0, nil))
-	in.Write(mframe(2, mConfirmSelectOk)) // consumed
-	both(mframe(2, mBasicAck, ackArgs(3, true)...))
-	both(mframe(2, mBasicNack, append(ackArgs(4, false)[:8], 2)...)) // requeue bit only
-	both(mframe(3, mBasicAck, ackArgs(1, true)...))                  // not confirming
-	both(mframe(3, mConfirmSelectOk))                                // not injected: amqp091's
+	both(rawFrame(wire.FrameBody, 1, body))
+	both(rawFrame(wire.FrameHeartbeat, 0, nil))
+	in.Write(mframe(2, wire.ConfirmSelectOk)) // consumed
+	both(mframe(2, wire.BasicAck, ackArgs(3, true)...))
+	both(mframe(2, wire.BasicNack, append(ackArgs(4, false)[:8], 2)...)) // requeue bit only
+	both(mframe(3, wire.BasicAck, ackArgs(1, true)...))                  // not confirming
+	both(mframe(3, wire.ConfirmSelectOk))                                // not injected: amqp091's
 	big := append(ackArgs(5, true), make([]byte, 2000)...)
-	both(mframe(2, mBasicAck, big...)) // too big to look into
-	bad := mframe(2, mBasicAck, ackArgs(5, true)...)
+	both(mframe(2, wire.BasicAck, big...)) // too big to look into
+	bad := mframe(2, wire.BasicAck, ackArgs(5, true)...)
 	bad[len(bad)-1] = 0 // broken frame end: not acted on
 	both(bad)
-	both(mframe(2, mBasicReturn, []byte("\x01\x38\x08NO_ROUTE\x00\x01k")...))
-	both(mframe(2, mBasicAck, ackArgs(5, false)...)) // waits for the return
-	both(mframe(0, mConnectionClose, make([]byte, 7)...))
+	both(mframe(2, wire.BasicReturn, []byte("\x01\x38\x08NO_ROUTE\x00\x01k")...))
+	both(mframe(2, wire.BasicAck, ackArgs(5, false)...)) // waits for the return
+	both(mframe(0, wire.ConnectionClose, make([]byte, 7)...))
 
 	return readScenario{in: in.Bytes(), want: want.Bytes(), setup: func(tp *tap) func(*testing.T) {
 		tp.tune = func(b []byte) { copy(b, tuneArgs(10, 4096, 0)) }
@@ -208,7 +207,7 @@ func TestTapReadLargeBody(t *testing.T) {
 func TestTapReadErrors(t *testing.T) {
 	// A stream cut inside a header, inside a method and inside a body: the
 	// bytes there are handed on, then EOF.
-	full := append(mframe(2, mBasicAck, ackArgs(1, false)...), rawFrame(frameBody, 1, make([]byte, 50))...)
+	full := append(mframe(2, wire.BasicAck, ackArgs(1, false)...), rawFrame(wire.FrameBody, 1, make([]byte, 50))...)
 	for k := 0; k < len(full); k++ {
 		conn := &chunkConn{in: append([]byte(nil), full[:k]...)}
 		tp := newTap(conn, nil)
@@ -226,14 +225,14 @@ func writeStream() (data []byte, bounds []int, closeAt int) {
 	b.WriteString("AMQP\x00\x00\x09\x01")
 	add := func(f []byte) { b.Write(f); bounds = append(bounds, b.Len()) }
 	bounds = append(bounds, b.Len())
-	add(mframe(1, mChannelOpen, 0))
-	add(mframe(1, 60<<16|40, 0, 0, 0, 0, 1, 'q', 0))
-	add(rawFrame(frameHeader, 1, make([]byte, 14)))
-	add(rawFrame(frameBody, 1, bytes.Repeat([]byte("b"), 50)))
-	add(rawFrame(frameHeartbeat, 0, nil))
+	add(mframe(1, wire.ChannelOpen, 0))
+	add(mframe(1, wire.BasicPublish, 0, 0, 0, 0, 1, 'q', 0))
+	add(rawFrame(wire.FrameHeader, 1, make([]byte, 14)))
+	add(rawFrame(wire.FrameBody, 1, bytes.Repeat([]byte("b"), 50)))
+	add(rawFrame(wire.FrameHeartbeat, 0, nil))
 	add(channelCloseFrame(5, 200, ""))
 	closeAt = b.Len()
-	add(mframe(0, mConnectionClose, 0, 200, 0, 0, 0, 0, 0))
+	add(mframe(0, wire.ConnectionClose, 0, 200, 0, 0, 0, 0, 0))
 	return b.Bytes(), bounds, closeAt
 }
 
@@ -353,11 +352,11 @@ func TestTapCork(t *testing.T) {
 	tp.cork()
 	var all []byte
 	for i := 0; i < 3000; i++ {
-		f := rawFrame(frameBody, 1, make([]byte, 40+i%50))
+		f := rawFrame(wire.FrameBody, 1, make([]byte, 40+i%50))
 		all = append(all, f...)
 		tp.Write(f)
 	}
-	big := rawFrame(frameBody, 1, make([]byte, 100000))
+	big := rawFrame(wire.FrameBody, 1, make([]byte, 100000))
 	all = append(all, big...)
 	tp.Write(big)
 	if conn.out.Len() == 0 || conn.out.Len() > len(all) {
@@ -404,7 +403,7 @@ func FuzzTap(f *testing.F) {
 			t.Fatalf("read side produced more than it got")
 		}
 
-		for _, skip := range []int{0, protocolHeaderLen} {
+		for _, skip := range []int{0, len(wire.ProtocolHeader)} {
 			w := &chunkConn{}
 			tp = newTap(w, nil)
 			tp.wskip = skip
