@@ -14,6 +14,8 @@ import (
 	"github.com/dop251/goja"
 
 	"github.com/amqpjs/amqpjs/amqp"
+
+	"github.com/amqpjs/amqpjs/amqp/wire"
 )
 
 // One VM per fuzzing process: the fuzz function runs sequentially in each
@@ -382,7 +384,7 @@ func checkTableTypes(t *testing.T, doc string, v any, path string) {
 	case nil, string, bool, time.Time, []byte:
 	case int8, int16, int32:
 		n := reflectInt(x)
-		if got, want := showValue(x), showValue(smallestInt(n)); got != want {
+		if got, want := showValue(x), showValue(wire.SmallestInt(n)); got != want {
 			t.Errorf("%s: %s: %s, want %s", doc, path, got, want)
 		}
 	case int64:
