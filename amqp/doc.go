@@ -1,6 +1,7 @@
 /*
 Package amqp is amqpjs's session layer over github.com/rabbitmq/amqp091-go
-(imported as amqp091; no other package of the project imports it). It knows
+(imported as amqp091; besides this package and its wire codec, only bench/,
+for its raw amqp091-go client, imports it: TestImportRule). It knows
 nothing of JavaScript: the bindings call it with plain Go values and get
 plain Go values and *Error back.
 

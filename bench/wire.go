@@ -17,7 +17,6 @@ import (
 
 	"github.com/amqpjs/amqpjs/amqp"
 	"github.com/amqpjs/amqpjs/amqp/wire"
-	"github.com/amqpjs/amqpjs/bindings"
 )
 
 /*
@@ -123,7 +122,7 @@ func (w *wireClient) call(b wbuf, want uint32) (wire.Frame, error) {
 func dialWire(rawURL string) (*wireClient, error) {
 	// The URL means what it means to amqpjs (defaults, percent-decoding;
 	// no password in the errors).
-	d, err := bindings.ParseURL(rawURL)
+	d, err := amqp.ParseURL(rawURL)
 	if err != nil {
 		return nil, err
 	}
@@ -314,10 +313,10 @@ func WireWorker(cfgJSON string, stdout io.Writer) error {
 		return err
 	}
 	enc := json.NewEncoder(stdout)
-	return wireBench(c, func(r amqp.RawBenchResult) { _ = enc.Encode(r) })
+	return wireBench(c, func(r PhaseResult) { _ = enc.Encode(r) })
 }
 
-func wireBench(c config, report func(amqp.RawBenchResult)) error {
+func wireBench(c config, report func(PhaseResult)) error {
 	w, err := dialWire(c.URL)
 	if err != nil {
 		return err
@@ -390,7 +389,7 @@ func wireBench(c config, report func(amqp.RawBenchResult)) error {
 			}
 			time.Sleep(2 * time.Millisecond)
 		}
-		report(amqp.RawBenchResult{Phase: "publish", N: n, Secs: time.Since(t0).Seconds(), LoopSecs: tl.Seconds(), CPU: cpuSeconds() - c0})
+		report(PhaseResult{Phase: "publish", N: n, Secs: time.Since(t0).Seconds(), LoopSecs: tl.Seconds(), CPU: cpuSeconds() - c0})
 	}
 
 	if run("consume") {
@@ -398,7 +397,7 @@ func wireBench(c config, report func(amqp.RawBenchResult)) error {
 		if err := consume(true); err != nil {
 			return err
 		}
-		report(amqp.RawBenchResult{Phase: "consume", N: n, Secs: time.Since(t0).Seconds(), CPU: cpuSeconds() - c0})
+		report(PhaseResult{Phase: "consume", N: n, Secs: time.Since(t0).Seconds(), CPU: cpuSeconds() - c0})
 	}
 
 	if run("confirm") {
@@ -438,7 +437,7 @@ func wireBench(c config, report func(amqp.RawBenchResult)) error {
 				return err
 			}
 		}
-		report(amqp.RawBenchResult{Phase: "confirm", N: n, Secs: time.Since(t0).Seconds(), LoopSecs: tl.Seconds(), CPU: cpuSeconds() - c0})
+		report(PhaseResult{Phase: "confirm", N: n, Secs: time.Since(t0).Seconds(), LoopSecs: tl.Seconds(), CPU: cpuSeconds() - c0})
 		if _, err := w.call(b[:0].method(2, wire.ChannelClose, func(b wbuf) wbuf { return b.u16(200).short("").u16(0).u16(0) }), wire.ChannelCloseOk); err != nil {
 			return err
 		}
@@ -452,7 +451,7 @@ func wireBench(c config, report func(amqp.RawBenchResult)) error {
 		if err := consume(false); err != nil {
 			return err
 		}
-		report(amqp.RawBenchResult{Phase: "consume_ack", N: n, Secs: time.Since(t0).Seconds(), CPU: cpuSeconds() - c0})
+		report(PhaseResult{Phase: "consume_ack", N: n, Secs: time.Since(t0).Seconds(), CPU: cpuSeconds() - c0})
 	}
 
 	// No latency phase: its pace is the harness's rate, not the broker's.

@@ -6,7 +6,6 @@ package bindings
 
 import (
 	"fmt"
-	"math"
 	goruntime "runtime"
 	"strings"
 	"testing"
@@ -188,58 +187,6 @@ func TestBugExpirationLengthNotChecked(t *testing.T) {
 	err := propertiesFromJS(vm, jsEval(t, vm, `({ expiration: '1'.repeat(256) })`).(*goja.Object), &p, "publish")
 	if err == nil || !err.rangeErr {
 		t.Errorf("expiration of 256 bytes: err %v; want a RangeError like the other string properties", err)
-	}
-}
-
-// ParseURL hands url.Parse's inner error text to the caller, and that text
-// quotes the part of the URL it choked on. A password with an unencoded
-// '/', '?' or '#' ends the authority early, so url.Parse reads the password
-// as the port and the error says `invalid port ":secret" after host`. When
-// the part before the '/' is digits, url.Parse succeeds and ParseURL's own
-// port check quotes it: `invalid port "99999" in URL …`. docs/api.md §1: a
-// password is never printed. (The message could say "invalid port after
-// host" and "invalid percent-escape" without quoting the input.)
-func TestBugParseURLErrorLeaksPassword(t *testing.T) {
-	for _, c := range []struct{ url, secret string }{
-		{"amqp://guest:secret/x@localhost/", "secret"},
-		{"amqp://guest:secret?x@localhost/", "secret"},
-		{"amqp://guest:secret#x@localhost/", "secret"},
-		{"amqp://guest:99999/secret@localhost/", `"99999"`},
-	} {
-		_, err := ParseURL(c.url)
-		if err != nil && strings.Contains(err.Error(), c.secret) {
-			t.Errorf("ParseURL(%q): error %q shows the password", c.url, err)
-		}
-	}
-}
-
-// connection_timeout is multiplied into a time.Duration without a range
-// check: connection_timeout=99999999999999999 (ms) wraps around to
-// 55660h7m0.52s. Expected an error (or a saturated duration).
-func TestBugParseURLConnectionTimeoutOverflow(t *testing.T) {
-	const u = "amqp://h/?connection_timeout=99999999999999999"
-	d, err := ParseURL(u)
-	if err == nil && d.ConnectTimeout != math.MaxInt64 {
-		t.Errorf("ParseURL(%q): ConnectTimeout = %v (overflowed); want an error", u, d.ConnectTimeout)
-	}
-}
-
-// A URL without "//" parses as an opaque URL: ParseURL("amqp:u:secret@rabbit")
-// returns no error and aioamqp's defaults, silently ignoring the host, user
-// and password written in it, and RedactURL returns it unchanged, password
-// included. Expected: an error saying the URL needs "amqp://" (RabbitMQ's
-// URI spec requires the authority), and RedactURL hiding the password.
-func TestBugParseURLWithoutAuthority(t *testing.T) {
-	const u = "amqp:u:secret@rabbit"
-	d, err := ParseURL(u)
-	if err == nil && d.Host != "rabbit" {
-		t.Errorf("ParseURL(%q) = %s; want an error (or host rabbit)", u, showDefaults(d))
-	}
-	if err != nil && strings.Contains(err.Error(), "secret") {
-		t.Errorf("ParseURL(%q): error %q shows the password", u, err)
-	}
-	if r := RedactURL(u); strings.Contains(r, "secret") {
-		t.Errorf("RedactURL(%q) = %q shows the password", u, r)
 	}
 }
 
