@@ -330,14 +330,14 @@ func (ch *Channel) flush() {
 		return
 	}
 	ch.corked = false
-	_ = ch.conn.tap.uncork()
+	_ = ch.conn.tap.out.uncork()
 }
 
 // run executes one operation on the executor goroutine.
 func (ch *Channel) run(o *op) {
 	if batchable(o.kind) {
 		if !ch.corked {
-			ch.conn.tap.cork()
+			ch.conn.tap.out.cork()
 			ch.corked = true
 		}
 	} else {
@@ -555,7 +555,7 @@ func (ch *Channel) run(o *op) {
 	case opBarrier:
 		// Not batchable: run flushed every write queued before it; direct
 		// writes (TryPublish) go out too.
-		ch.conn.tap.flushAsync()
+		ch.conn.tap.out.flushAsync()
 		ok(o)
 	}
 }
@@ -630,8 +630,8 @@ func (ch *Channel) runConfirm(o *op) {
 	ch.tc = tc
 	ch.ring.Store(ring)
 	ch.cbmu.Unlock()
-	ch.conn.tap.register(ch.id, tc)
-	if err := ch.conn.tap.inject(confirmSelectFrame(ch.id)); err != nil {
+	ch.conn.tap.chans.register(ch.id, tc)
+	if err := ch.conn.tap.out.inject(confirmSelectFrame(ch.id)); err != nil {
 		ch.failed(o, err)
 		return
 	}
@@ -660,10 +660,10 @@ func (ch *Channel) runClose(o *op) {
 	ch.closingByClient.Store(true)
 	tap := ch.conn.tap
 	if o.n1 != 200 || o.s1 != "" {
-		tap.rewriteClose(ch.id, channelCloseFrame(ch.id, uint16(o.n1), o.s1))
+		tap.out.rewriteClose(ch.id, channelCloseFrame(ch.id, uint16(o.n1), o.s1))
 	}
 	err := ch.raw.Close()
-	tap.rewriteClose(ch.id, nil)
+	tap.out.rewriteClose(ch.id, nil)
 	if err != nil {
 		ch.failed(o, err)
 		return
@@ -808,7 +808,7 @@ func (ch *Channel) deliveries() *tapDeliveries {
 		tc := &tapChan{selectOK: make(chan struct{}, 1)}
 		tc.deliv.Store(d)
 		ch.tc = tc
-		ch.conn.tap.register(ch.id, tc)
+		ch.conn.tap.chans.register(ch.id, tc)
 	} else {
 		ch.tc.deliv.Store(d)
 	}
@@ -973,7 +973,7 @@ func (ch *Channel) end(raw *amqp091.Error) {
 		ring.failAll(opErr)
 	}
 	if tc != nil {
-		ch.conn.tap.unregister(ch.id, tc)
+		ch.conn.tap.chans.unregister(ch.id, tc)
 	}
 	ch.cmu.Lock()
 	cs := ch.consumers

@@ -93,7 +93,7 @@ type Conn struct {
 	onBlocked   func(string)
 	onUnblocked func()
 
-	openMu   sync.Mutex // serialises OpenChannel (see tap.lastOpen)
+	openMu   sync.Mutex // serialises OpenChannel (see tapWriter.lastOpen)
 	mu       sync.Mutex
 	channels map[*Channel]struct{}
 	closeFns []func(*Error)
@@ -523,7 +523,7 @@ func (c *Conn) OpenChannel(ctx context.Context) (*Channel, error) {
 		c.openMu.Lock()
 		defer c.openMu.Unlock()
 		raw, err := c.raw.Channel()
-		res <- result{raw, uint16(c.tap.lastOpen.Load()), err}
+		res <- result{raw, uint16(c.tap.out.lastOpen.Load()), err}
 	}()
 	select {
 	case r := <-res:
@@ -587,7 +587,7 @@ func (c *Conn) Close(ctx context.Context, noWait bool) error {
 	go func() { res <- c.raw.Close() }()
 	var sent <-chan struct{}
 	if noWait {
-		sent = c.tap.closeSent
+		sent = c.tap.out.closeSent
 	}
 	select {
 	case err := <-res:

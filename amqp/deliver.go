@@ -223,7 +223,7 @@ func intern(last *string, b []byte) string {
 // startDelivery acts on a basic.deliver (args: its arguments) on a channel
 // with consumers: for a registered tag it starts assembling the delivery
 // and reports true (the frame is dropped).
-func (t *tap) startDelivery(d *tapDeliveries, args []byte) bool {
+func (rd *tapReader) startDelivery(d *tapDeliveries, args []byte) bool {
 	if len(args) < 1 {
 		return false
 	}
@@ -248,7 +248,7 @@ func (t *tap) startDelivery(d *tapDeliveries, args []byte) bool {
 		return false
 	}
 	rk := p[1 : 1+int(p[0])]
-	t.abandon(d)
+	rd.abandon(d)
 	d.cur = &Delivery{
 		ConsumerTag: c.tag,
 		DeliveryTag: tag,
@@ -259,17 +259,17 @@ func (t *tap) startDelivery(d *tapDeliveries, args []byte) bool {
 	d.curC = c
 	d.header = true
 	d.started = true
-	t.assembling++
-	t.swallowed++
+	rd.assembling++
+	rd.swallowed++
 	return true
 }
 
 // abandon drops the delivery being assembled on d, if any (a frame out of
 // sequence: amqp091 drops partial content the same way).
-func (t *tap) abandon(d *tapDeliveries) {
+func (rd *tapReader) abandon(d *tapDeliveries) {
 	if d.started {
 		d.started = false
-		t.assembling--
+		rd.assembling--
 	}
 	d.cur, d.curC = nil, nil
 }
@@ -280,9 +280,9 @@ func (t *tap) abandon(d *tapDeliveries) {
 // usual. Otherwise need > 0 asks for that many bytes to be buffered first;
 // else drop bytes are consumed (the whole header frame, or a body frame's
 // 7-byte header: its payload and frame-end are then sunk, see sinkStep).
-func (t *tap) contentFrame(b []byte, size, flen int64) (need int, drop int64, handled bool) {
+func (rd *tapReader) contentFrame(b []byte, size, flen int64) (need int, drop int64, handled bool) {
 	id := binary.BigEndian.Uint16(b[1:3])
-	tc := t.lookup(id)
+	tc := rd.chans.lookup(id)
 	if tc == nil {
 		return 0, 0, false
 	}
@@ -292,29 +292,29 @@ func (t *tap) contentFrame(b []byte, size, flen int64) (need int, drop int64, ha
 	}
 	if b[0] == wire.FrameHeader {
 		if !d.header {
-			t.abandon(d)
+			rd.abandon(d)
 			return 0, 0, false
 		}
 		if int64(len(b)) < flen {
 			if flen > maxHeaderFrame {
-				t.fail(wire.ErrSyntax)
+				rd.fail(wire.ErrSyntax)
 				return 0, 0, true
 			}
 			return int(flen), 0, true
 		}
 		if b[flen-1] != wire.FrameEnd {
-			t.fail(wire.ErrSyntax)
+			rd.fail(wire.ErrSyntax)
 			return 0, 0, true
 		}
 		size, err := parseContentHeader(b[7:flen-1], &d.cur.Properties)
 		if err != nil {
-			t.fail(err)
+			rd.fail(err)
 			return 0, 0, true
 		}
-		t.swallowed++
+		rd.swallowed++
 		if size == 0 {
 			d.cur.Body = []byte{}
-			t.finishDelivery(d)
+			rd.finishDelivery(d)
 			return 0, flen, true
 		}
 		d.header = false
@@ -324,11 +324,11 @@ func (t *tap) contentFrame(b []byte, size, flen int64) (need int, drop int64, ha
 	}
 	// Body frame.
 	if d.header {
-		t.abandon(d)
+		rd.abandon(d)
 		return 0, 0, false
 	}
-	t.swallowed++
-	t.sinkLeft, t.sinkEnd, t.sinkD = size, true, d
+	rd.swallowed++
+	rd.sinkLeft, rd.sinkEnd, rd.sinkD = size, true, d
 	d.left -= min(d.left, uint64(size))
 	return 0, 7, true
 }
@@ -338,52 +338,52 @@ const maxHeaderFrame = 16 << 20
 
 // sinkStep moves buffered bytes of a body frame into the delivery, or
 // consumes its frame-end. Reader only; rbuf holds at least one byte.
-func (t *tap) sinkStep() {
-	d := t.sinkD
-	if t.sinkLeft > 0 {
-		k := min(int64(t.w-t.r), t.sinkLeft)
-		d.cur.Body = append(d.cur.Body, t.rbuf[t.r:t.r+int(k)]...)
-		t.r += int(k)
-		t.sinkLeft -= k
+func (rd *tapReader) sinkStep() {
+	d := rd.sinkD
+	if rd.sinkLeft > 0 {
+		k := min(int64(rd.w-rd.r), rd.sinkLeft)
+		d.cur.Body = append(d.cur.Body, rd.rbuf[rd.r:rd.r+int(k)]...)
+		rd.r += int(k)
+		rd.sinkLeft -= k
 		return
 	}
-	if t.rbuf[t.r] != wire.FrameEnd {
-		t.fail(wire.ErrSyntax)
+	if rd.rbuf[rd.r] != wire.FrameEnd {
+		rd.fail(wire.ErrSyntax)
 		return
 	}
-	t.r++
-	t.sinkEnd = false
-	t.sinkD = nil
+	rd.r++
+	rd.sinkEnd = false
+	rd.sinkD = nil
 	if d.left == 0 {
-		t.finishDelivery(d)
+		rd.finishDelivery(d)
 	}
 }
 
 // finishDelivery hands the assembled delivery to its consumer.
-func (t *tap) finishDelivery(d *tapDeliveries) {
+func (rd *tapReader) finishDelivery(d *tapDeliveries) {
 	dv, c := d.cur, d.curC
-	t.abandon(d)
+	rd.abandon(d)
 	c.deliver(dv)
 }
 
 // fail ends the read side with err: the socket is closed and amqp091 gets
 // err, which ends the connection.
-func (t *tap) fail(err error) {
-	if t.rerr == nil {
-		t.rerr = err
+func (rd *tapReader) fail(err error) {
+	if rd.rerr == nil {
+		rd.rerr = err
 	}
-	t.r, t.w = 0, 0
-	t.sinkLeft, t.sinkEnd, t.sinkD = 0, false, nil
-	_ = t.Conn.Close()
+	rd.r, rd.w = 0, 0
+	rd.sinkLeft, rd.sinkEnd, rd.sinkD = 0, false, nil
+	_ = rd.conn.Close()
 }
 
 // heartbeat writes a heartbeat frame into p for amqp091 when frames were
 // swallowed since it last got one. It returns the bytes written (0 or 8).
-func (t *tap) heartbeat(p []byte) int {
-	if t.swallowed == 0 || len(p) < wire.HeartbeatLen {
+func (rd *tapReader) heartbeat(p []byte) int {
+	if rd.swallowed == 0 || len(p) < wire.HeartbeatLen {
 		return 0
 	}
-	t.swallowed = 0
+	rd.swallowed = 0
 	return copy(p, wire.Heartbeat[:])
 }
 

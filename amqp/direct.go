@@ -56,11 +56,10 @@ func (ch *Channel) TryPublish(p *Publishing, waitConfirm bool, done func(error))
 		return true, false, e.withOp(name)
 	}
 	frameMax := ch.conn.raw.Config.FrameSize
-	largest := publishLargestFrame(p, frameMax)
 	enc := func(b []byte) []byte { return appendPublish(b, ch.id, frameMax, p, headers) }
 	ring := ch.ring.Load()
 	if ring == nil {
-		ok, n := ch.conn.tap.direct(enc, largest)
+		ok, n := ch.conn.tap.out.direct(enc)
 		if !ok {
 			return false, false, nil
 		}
@@ -75,7 +74,7 @@ func (ch *Channel) TryPublish(p *Publishing, waitConfirm bool, done func(error))
 	if e != nil {
 		return true, false, e.withOp(name)
 	}
-	ok, n := ch.conn.tap.direct(enc, largest)
+	ok, n := ch.conn.tap.out.direct(enc)
 	if !ok {
 		ring.unpush(tag)
 		return false, false, nil
@@ -123,7 +122,7 @@ func (ch *Channel) tryAck(m uint32, tag uint64, multiple, requeue bool) bool {
 			bits |= 2
 		}
 	}
-	ok, n := ch.conn.tap.directAck(ch.id, &ch.acks, m, tag, bits)
+	ok, n := ch.conn.tap.out.directAck(ch.id, &ch.acks, m, tag, bits)
 	if ok {
 		ch.flushIfFull(n)
 	}
@@ -263,19 +262,19 @@ func (run *ackRun) ackedQueued(tag uint64, multiple bool) {
 
 // directAck is direct for an ack, nack or reject frame of channel id, with
 // the coalescing described above.
-func (t *tap) directAck(id uint16, run *ackRun, m uint32, tag uint64, bits byte) (ok bool, pending int) {
-	if !t.wmu.TryLock() {
+func (wr *tapWriter) directAck(id uint16, run *ackRun, m uint32, tag uint64, bits byte) (ok bool, pending int) {
+	if !wr.wmu.TryLock() {
 		return false, 0
 	}
-	defer t.wmu.Unlock()
-	if t.wpos != 0 || t.wskip != 0 || len(t.inj) > 0 || len(t.wbuf) >= directMax {
+	defer wr.wmu.Unlock()
+	if wr.wpos != 0 || wr.wskip != 0 || len(wr.inj) > 0 || len(wr.wbuf) >= directMax {
 		return false, 0
 	}
 	run.mu.Lock()
 	defer run.mu.Unlock()
-	if m == wire.BasicAck && bits == 0 && run.open && run.gen == t.wgen && run.end == len(t.wbuf) &&
+	if m == wire.BasicAck && bits == 0 && run.open && run.gen == wr.wgen && run.end == len(wr.wbuf) &&
 		run.end >= ackFrameLen {
-		f := t.wbuf[run.end-ackFrameLen : run.end]
+		f := wr.wbuf[run.end-ackFrameLen : run.end]
 		// The frame is this channel's ack; if every tag below tag is
 		// settled (settled then moves the floor to tag; otherwise it
 		// changes nothing), ack(tag, multiple) says what both would.
@@ -283,21 +282,18 @@ func (t *tap) directAck(id uint16, run *ackRun, m uint32, tag uint64, bits byte)
 			binary.BigEndian.Uint32(f[7:]) == wire.BasicAck && run.settled(tag, false) {
 			binary.BigEndian.PutUint64(f[11:], tag)
 			f[19] = 1 // multiple
-			return true, len(t.wbuf)
+			return true, len(wr.wbuf)
 		}
 	}
-	start := len(t.wbuf)
-	t.wbuf = wire.StartFrame(t.wbuf, wire.FrameMethod, id)
-	t.wbuf = binary.BigEndian.AppendUint32(t.wbuf, m)
-	t.wbuf = binary.BigEndian.AppendUint64(t.wbuf, tag)
-	t.wbuf = wire.EndFrame(append(t.wbuf, bits), start)
-	if int64(ackFrameLen) > t.maxOut.Load() {
-		t.maxOut.Store(ackFrameLen)
-	}
+	start := len(wr.wbuf)
+	wr.wbuf = wire.StartFrame(wr.wbuf, wire.FrameMethod, id)
+	wr.wbuf = binary.BigEndian.AppendUint32(wr.wbuf, m)
+	wr.wbuf = binary.BigEndian.AppendUint64(wr.wbuf, tag)
+	wr.wbuf = wire.EndFrame(append(wr.wbuf, bits), start)
 	advanced := run.settled(tag, m != wire.BasicReject && bits&1 != 0)
 	run.open = m == wire.BasicAck && advanced
-	run.end, run.gen = len(t.wbuf), t.wgen
-	return true, len(t.wbuf)
+	run.end, run.gen = len(wr.wbuf), wr.wgen
+	return true, len(wr.wbuf)
 }
 
 // Flush writes out what TryPublish and TryAck left in the write buffer:
@@ -305,7 +301,7 @@ func (t *tap) directAck(id uint16, run *ackRun, m uint32, tag uint64, bits byte)
 // asynchronously, from the channel's executor. Call it after a run of Try
 // calls.
 func (ch *Channel) Flush() {
-	if ch.conn.tap.tryFlush() {
+	if ch.conn.tap.out.tryFlush() {
 		return
 	}
 	ch.flushReq.Store(true)
@@ -313,7 +309,7 @@ func (ch *Channel) Flush() {
 	if ch.exec.isClosed.Load() {
 		// The executor may have ended already; the buffer is the
 		// connection's, so it must still go out.
-		go ch.conn.tap.flushAsync()
+		go ch.conn.tap.out.flushAsync()
 	}
 }
 
@@ -326,21 +322,8 @@ func (ch *Channel) flushIfFull(pending int) {
 // idleFlush is the executor's idle hook: it serves Flush.
 func (ch *Channel) idleFlush() {
 	if ch.flushReq.Swap(false) {
-		ch.conn.tap.flushAsync()
+		ch.conn.tap.out.flushAsync()
 	}
-}
-
-// publishLargestFrame is the size of the largest frame appendPublish makes
-// (before the properties, which are bounded by frame_max anyway).
-func publishLargestFrame(p *Publishing, frameMax int) int {
-	n := 8 + 4 + 2 + 1 + len(p.Exchange) + 1 + len(p.RoutingKey) + 1
-	if b := len(p.Body); b > 0 {
-		if frameMax > wire.Overhead && b > frameMax-wire.Overhead {
-			b = frameMax - wire.Overhead
-		}
-		n = max(n, b+wire.Overhead)
-	}
-	return n
 }
 
 // appendPublish appends the frames of a basic.publish of p on channel id:

@@ -125,8 +125,10 @@ func TestAppendPublish(t *testing.T) {
 	if len(fs) != 2 || !bytes.Equal(fs[1].payload, []byte{0, 60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}) {
 		t.Fatalf("empty publish: %d frames, header %x", len(fs), fs[1].payload)
 	}
-	if n := publishLargestFrame(p, 4096); n != 4096 {
-		t.Fatalf("largest frame %d, want 4096", n)
+	for i, f := range splitFrames(t, appendPublish(nil, 1, 4096, p, nil)) {
+		if n := len(f.payload) + wire.Overhead; n > 4096 {
+			t.Fatalf("frame %d: %d bytes, frame_max is 4096", i, n)
+		}
 	}
 }
 
@@ -331,8 +333,8 @@ func TestTapDeliveries(t *testing.T) {
 			if !reflect.DeepEqual(h.got, wantD) {
 				t.Fatalf("chunk %d psize %d: deliveries\n%+v\nwant\n%+v", chunk, psize, h.got, wantD)
 			}
-			if tp.assembling != 0 {
-				t.Fatalf("assembling %d at the end", tp.assembling)
+			if tp.in.assembling != 0 {
+				t.Fatalf("assembling %d at the end", tp.in.assembling)
 			}
 		}
 	}
@@ -348,7 +350,7 @@ func tapConsuming(conn net.Conn, h ConsumerHandler) *tap {
 	d.add(c)
 	tc := &tapChan{}
 	tc.deliv.Store(d)
-	tp.register(1, tc)
+	tp.chans.register(1, tc)
 	return tp
 }
 
@@ -507,9 +509,9 @@ func TestExecutorClaim(t *testing.T) {
 func TestTapDirect(t *testing.T) {
 	conn := &chunkConn{}
 	tp := newTap(conn, nil)
-	tp.wskip = 0
+	tp.out.wskip = 0
 	f1 := rawFrame(wire.FrameBody, 1, []byte("one"))
-	if ok, n := tp.direct(func(b []byte) []byte { return append(b, f1...) }, len(f1)); !ok || n != len(f1) {
+	if ok, n := tp.out.direct(func(b []byte) []byte { return append(b, f1...) }); !ok || n != len(f1) {
 		t.Fatal("direct refused")
 	}
 	if conn.out.Len() != 0 {
@@ -518,7 +520,7 @@ func TestTapDirect(t *testing.T) {
 	// amqp091 in the middle of a frame: refused.
 	f2 := rawFrame(wire.FrameBody, 2, []byte("two"))
 	tp.Write(f2[:4])
-	if ok, _ := tp.direct(func(b []byte) []byte { return append(b, 'x') }, 1); ok {
+	if ok, _ := tp.out.direct(func(b []byte) []byte { return append(b, 'x') }); ok {
 		t.Fatal("direct accepted mid-frame")
 	}
 	tp.Write(f2[4:])
@@ -526,19 +528,19 @@ func TestTapDirect(t *testing.T) {
 		t.Fatalf("order: %x", conn.out.Bytes())
 	}
 	conn.out.Reset()
-	tp.direct(func(b []byte) []byte { return append(b, f1...) }, len(f1))
-	tp.flushAsync()
-	if !bytes.Equal(conn.out.Bytes(), f1) || len(tp.wbuf) != 0 {
+	tp.out.direct(func(b []byte) []byte { return append(b, f1...) })
+	tp.out.flushAsync()
+	if !bytes.Equal(conn.out.Bytes(), f1) || len(tp.out.wbuf) != 0 {
 		t.Fatal("flushAsync")
 	}
 	// tryFlush needs a raw socket; without one it reports false.
-	tp.direct(func(b []byte) []byte { return append(b, f1...) }, len(f1))
-	if tp.tryFlush() {
+	tp.out.direct(func(b []byte) []byte { return append(b, f1...) })
+	if tp.out.tryFlush() {
 		t.Fatal("tryFlush without a raw socket")
 	}
 	// Over directMax: refused.
-	tp.wbuf = make([]byte, directMax)
-	if ok, _ := tp.direct(func(b []byte) []byte { return b }, 0); ok {
+	tp.out.wbuf = make([]byte, directMax)
+	if ok, _ := tp.out.direct(func(b []byte) []byte { return b }); ok {
 		t.Fatal("direct accepted past directMax")
 	}
 }
@@ -630,16 +632,16 @@ func TestDirectAckCoalescing(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			conn := &chunkConn{}
 			tp := newTap(conn, nil)
-			tp.wskip = 0
+			tp.out.wskip = 0
 			var run ackRun
 			for _, c := range tc.calls {
 				if c.flush {
-					tp.flushAsync()
+					tp.out.flushAsync()
 				}
 				if c.otherOut {
-					tp.wmu.Lock()
-					tp.wbuf = append(tp.wbuf, rawFrame(wire.FrameBody, 9, []byte("x"))...)
-					tp.wmu.Unlock()
+					tp.out.wmu.Lock()
+					tp.out.wbuf = append(tp.out.wbuf, rawFrame(wire.FrameBody, 9, []byte("x"))...)
+					tp.out.wmu.Unlock()
 				}
 				if c.auto {
 					run.autoSettled(c.tag)
@@ -649,11 +651,11 @@ func TestDirectAckCoalescing(t *testing.T) {
 					run.ackedQueued(c.tag, c.m != wire.BasicReject && c.bits&1 != 0)
 					continue
 				}
-				if ok, _ := tp.directAck(c.ch, &run, c.m, c.tag, c.bits); !ok {
+				if ok, _ := tp.out.directAck(c.ch, &run, c.m, c.tag, c.bits); !ok {
 					t.Fatal("directAck refused")
 				}
 			}
-			tp.flushAsync()
+			tp.out.flushAsync()
 			got := ackFramesLoose(t, conn.out.Bytes())
 			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
 				t.Errorf("frames:\n got %q\nwant %q", got, tc.want)
@@ -690,7 +692,7 @@ func TestDirectAckCoalescingModel(t *testing.T) {
 	for iter := range 2000 {
 		conn := &chunkConn{}
 		tp := newTap(conn, nil)
-		tp.wskip = 0
+		tp.out.wskip = 0
 		var run ackRun
 		var (
 			next    uint64   = 1
@@ -712,7 +714,7 @@ func TestDirectAckCoalescingModel(t *testing.T) {
 				}
 				next++
 			case r < 37:
-				tp.flushAsync()
+				tp.out.flushAsync()
 				script = append(script, "flush")
 			case rng.IntN(300) == 0 && len(pending) > 0: // never settled
 				i := rng.IntN(len(pending))
@@ -767,12 +769,12 @@ func TestDirectAckCoalescingModel(t *testing.T) {
 					run.ackedQueued(tag, m != wire.BasicReject && bits&1 != 0)
 					continue
 				}
-				if ok, _ := tp.directAck(1, &run, m, tag, bits); !ok {
+				if ok, _ := tp.out.directAck(1, &run, m, tag, bits); !ok {
 					t.Fatal("directAck refused")
 				}
 			}
 		}
-		tp.flushAsync()
+		tp.out.flushAsync()
 
 		// The broker's side.
 		outstanding := map[uint64]bool{}

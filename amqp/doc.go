@@ -95,14 +95,14 @@ in the tests.
 Ownership: an op's arguments belong to the executor once submitted; its
 callback belongs to whoever wins op.complete (executor, ctx timer, confirm
 ring, channel end). The tap's read state belongs to amqp091's reader
-goroutine; its write state is guarded by tap.wmu (amqp091 writes under its
+goroutine (tapReader); its write state (tapWriter) is guarded by tapWriter.wmu (amqp091 writes under its
 own sendM; the executor injects under wmu alone). The tap's channel table is
 copy-on-write (atomic pointer), so the reader never locks to find a ring.
 
-Locks: Conn.openMu is held around amqp091's Connection.Channel; tap.wmu is
-taken inside amqp091's sendM (amqp091 → tap.Write); tap.sockMu, which
-serialises socket writes, inside tap.wmu (or alone, by flushAsync);
-tap.regMu inside Channel.cbmu (Channel.deliveries). Every other lock of this
+Locks: Conn.openMu is held around amqp091's Connection.Channel; tapWriter.wmu
+is taken inside amqp091's sendM (amqp091 → tap.Write); tapWriter.sockMu,
+which serialises socket writes, inside tapWriter.wmu (or alone, by
+flushAsync); tapChans.mu inside Channel.cbmu (Channel.deliveries). Every other lock of this
 package (Conn.mu, Channel.cmu, confirmRing.mu, executor.mu,
 tapDeliveries.mu, tapConsumer.mu) is a leaf: nothing else is locked while it
 is held. An executor claim (TryPublish, TryAck) is not a lock: it makes the

@@ -2,11 +2,13 @@ package amqp
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"io"
 	"math/rand"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -111,12 +113,12 @@ func newReadScenario(bodyLen int) readScenario {
 	both(mframe(0, wire.ConnectionClose, make([]byte, 7)...))
 
 	return readScenario{in: in.Bytes(), want: want.Bytes(), setup: func(tp *tap) func(*testing.T) {
-		tp.tune = func(b []byte) { copy(b, tuneArgs(10, 4096, 0)) }
+		tp.in.tune = func(b []byte) { copy(b, tuneArgs(10, 4096, 0)) }
 		ring := newConfirmRing()
 		tc := &tapChan{ring: ring, selectOK: make(chan struct{}, 1)}
 		tc.selects.Store(1)
-		tp.register(2, tc)
-		tp.register(3, &tapChan{selectOK: make(chan struct{}, 1)})
+		tp.chans.register(2, tc)
+		tp.chans.register(3, &tapChan{selectOK: make(chan struct{}, 1)})
 		got := map[int]error{}
 		for i := 1; i <= 6; i++ {
 			ring.push(pubOp(got, i))
@@ -135,9 +137,6 @@ func newReadScenario(bodyLen int) readScenario {
 			ring.returnDone()
 			if _, ok := got[5]; !ok || len(got) != 5 {
 				t.Fatalf("deferred ack not applied: %v", got)
-			}
-			if tp.hbIn.Load() != 1 {
-				t.Errorf("heartbeats %d", tp.hbIn.Load())
 			}
 		}
 	}}
@@ -212,7 +211,7 @@ func TestTapReadErrors(t *testing.T) {
 		conn := &chunkConn{in: append([]byte(nil), full[:k]...)}
 		tp := newTap(conn, nil)
 		ring := newConfirmRing()
-		tp.register(2, &tapChan{ring: ring})
+		tp.chans.register(2, &tapChan{ring: ring})
 		if out := readAll(t, tp, 4096); !bytes.Equal(out, full[:k]) {
 			t.Fatalf("cut at %d: got %x", k, out)
 		}
@@ -245,7 +244,7 @@ func TestTapWritePassThrough(t *testing.T) {
 			t.Fatalf("Write %d %v", n, err)
 		}
 		select {
-		case <-tp.closeSent:
+		case <-tp.out.closeSent:
 			if k < len(data) {
 				t.Fatal("closeSent before connection.close was written")
 			}
@@ -257,11 +256,14 @@ func TestTapWritePassThrough(t *testing.T) {
 		if !bytes.Equal(conn.out.Bytes(), data) {
 			t.Fatalf("split %d: output differs", k)
 		}
-		if tp.lastOpen.Load() != 1 || tp.hbOut.Load() != 1 || tp.maxOut.Load() != 58 {
-			t.Fatalf("lastOpen %d hbOut %d maxOut %d", tp.lastOpen.Load(), tp.hbOut.Load(), tp.maxOut.Load())
+		var sc frameScanner
+		sc.skip = len(wire.ProtocolHeader)
+		sc.scan(conn.out.Bytes())
+		if tp.out.lastOpen.Load() != 1 || sc.heartbeats != 1 || sc.largest != 58 {
+			t.Fatalf("lastOpen %d heartbeats %d largest %d", tp.out.lastOpen.Load(), sc.heartbeats, sc.largest)
 		}
 		select {
-		case <-tp.closeSent:
+		case <-tp.out.closeSent:
 		default:
 			t.Fatal("closeSent not closed")
 		}
@@ -277,7 +279,7 @@ func TestTapInject(t *testing.T) {
 		conn := &chunkConn{}
 		tp := newTap(conn, nil)
 		tp.Write(data[:k])
-		if err := tp.inject(inj); err != nil {
+		if err := tp.out.inject(inj); err != nil {
 			t.Fatal(err)
 		}
 		tp.Write(data[k:])
@@ -303,9 +305,9 @@ func TestTapRewriteClose(t *testing.T) {
 	for k := 0; k <= len(data); k++ {
 		conn := &chunkConn{}
 		tp := newTap(conn, nil)
-		tp.rewriteClose(5, repl)
-		tp.rewriteClose(6, repl)
-		tp.rewriteClose(6, nil)
+		tp.out.rewriteClose(5, repl)
+		tp.out.rewriteClose(6, repl)
+		tp.out.rewriteClose(6, nil)
 		tp.Write(data[:k])
 		tp.Write(data[k:])
 		whole := k <= start || k >= closeAt
@@ -323,14 +325,14 @@ func TestTapCork(t *testing.T) {
 	conn := &chunkConn{}
 	tp := newTap(conn, nil)
 	tp.Write(data[:bounds[0]])
-	tp.cork()
-	tp.cork()
+	tp.out.cork()
+	tp.out.cork()
 	tp.Write(data[bounds[0]:bounds[5]]) // up to the channel.close: no channel-0 method
 	if conn.out.Len() != bounds[0] {
 		t.Fatalf("corked bytes were written: %d", conn.out.Len())
 	}
-	tp.inject(confirmSelectFrame(3)) // queued behind the corked frames
-	if err := tp.uncork(); err != nil {
+	tp.out.inject(confirmSelectFrame(3)) // queued behind the corked frames
+	if err := tp.out.uncork(); err != nil {
 		t.Fatal(err)
 	}
 	want := append(append([]byte(nil), data[:bounds[5]]...), confirmSelectFrame(3)...)
@@ -346,10 +348,10 @@ func TestTapCork(t *testing.T) {
 	if !bytes.Equal(conn.out.Bytes(), append(want, data[bounds[5]:]...)) {
 		t.Fatal("connection.close held back by a cork")
 	}
-	tp.uncork()
+	tp.out.uncork()
 	// Beyond corkLimit the buffer is written out; order is kept.
 	conn.out.Reset()
-	tp.cork()
+	tp.out.cork()
 	var all []byte
 	for i := 0; i < 3000; i++ {
 		f := rawFrame(wire.FrameBody, 1, make([]byte, 40+i%50))
@@ -362,7 +364,7 @@ func TestTapCork(t *testing.T) {
 	if conn.out.Len() == 0 || conn.out.Len() > len(all) {
 		t.Fatalf("corkLimit not honoured: %d written", conn.out.Len())
 	}
-	tp.uncork()
+	tp.out.uncork()
 	if !bytes.Equal(conn.out.Bytes(), all) {
 		t.Fatal("order lost across cork flushes")
 	}
@@ -397,7 +399,7 @@ func FuzzTap(f *testing.F) {
 		tc := &tapChan{ring: ring, selectOK: make(chan struct{}, 1)}
 		tc.selects.Store(1)
 		for id := uint16(0); id < 4; id++ {
-			tp.register(id, tc)
+			tp.chans.register(id, tc)
 		}
 		if out := readAll(t, tp, ps); len(out) > len(in) {
 			t.Fatalf("read side produced more than it got")
@@ -406,11 +408,11 @@ func FuzzTap(f *testing.F) {
 		for _, skip := range []int{0, len(wire.ProtocolHeader)} {
 			w := &chunkConn{}
 			tp = newTap(w, nil)
-			tp.wskip = skip
+			tp.out.wskip = skip
 			k := int(split) % (len(in) + 1)
 			tp.Write(in[:k])
 			inj := confirmSelectFrame(1)
-			tp.inject(inj)
+			tp.out.inject(inj)
 			tp.Write(in[k:])
 			out := w.out.Bytes()
 			if len(out) == len(in) {
@@ -432,4 +434,99 @@ func FuzzTap(f *testing.F) {
 			}
 		}
 	})
+}
+
+// frameScanner follows a stream of frames (after skip bytes of protocol
+// header) in chunks cut anywhere, counting heartbeat frames and noting the
+// largest frame: what tests check of a connection's traffic.
+type frameScanner struct {
+	skip       int
+	hdr        []byte
+	left       int
+	heartbeats int
+	largest    int
+}
+
+func (s *frameScanner) scan(p []byte) {
+	for len(p) > 0 {
+		switch {
+		case s.skip > 0:
+			k := min(s.skip, len(p))
+			s.skip -= k
+			p = p[k:]
+		case s.left > 0:
+			k := min(s.left, len(p))
+			s.left -= k
+			p = p[k:]
+		default:
+			k := min(wire.HeaderLen-len(s.hdr), len(p))
+			s.hdr = append(s.hdr, p[:k]...)
+			p = p[k:]
+			if len(s.hdr) == wire.HeaderLen {
+				size := int(binary.BigEndian.Uint32(s.hdr[3:]))
+				if s.hdr[0] == wire.FrameHeartbeat {
+					s.heartbeats++
+				}
+				s.largest = max(s.largest, size+wire.Overhead)
+				s.left = size + 1
+				s.hdr = s.hdr[:0]
+			}
+		}
+	}
+}
+
+// countingConn is a net.Conn that scans the frames going each way.
+type countingConn struct {
+	net.Conn
+	mu      sync.Mutex
+	in, out frameScanner
+}
+
+func newCountingConn(c net.Conn) *countingConn {
+	return &countingConn{Conn: c, out: frameScanner{skip: len(wire.ProtocolHeader)}}
+}
+
+func (c *countingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.mu.Lock()
+	c.in.scan(p[:n])
+	c.mu.Unlock()
+	return n, err
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	c.mu.Lock()
+	c.out.scan(p[:n])
+	c.mu.Unlock()
+	return n, err
+}
+
+// stats returns the heartbeats read and written and the largest frame
+// written.
+func (c *countingConn) stats() (hbIn, hbOut, largestOut int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.in.heartbeats, c.out.heartbeats, c.out.largest
+}
+
+// countingDial makes cfg dial through a countingConn, returned once dialled.
+func countingDial(cfg *Config) func() *countingConn {
+	var mu sync.Mutex
+	var cc *countingConn
+	cfg.Dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		cc = newCountingConn(c)
+		return cc, nil
+	}
+	return func() *countingConn {
+		mu.Lock()
+		defer mu.Unlock()
+		return cc
+	}
 }
