@@ -161,137 +161,6 @@ func (ch *Channel) closedErr() *Error {
 	return &Error{Kind: KindChannelClosed, Reason: "channel is closed"}
 }
 
-// QueueDeclare declares a queue; done gets the broker's name for it (useful
-// with an empty Name) and its counts. Passive only checks that it exists.
-func (ch *Channel) QueueDeclare(ctx context.Context, a QueueDeclareArgs, done func(QueueInfo, error)) {
-	ch.submit(&op{kind: opQueueDeclare, ctx: ctx, opExt: &opExt{qd: a, doneQ: done}})
-}
-
-// QueueDelete deletes a queue.
-func (ch *Channel) QueueDelete(ctx context.Context, name string, ifUnused, ifEmpty, noWait bool, done func(error)) {
-	ch.submit(&op{kind: opQueueDelete, ctx: ctx, f1: ifUnused, f2: ifEmpty, f3: noWait, done: done, opExt: &opExt{s1: name}})
-}
-
-// QueueBind binds a queue to an exchange.
-func (ch *Channel) QueueBind(ctx context.Context, queue, exchange, key string, noWait bool, args Table, done func(error)) {
-	ch.submit(&op{kind: opQueueBind, ctx: ctx, f1: noWait, done: done, opExt: &opExt{s1: queue, s2: exchange, s3: key, args: args}})
-}
-
-// QueueUnbind removes a binding.
-func (ch *Channel) QueueUnbind(ctx context.Context, queue, exchange, key string, args Table, done func(error)) {
-	ch.submit(&op{kind: opQueueUnbind, ctx: ctx, done: done, opExt: &opExt{s1: queue, s2: exchange, s3: key, args: args}})
-}
-
-// QueuePurge removes a queue's ready messages; done gets how many.
-func (ch *Channel) QueuePurge(ctx context.Context, name string, noWait bool, done func(count int, err error)) {
-	ch.submit(&op{kind: opQueuePurge, ctx: ctx, f1: noWait, opExt: &opExt{s1: name, doneN: done}})
-}
-
-// ExchangeDeclare declares an exchange (Kind "" is "direct").
-func (ch *Channel) ExchangeDeclare(ctx context.Context, a ExchangeDeclareArgs, done func(error)) {
-	ch.submit(&op{kind: opExchangeDeclare, ctx: ctx, done: done, opExt: &opExt{ed: a}})
-}
-
-// ExchangeDelete deletes an exchange.
-func (ch *Channel) ExchangeDelete(ctx context.Context, name string, ifUnused, noWait bool, done func(error)) {
-	ch.submit(&op{kind: opExchangeDelete, ctx: ctx, f1: ifUnused, f2: noWait, done: done, opExt: &opExt{s1: name}})
-}
-
-// ExchangeBind binds exchange dest to exchange src.
-func (ch *Channel) ExchangeBind(ctx context.Context, dest, src, key string, noWait bool, args Table, done func(error)) {
-	ch.submit(&op{kind: opExchangeBind, ctx: ctx, f1: noWait, done: done, opExt: &opExt{s1: dest, s2: src, s3: key, args: args}})
-}
-
-// ExchangeUnbind removes an exchange-to-exchange binding.
-func (ch *Channel) ExchangeUnbind(ctx context.Context, dest, src, key string, noWait bool, args Table, done func(error)) {
-	ch.submit(&op{kind: opExchangeUnbind, ctx: ctx, f1: noWait, done: done, opExt: &opExt{s1: dest, s2: src, s3: key, args: args}})
-}
-
-// Qos sets the prefetch window (prefetchCount 0..65535, prefetchSize
-// 0..2^32-1; out of range fails with KindInvalid).
-func (ch *Channel) Qos(ctx context.Context, prefetchSize, prefetchCount int, global bool, done func(error)) {
-	ch.submit(&op{kind: opQos, ctx: ctx, f1: global, done: done, opExt: &opExt{n1: prefetchSize, n2: prefetchCount}})
-}
-
-// Flow asks the broker to pause (false) or resume (true) deliveries; done
-// gets the requested state. (RabbitMQ does not implement active=false and
-// closes the connection.)
-func (ch *Channel) Flow(ctx context.Context, active bool, done func(active bool, err error)) {
-	ch.submit(&op{kind: opFlow, ctx: ctx, f1: active, opExt: &opExt{doneB: done}})
-}
-
-// Recover asks the broker to redeliver unacknowledged messages.
-func (ch *Channel) Recover(ctx context.Context, requeue bool, done func(error)) {
-	ch.submit(&op{kind: opRecover, ctx: ctx, f1: requeue, done: done})
-}
-
-// Close closes the channel with the given reply code and text (at most 255
-// bytes; amqp091-go itself always sends 200 and no text, so the tap rewrites
-// the frame). A second Close fails with KindChannelClosed, Code 0.
-func (ch *Channel) Close(ctx context.Context, code int, text string, done func(error)) {
-	ch.submit(&op{kind: opClose, ctx: ctx, done: done, opExt: &opExt{n1: code, s1: text}})
-}
-
-/*
-Confirm puts the channel in confirm mode (confirm.select, injected by the tap;
-see tap). From then on every publish gets the next delivery tag, starting at
-1, whether it waits for its confirm or not. With noWait done is called once
-the select is written. A second Confirm fails with KindInvalid.
-*/
-func (ch *Channel) Confirm(ctx context.Context, noWait bool, done func(error)) {
-	ch.submit(&op{kind: opConfirm, ctx: ctx, f1: noWait, done: done})
-}
-
-/*
-Publish publishes p. Not in confirm mode, or without waitConfirm, done is
-called once the frames are written to the connection's buffer, which goes
-to the socket at the end of the executor's current batch. In confirm mode with waitConfirm, done is
-called when the broker acks the message (nil) or nacks it (KindPublishNacked
-with Error.DeliveryTag). p and p.Body must not be modified until done is
-called.
-*/
-func (ch *Channel) Publish(ctx context.Context, p *Publishing, waitConfirm bool, done func(err error)) {
-	ch.submit(&op{kind: opPublish, ctx: ctx, pub: p, f1: waitConfirm, done: done})
-}
-
-// Ack acknowledges a delivery; done is called once it is written.
-func (ch *Channel) Ack(tag uint64, multiple bool, done func(error)) {
-	ch.submit(&op{kind: opAck, tag: tag, f1: multiple, done: done})
-}
-
-// Nack negatively acknowledges a delivery; done is called once it is written.
-func (ch *Channel) Nack(tag uint64, multiple, requeue bool, done func(error)) {
-	ch.submit(&op{kind: opNack, tag: tag, f1: multiple, f2: requeue, done: done})
-}
-
-// Reject rejects a delivery; done is called once it is written.
-func (ch *Channel) Reject(tag uint64, requeue bool, done func(error)) {
-	ch.submit(&op{kind: opReject, tag: tag, f1: requeue, done: done})
-}
-
-// Get fetches one message; ok is false when the queue is empty.
-func (ch *Channel) Get(ctx context.Context, queue string, noAck bool, done func(d *Delivery, ok bool, err error)) {
-	ch.submit(&op{kind: opGet, ctx: ctx, f1: noAck, opExt: &opExt{s1: queue, doneGet: done}})
-}
-
-/*
-Consume starts a consumer and calls done with its tag (generated when
-a.Tag is empty). A tag already active on the channel fails with
-KindDuplicateConsumer (Code 530) before anything is sent. h gets the
-consumer's deliveries, from one pump goroutine, only after done was called;
-see ConsumerHandler. h is used only when done got no error. When ctx ends
-before the broker confirmed the consumer, the consumer is cancelled again.
-*/
-func (ch *Channel) Consume(ctx context.Context, a ConsumeArgs, h ConsumerHandler, done func(tag string, err error)) {
-	ch.submit(&op{kind: opConsume, ctx: ctx, opExt: &opExt{ca: a, h: h, doneTag: done}})
-}
-
-// Cancel cancels a consumer. After done, the consumer's handler gets its
-// remaining buffered deliveries and then End(nil).
-func (ch *Channel) Cancel(ctx context.Context, tag string, noWait bool, done func(error)) {
-	ch.submit(&op{kind: opCancel, ctx: ctx, f1: noWait, done: done, opExt: &opExt{s1: tag}})
-}
-
 // ok completes o successfully when it has not completed yet.
 func ok(o *op) {
 	if o.complete() {
@@ -351,7 +220,7 @@ func (ch *Channel) run(o *op) {
 	raw := ch.raw
 	switch o.kind {
 	case opQueueDeclare:
-		a := &o.qd
+		a := o.args.(*queueDeclareOp)
 		if e := checkShort(name, "queue name", a.Name); e != nil {
 			o.fail(e)
 			return
@@ -373,28 +242,30 @@ func (ch *Channel) run(o *op) {
 			return
 		}
 		if o.complete() {
-			o.doneQ(QueueInfo{Name: q.Name, MessageCount: q.Messages, ConsumerCount: q.Consumers}, nil)
+			a.done(QueueInfo{Name: q.Name, MessageCount: q.Messages, ConsumerCount: q.Consumers}, nil)
 		}
 
 	case opQueueDelete:
-		if e := checkShort(name, "queue name", o.s1); e != nil {
+		a := o.args.(*queueDeleteOp)
+		if e := checkShort(name, "queue name", a.name); e != nil {
 			o.fail(e)
 			return
 		}
-		if _, err := raw.QueueDelete(o.s1, o.f1, o.f2, o.f3); err != nil {
+		if _, err := raw.QueueDelete(a.name, a.ifUnused, a.ifEmpty, a.noWait); err != nil {
 			ch.failed(o, err)
 			return
 		}
 		ok(o)
 
 	case opQueueBind, opQueueUnbind, opExchangeBind, opExchangeUnbind:
-		for _, s := range [...]string{o.s1, o.s2, o.s3} {
+		a := o.args.(*bindOp)
+		for _, s := range [...]string{a.dest, a.src, a.key} {
 			if e := checkShort(name, "name or routing key", s); e != nil {
 				o.fail(e)
 				return
 			}
 		}
-		args, e := convTable(name, o.args)
+		args, e := convTable(name, a.args)
 		if e != nil {
 			o.fail(e)
 			return
@@ -402,13 +273,13 @@ func (ch *Channel) run(o *op) {
 		var err error
 		switch o.kind {
 		case opQueueBind:
-			err = raw.QueueBind(o.s1, o.s3, o.s2, o.f1, args)
+			err = raw.QueueBind(a.dest, a.key, a.src, a.noWait, args)
 		case opQueueUnbind:
-			err = raw.QueueUnbind(o.s1, o.s3, o.s2, args)
+			err = raw.QueueUnbind(a.dest, a.key, a.src, args)
 		case opExchangeBind:
-			err = raw.ExchangeBind(o.s1, o.s3, o.s2, o.f1, args)
+			err = raw.ExchangeBind(a.dest, a.key, a.src, a.noWait, args)
 		default:
-			err = raw.ExchangeUnbind(o.s1, o.s3, o.s2, o.f1, args)
+			err = raw.ExchangeUnbind(a.dest, a.key, a.src, a.noWait, args)
 		}
 		if err != nil {
 			ch.failed(o, err)
@@ -417,21 +288,22 @@ func (ch *Channel) run(o *op) {
 		ok(o)
 
 	case opQueuePurge:
-		if e := checkShort(name, "queue name", o.s1); e != nil {
+		a := o.args.(*queuePurgeOp)
+		if e := checkShort(name, "queue name", a.name); e != nil {
 			o.fail(e)
 			return
 		}
-		n, err := raw.QueuePurge(o.s1, o.f1)
+		n, err := raw.QueuePurge(a.name, a.noWait)
 		if err != nil {
 			ch.failed(o, err)
 			return
 		}
 		if o.complete() {
-			o.doneN(n, nil)
+			a.done(n, nil)
 		}
 
 	case opExchangeDeclare:
-		a := &o.ed
+		a := o.args.(*ExchangeDeclareArgs)
 		kind := a.Kind
 		if kind == "" {
 			kind = amqp091.ExchangeDirect
@@ -462,41 +334,44 @@ func (ch *Channel) run(o *op) {
 		ok(o)
 
 	case opExchangeDelete:
-		if e := checkShort(name, "exchange name", o.s1); e != nil {
+		a := o.args.(*exchangeDeleteOp)
+		if e := checkShort(name, "exchange name", a.name); e != nil {
 			o.fail(e)
 			return
 		}
-		if err := raw.ExchangeDelete(o.s1, o.f1, o.f2); err != nil {
+		if err := raw.ExchangeDelete(a.name, a.ifUnused, a.noWait); err != nil {
 			ch.failed(o, err)
 			return
 		}
 		ok(o)
 
 	case opQos:
-		if o.n1 < 0 || o.n1 > 0xFFFFFFFF || o.n2 < 0 || o.n2 > 0xFFFF {
+		a := o.args.(*qosOp)
+		if a.size < 0 || a.size > 0xFFFFFFFF || a.count < 0 || a.count > 0xFFFF {
 			o.fail(invalidf(name, "prefetch_size must be 0..4294967295 and prefetch_count 0..65535"))
 			return
 		}
-		if err := raw.Qos(o.n2, o.n1, o.f1); err != nil {
+		if err := raw.Qos(a.count, a.size, a.global); err != nil {
 			ch.failed(o, err)
 			return
 		}
-		if !o.f1 {
-			ch.consumerQosCount, ch.consumerQosSize = o.n2, o.n1
+		if !a.global {
+			ch.consumerQosCount, ch.consumerQosSize = a.count, a.size
 		}
 		ok(o)
 
 	case opFlow:
-		if err := raw.Flow(o.f1); err != nil {
+		a := o.args.(*flowOp)
+		if err := raw.Flow(a.active); err != nil {
 			ch.failed(o, err)
 			return
 		}
 		if o.complete() {
-			o.doneB(o.f1, nil)
+			a.done(a.active, nil)
 		}
 
 	case opRecover:
-		if err := raw.Recover(o.f1); err != nil {
+		if err := raw.Recover(o.requeue); err != nil {
 			ch.failed(o, err)
 			return
 		}
@@ -515,34 +390,35 @@ func (ch *Channel) run(o *op) {
 		var err error
 		switch o.kind {
 		case opAck:
-			err = raw.Ack(o.tag, o.f1)
+			err = raw.Ack(o.tag, o.multiple)
 		case opNack:
-			err = raw.Nack(o.tag, o.f1, o.f2)
+			err = raw.Nack(o.tag, o.multiple, o.requeue)
 		default:
-			err = raw.Reject(o.tag, o.f1)
+			err = raw.Reject(o.tag, o.requeue)
 		}
 		if err != nil {
 			ch.failed(o, err)
 			return
 		}
-		ch.acks.ackedQueued(o.tag, o.kind != opReject && o.f1)
+		ch.acks.ackedQueued(o.tag, o.kind != opReject && o.multiple)
 		ch.wrote(o)
 
 	case opGet:
-		if e := checkShort(name, "queue name", o.s1); e != nil {
+		a := o.args.(*getOp)
+		if e := checkShort(name, "queue name", a.queue); e != nil {
 			o.fail(e)
 			return
 		}
-		d, got, err := raw.Get(o.s1, o.f1)
+		d, got, err := raw.Get(a.queue, a.noAck)
 		if err != nil {
 			ch.failed(o, err)
 			return
 		}
 		if o.complete() {
 			if got {
-				o.doneGet(fromAMQPDelivery(&d), true, nil)
+				a.done(fromAMQPDelivery(&d), true, nil)
 			} else {
-				o.doneGet(nil, false, nil)
+				a.done(nil, false, nil)
 			}
 		}
 
@@ -593,7 +469,7 @@ func (ch *Channel) runPublish(o *op) {
 		return
 	}
 	var waiter *op
-	if o.f1 {
+	if o.waitConfirm {
 		waiter = o
 	}
 	tag, e := ring.push(waiter)
@@ -635,7 +511,7 @@ func (ch *Channel) runConfirm(o *op) {
 		ch.failed(o, err)
 		return
 	}
-	if o.f1 {
+	if o.args.(*confirmOp).noWait {
 		ok(o)
 		return
 	}
@@ -649,18 +525,19 @@ func (ch *Channel) runConfirm(o *op) {
 
 func (ch *Channel) runClose(o *op) {
 	name := o.name()
-	if o.n1 < 0 || o.n1 > 0xFFFF {
+	a := o.args.(*closeOp)
+	if a.code < 0 || a.code > 0xFFFF {
 		o.fail(invalidf(name, "reply code must be 0..65535"))
 		return
 	}
-	if e := checkShort(name, "reply text", o.s1); e != nil {
+	if e := checkShort(name, "reply text", a.text); e != nil {
 		o.fail(e)
 		return
 	}
 	ch.closingByClient.Store(true)
 	tap := ch.conn.tap
-	if o.n1 != 200 || o.s1 != "" {
-		tap.out.rewriteClose(ch.id, channelCloseFrame(ch.id, uint16(o.n1), o.s1))
+	if a.code != 200 || a.text != "" {
+		tap.out.rewriteClose(ch.id, channelCloseFrame(ch.id, uint16(a.code), a.text))
 	}
 	err := ch.raw.Close()
 	tap.out.rewriteClose(ch.id, nil)
@@ -688,9 +565,9 @@ func (ch *Channel) newConsumerTag() string {
 }
 
 func (ch *Channel) runConsume(o *op) {
-	a := &o.ca
+	a := o.args.(*consumeOp)
 	name := o.name()
-	if o.h == nil {
+	if a.h == nil {
 		o.fail(invalidf(name, "nil consumer handler"))
 		return
 	}
@@ -715,7 +592,7 @@ func (ch *Channel) runConsume(o *op) {
 		o.fail(invalidf(name, "consumer prefetch must be 0..65535"))
 		return
 	}
-	c := &consumer{tag: tag, h: o.h, fin: make(chan struct{})}
+	c := &consumer{tag: tag, h: a.h, fin: make(chan struct{})}
 	ch.cmu.Lock()
 	if ch.consumers == nil {
 		ch.cmu.Unlock()
@@ -733,7 +610,7 @@ func (ch *Channel) runConsume(o *op) {
 	ch.cmu.Unlock()
 	if d := ch.deliveries(); d != nil {
 		// The tap assembles this consumer's deliveries (deliver.go).
-		c.tc = newTapConsumer(tag, o.h)
+		c.tc = newTapConsumer(tag, a.h)
 		if a.NoAck {
 			c.tc.autoAck = &ch.acks
 		}
@@ -775,7 +652,7 @@ func (ch *Channel) runConsume(o *op) {
 	ch.cmu.Lock()
 	c.active = ch.consumers[tag] == c
 	ch.cmu.Unlock()
-	o.doneTag(tag, nil)
+	a.done(tag, nil)
 	if c.tc != nil {
 		c.tc.start()
 	}
@@ -830,12 +707,13 @@ func (ch *Channel) untap(c *consumer) {
 }
 
 func (ch *Channel) runCancel(o *op) {
-	tag := o.s1
+	a := o.args.(*cancelOp)
+	tag := a.tag
 	if e := checkShort(o.name(), "consumer tag", tag); e != nil {
 		o.fail(e)
 		return
 	}
-	if err := ch.raw.Cancel(tag, o.f1); err != nil {
+	if err := ch.raw.Cancel(tag, a.noWait); err != nil {
 		ch.failed(o, err)
 		return
 	}

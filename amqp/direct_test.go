@@ -460,11 +460,11 @@ func TestExecutorClaim(t *testing.T) {
 	var ran []int
 	block := make(chan struct{})
 	e := newExecutor(func(o *op) {
-		if o.n1 == 0 {
+		if o.args.(*testOp).i == 0 {
 			<-block
 		}
 		mu.Lock()
-		ran = append(ran, o.n1)
+		ran = append(ran, o.args.(*testOp).i)
 		mu.Unlock()
 		ok(o)
 	}, nil)
@@ -478,7 +478,7 @@ func TestExecutorClaim(t *testing.T) {
 	}
 	done := make(chan struct{}, 3)
 	for i := 1; i <= 2; i++ {
-		e.submit(&op{kind: opTest, opExt: &opExt{n1: i}, done: func(error) { done <- struct{}{} }})
+		e.submit(&op{kind: opTest, args: &testOp{i: i}, done: func(error) { done <- struct{}{} }})
 	}
 	time.Sleep(10 * time.Millisecond)
 	mu.Lock()
@@ -493,7 +493,7 @@ func TestExecutorClaim(t *testing.T) {
 		t.Fatalf("ran %v", ran)
 	}
 	// Running: no claim.
-	e.submit(&op{kind: opTest, opExt: &opExt{n1: 0}, done: func(error) { done <- struct{}{} }})
+	e.submit(&op{kind: opTest, args: &testOp{i: 0}, done: func(error) { done <- struct{}{} }})
 	waitUntil(t, func() bool { e.mu.Lock(); defer e.mu.Unlock(); return e.running })
 	if e.claim() {
 		t.Fatal("claim while running")

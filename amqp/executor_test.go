@@ -8,6 +8,12 @@ import (
 	"time"
 )
 
+// opTest is an operation of the executor tests, never run by a Channel
+// (its name is the fallback "op"); its arguments are a testOp.
+const opTest opKind = 255
+
+type testOp struct{ p, i int }
+
 // TestExecutorOrderAndExactlyOnce submits from several goroutines, some ops
 // with contexts that end at random moments, and checks that each
 // goroutine's ops run in its order, that every done is called exactly once,
@@ -23,7 +29,8 @@ func TestExecutorOrderAndExactlyOnce(t *testing.T) {
 	var batches atomic.Int32
 	e := newExecutor(func(o *op) {
 		mu.Lock()
-		ran[o.n1] = append(ran[o.n1], o.n2)
+		a := o.args.(*testOp)
+		ran[a.p] = append(ran[a.p], a.i)
 		mu.Unlock()
 		if o.complete() {
 			o.deliver(nil)
@@ -42,13 +49,13 @@ func TestExecutorOrderAndExactlyOnce(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < perProducer; i++ {
-				o := &op{kind: opTest, opExt: &opExt{n1: p, n2: i}}
+				o := &op{kind: opTest, args: &testOp{p: p, i: i}}
 				o.done = func(err error) {
 					if calls[p][i].Add(1) != 1 {
 						t.Errorf("op %d/%d: done called twice", p, i)
 					}
 					if err != nil {
-						if e, ok := err.(*Error); !ok || e.Kind != KindTimeout || e.Op != "test" {
+						if e, ok := err.(*Error); !ok || e.Kind != KindTimeout || e.Op != "op" {
 							t.Errorf("op %d/%d: %v", p, i, err)
 						}
 						timeouts.Add(1)
@@ -110,7 +117,7 @@ func TestExecutorClose(t *testing.T) {
 	block := make(chan struct{})
 	started := make(chan struct{})
 	e := newExecutor(func(o *op) {
-		if o.n2 == 0 {
+		if o.args.(*testOp).i == 0 {
 			close(started)
 			<-block
 		}
@@ -125,7 +132,7 @@ func TestExecutorClose(t *testing.T) {
 	}()
 	results := make(chan error, 10)
 	for i := 0; i < 10; i++ {
-		o := &op{kind: opQueueDelete, done: func(err error) { results <- err }, opExt: &opExt{n2: i}}
+		o := &op{kind: opQueueDelete, done: func(err error) { results <- err }, args: &testOp{i: i}}
 		e.submit(o)
 	}
 	<-started
@@ -186,14 +193,14 @@ func TestOpDeliverCallbacks(t *testing.T) {
 	e := &Error{Kind: KindChannelClosed}
 	var n int
 	ops := []*op{
-		{kind: opQueueDeclare, opExt: &opExt{doneQ: func(q QueueInfo, err error) { n++ }}},
-		{kind: opQueuePurge, opExt: &opExt{doneN: func(c int, err error) { n++ }}},
-		{kind: opFlow, opExt: &opExt{doneB: func(b bool, err error) { n++ }}},
-		{kind: opGet, opExt: &opExt{doneGet: func(d *Delivery, ok bool, err error) { n++ }}},
-		{kind: opConsume, opExt: &opExt{doneTag: func(s string, err error) { n++ }}},
+		{kind: opQueueDeclare, args: &queueDeclareOp{done: func(q QueueInfo, err error) { n++ }}},
+		{kind: opQueuePurge, args: &queuePurgeOp{done: func(c int, err error) { n++ }}},
+		{kind: opFlow, args: &flowOp{done: func(b bool, err error) { n++ }}},
+		{kind: opGet, args: &getOp{done: func(d *Delivery, ok bool, err error) { n++ }}},
+		{kind: opConsume, args: &consumeOp{done: func(s string, err error) { n++ }}},
 		{kind: opAck, done: func(err error) { n++ }},
 		{kind: opAck}, // nil done is allowed
-		{kind: opGet, opExt: &opExt{}},
+		{kind: opGet, args: &getOp{}},
 	}
 	for _, o := range ops {
 		o.fail(e)
