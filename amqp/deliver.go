@@ -27,7 +27,7 @@ so the pump's Cancelled/End keep their order).
 
 Decoding mirrors amqp091's reader followed by fromAMQPDelivery: the same
 fields, property flags, table types (normalised as fromAMQPValue does),
-limits (nesting 32, 8192 elements) and errors (a malformed frame ends the
+limits (wire.MaxDepth, wire.MaxElements) and errors (a malformed frame ends the
 connection).
 
 A consumer is registered before basic.consume is sent. The handler of an
