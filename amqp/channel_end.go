@@ -62,13 +62,7 @@ func (ch *Channel) handleReturn(r *amqp091.Return) {
 }
 
 func (ch *Channel) serverCancel(tag string) {
-	ch.cmu.Lock()
-	c := ch.consumers[tag]
-	if c != nil {
-		delete(ch.consumers, tag)
-	}
-	ch.cmu.Unlock()
-	ch.untap(c)
+	c := ch.takeConsumer(tag)
 	if c != nil {
 		c.finish(true, &Error{Kind: KindConsumerCancelled, Op: "basic_consume", ConsumerTag: tag,
 			Reason: "consumer '" + tag + "' was cancelled by the broker"})

@@ -10,6 +10,28 @@ import (
 // (blocking in amqp091 for the synchronous methods), corking runs of
 // publishes and acks.
 
+// shortOK fails o unless every s fits a shortstr (at most 255 bytes); what
+// names them in the error.
+func shortOK(o *op, what string, ss ...string) bool {
+	for _, s := range ss {
+		if e := checkShort(o.name(), what, s); e != nil {
+			o.fail(e)
+			return false
+		}
+	}
+	return true
+}
+
+// tableArg converts t for amqp091, failing o when it cannot.
+func tableArg(o *op, t Table) (amqp091.Table, bool) {
+	args, e := convTable(o.name(), t)
+	if e != nil {
+		o.fail(e)
+		return nil, false
+	}
+	return args, true
+}
+
 // ok completes o successfully when it has not completed yet.
 func ok(o *op) {
 	if o.complete() {
@@ -70,13 +92,11 @@ func (ch *Channel) run(o *op) {
 	switch o.kind {
 	case opQueueDeclare:
 		a := o.args.(*queueDeclareOp)
-		if e := checkShort(name, "queue name", a.Name); e != nil {
-			o.fail(e)
+		if !shortOK(o, "queue name", a.Name) {
 			return
 		}
-		args, e := convTable(name, a.Args)
-		if e != nil {
-			o.fail(e)
+		args, valid := tableArg(o, a.Args)
+		if !valid {
 			return
 		}
 		var q amqp091.Queue
@@ -96,8 +116,7 @@ func (ch *Channel) run(o *op) {
 
 	case opQueueDelete:
 		a := o.args.(*queueDeleteOp)
-		if e := checkShort(name, "queue name", a.name); e != nil {
-			o.fail(e)
+		if !shortOK(o, "queue name", a.name) {
 			return
 		}
 		if _, err := raw.QueueDelete(a.name, a.ifUnused, a.ifEmpty, a.noWait); err != nil {
@@ -108,15 +127,11 @@ func (ch *Channel) run(o *op) {
 
 	case opQueueBind, opQueueUnbind, opExchangeBind, opExchangeUnbind:
 		a := o.args.(*bindOp)
-		for _, s := range [...]string{a.dest, a.src, a.key} {
-			if e := checkShort(name, "name or routing key", s); e != nil {
-				o.fail(e)
-				return
-			}
+		if !shortOK(o, "name or routing key", a.dest, a.src, a.key) {
+			return
 		}
-		args, e := convTable(name, a.args)
-		if e != nil {
-			o.fail(e)
+		args, valid := tableArg(o, a.args)
+		if !valid {
 			return
 		}
 		var err error
@@ -138,8 +153,7 @@ func (ch *Channel) run(o *op) {
 
 	case opQueuePurge:
 		a := o.args.(*queuePurgeOp)
-		if e := checkShort(name, "queue name", a.name); e != nil {
-			o.fail(e)
+		if !shortOK(o, "queue name", a.name) {
 			return
 		}
 		n, err := raw.QueuePurge(a.name, a.noWait)
@@ -157,17 +171,14 @@ func (ch *Channel) run(o *op) {
 		if kind == "" {
 			kind = amqp091.ExchangeDirect
 		}
-		if e := checkShort(name, "exchange name", a.Name); e != nil {
-			o.fail(e)
+		if !shortOK(o, "exchange name", a.Name) {
 			return
 		}
-		if e := checkShort(name, "exchange type", kind); e != nil {
-			o.fail(e)
+		if !shortOK(o, "exchange type", kind) {
 			return
 		}
-		args, e := convTable(name, a.Args)
-		if e != nil {
-			o.fail(e)
+		args, valid := tableArg(o, a.Args)
+		if !valid {
 			return
 		}
 		var err error
@@ -184,8 +195,7 @@ func (ch *Channel) run(o *op) {
 
 	case opExchangeDelete:
 		a := o.args.(*exchangeDeleteOp)
-		if e := checkShort(name, "exchange name", a.name); e != nil {
-			o.fail(e)
+		if !shortOK(o, "exchange name", a.name) {
 			return
 		}
 		if err := raw.ExchangeDelete(a.name, a.ifUnused, a.noWait); err != nil {
@@ -254,8 +264,7 @@ func (ch *Channel) run(o *op) {
 
 	case opGet:
 		a := o.args.(*getOp)
-		if e := checkShort(name, "queue name", a.queue); e != nil {
-			o.fail(e)
+		if !shortOK(o, "queue name", a.queue) {
 			return
 		}
 		d, got, err := raw.Get(a.queue, a.noAck)
@@ -379,8 +388,7 @@ func (ch *Channel) runClose(o *op) {
 		o.fail(invalidf(name, "reply code must be 0..65535"))
 		return
 	}
-	if e := checkShort(name, "reply text", a.text); e != nil {
-		o.fail(e)
+	if !shortOK(o, "reply text", a.text) {
 		return
 	}
 	ch.closingByClient.Store(true)

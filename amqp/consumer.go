@@ -99,17 +99,14 @@ func (ch *Channel) runConsume(o *op) {
 	if tag == "" {
 		tag = ch.newConsumerTag()
 	}
-	if e := checkShort(name, "consumer tag", tag); e != nil {
-		o.fail(e)
+	if !shortOK(o, "consumer tag", tag) {
 		return
 	}
-	if e := checkShort(name, "queue name", a.Queue); e != nil {
-		o.fail(e)
+	if !shortOK(o, "queue name", a.Queue) {
 		return
 	}
-	args, e := convTable(name, a.Args)
-	if e != nil {
-		o.fail(e)
+	args, valid := tableArg(o, a.Args)
+	if !valid {
 		return
 	}
 	if a.Prefetch < 0 || a.Prefetch > 0xFFFF {
@@ -233,14 +230,23 @@ func (ch *Channel) untap(c *consumer) {
 func (ch *Channel) runCancel(o *op) {
 	a := o.args.(*cancelOp)
 	tag := a.tag
-	if e := checkShort(o.name(), "consumer tag", tag); e != nil {
-		o.fail(e)
+	if !shortOK(o, "consumer tag", tag) {
 		return
 	}
 	if err := ch.raw.Cancel(tag, a.noWait); err != nil {
 		ch.failed(o, err)
 		return
 	}
+	c := ch.takeConsumer(tag)
+	ok(o)
+	if c != nil {
+		c.finish(false, nil)
+	}
+}
+
+// takeConsumer removes the consumer with tag from the channel and the tap
+// and returns it (nil when there is none).
+func (ch *Channel) takeConsumer(tag string) *consumer {
 	ch.cmu.Lock()
 	c := ch.consumers[tag]
 	if c != nil {
@@ -248,8 +254,5 @@ func (ch *Channel) runCancel(o *op) {
 	}
 	ch.cmu.Unlock()
 	ch.untap(c)
-	ok(o)
-	if c != nil {
-		c.finish(false, nil)
-	}
+	return c
 }
