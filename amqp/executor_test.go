@@ -2,6 +2,7 @@ package amqp
 
 import (
 	"context"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -220,4 +221,56 @@ func waitUntil(t *testing.T, f func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// TestExecutorClaim: a claim succeeds only when nothing is queued or
+// running; operations submitted during a claim run after its release, in
+// order.
+func TestExecutorClaim(t *testing.T) {
+	var mu sync.Mutex
+	var ran []int
+	block := make(chan struct{})
+	e := newExecutor(func(o *op) {
+		if o.args.(*testOp).i == 0 {
+			<-block
+		}
+		mu.Lock()
+		ran = append(ran, o.args.(*testOp).i)
+		mu.Unlock()
+		ok(o)
+	}, nil)
+	go e.loop()
+	defer e.close(&Error{Kind: KindChannelClosed})
+	if !e.claim() {
+		t.Fatal("claim of an idle executor failed")
+	}
+	if e.claim() {
+		t.Fatal("second claim succeeded")
+	}
+	done := make(chan struct{}, 3)
+	for i := 1; i <= 2; i++ {
+		e.submit(&op{kind: opTest, args: &testOp{i: i}, done: func(error) { done <- struct{}{} }})
+	}
+	time.Sleep(10 * time.Millisecond)
+	mu.Lock()
+	if len(ran) != 0 {
+		t.Fatal("an op ran during a claim")
+	}
+	mu.Unlock()
+	e.release()
+	<-done
+	<-done
+	if !reflect.DeepEqual(ran, []int{1, 2}) {
+		t.Fatalf("ran %v", ran)
+	}
+	// Running: no claim.
+	e.submit(&op{kind: opTest, args: &testOp{i: 0}, done: func(error) { done <- struct{}{} }})
+	waitUntil(t, func() bool { e.mu.Lock(); defer e.mu.Unlock(); return e.running })
+	if e.claim() {
+		t.Fatal("claim while running")
+	}
+	close(block)
+	<-done
+	waitUntil(t, func() bool { return e.claim() })
+	e.release()
 }
