@@ -65,7 +65,7 @@ type tapDeliveries struct {
 	curC    *tapConsumer
 	header  bool   // cur waits for its content header (else for body frames)
 	left    uint64 // body bytes still expected
-	started bool   // counted in tap.assembling
+	started bool   // counted in tapReader.assembling
 }
 
 func newTapDeliveries() *tapDeliveries {

@@ -163,13 +163,13 @@ the floor stops below it, which costs coalescing, never correctness.
 // ackWindow is how far above floor settled tags are remembered.
 const ackWindow = 1 << 14
 
-// ackRun is a channel's coalescing state. mu guards it; the tap's wmu,
+// ackRun is a channel's coalescing state. mu guards it; tapWriter.wmu,
 // when also held, is taken first.
 type ackRun struct {
 	mu    sync.Mutex
 	floor uint64 // every delivery tag ≤ floor was acked, nacked or rejected, or needed no ack
 	end   int    // len(wbuf) right after the channel's last ack frame
-	gen   uint64 // the tap's wgen then
+	gen   uint64 // tapWriter.wgen then
 	open  bool   // that frame is ack(floor) and may still be rewritten
 	// The latest run of consecutive tags delivered to no_ack consumers
 	// (settled as they arrived): a gap made of them only is no gap.
