@@ -67,21 +67,23 @@ var opNames = [...]string{
 // complete() (executor, ctx timer, confirm ring, channel end) calls deliver
 // or fail.
 type op struct {
-	kind  opKind
-	state atomic.Uint32 // 0 pending, 1 completed
-	ctx   context.Context
-	stop  func() bool // stops the ctx timer; set before submit
+	kind opKind
+	// Flags of the hot operations (publish, ack, nack, reject), beside kind
+	// so that they take no room of their own.
+	waitConfirm bool          // publish: done waits for the broker's confirm
+	multiple    bool          // ack/nack
+	requeue     bool          // nack/reject/recover
+	state       atomic.Uint32 // 0 pending, 1 completed
+	ctx         context.Context
+	stop        func() bool // stops the ctx timer; set before submit
 
-	// The arguments of the hot operations (publish, ack, nack, reject) live
-	// in op itself, so that they allocate nothing more; the others' in args.
-	pub         *Publishing
-	waitConfirm bool   // publish: done waits for the broker's confirm
-	tag         uint64 // ack/nack/reject: the delivery tag; publish: its confirm tag
-	multiple    bool   // ack/nack
-	requeue     bool   // nack/reject
-	done        func(error)
+	// The other arguments of the hot operations live in op itself, so that
+	// they allocate nothing more; the other operations' in args.
+	pub  *Publishing
+	tag  uint64 // ack/nack/reject: the delivery tag; publish: its confirm tag
+	done func(error)
 
-	args any // the *xxxArgs of the other operations (channel_api.go)
+	args any // the *xxxOp of the other operations (channel_api.go)
 }
 
 // resultArgs is the args of an operation whose callback takes results
