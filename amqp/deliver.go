@@ -78,13 +78,7 @@ func newTapDeliveries() *tapDeliveries {
 func (d *tapDeliveries) add(c *tapConsumer) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	old := *d.consumers.Load()
-	m := make(map[string]*tapConsumer, len(old)+1)
-	for k, v := range old {
-		m[k] = v
-	}
-	m[c.tag] = c
-	d.consumers.Store(&m)
+	cowPut(&d.consumers, c.tag, c)
 }
 
 // remove unregisters c (and only c).
@@ -94,17 +88,7 @@ func (d *tapDeliveries) remove(c *tapConsumer) {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	old := *d.consumers.Load()
-	if old[c.tag] != c {
-		return
-	}
-	m := make(map[string]*tapConsumer, len(old))
-	for k, v := range old {
-		if k != c.tag {
-			m[k] = v
-		}
-	}
-	d.consumers.Store(&m)
+	cowDelete(&d.consumers, c.tag, c)
 }
 
 // InlineHandler is a ConsumerHandler whose Delivery never blocks and

@@ -147,30 +147,42 @@ func (cs *tapChans) lookup(id uint16) *tapChan {
 func (cs *tapChans) register(id uint16, tc *tapChan) {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	old := *cs.m.Load()
-	m := make(map[uint16]*tapChan, len(old)+1)
-	for k, v := range old {
-		m[k] = v
-	}
-	m[id] = tc
-	cs.m.Store(&m)
+	cowPut(&cs.m, id, tc)
 }
 
 // unregister removes tc (and only tc: the id may have been reused already).
 func (cs *tapChans) unregister(id uint16, tc *tapChan) {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	old := *cs.m.Load()
-	if old[id] != tc {
+	cowDelete(&cs.m, id, tc)
+}
+
+// cowPut stores a copy of *p with k set to v. Writers are serialised by
+// the caller; readers load the map without locking.
+func cowPut[K comparable, V any](p *atomic.Pointer[map[K]V], k K, v V) {
+	old := *p.Load()
+	m := make(map[K]V, len(old)+1)
+	for k2, v2 := range old {
+		m[k2] = v2
+	}
+	m[k] = v
+	p.Store(&m)
+}
+
+// cowDelete stores a copy of *p without k, when k maps to v (pointers:
+// a later entry under the same key stays).
+func cowDelete[K comparable, V comparable](p *atomic.Pointer[map[K]V], k K, v V) {
+	old := *p.Load()
+	if old[k] != v {
 		return
 	}
-	m := make(map[uint16]*tapChan, len(old))
-	for k, v := range old {
-		if k != id {
-			m[k] = v
+	m := make(map[K]V, len(old))
+	for k2, v2 := range old {
+		if k2 != k {
+			m[k2] = v2
 		}
 	}
-	cs.m.Store(&m)
+	p.Store(&m)
 }
 
 // confirmSelectFrame is confirm.select with nowait=false.
