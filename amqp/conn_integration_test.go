@@ -176,6 +176,7 @@ func TestIntegrationHeartbeat(t *testing.T) {
 		cfg := testConfig(t)
 		one := 1
 		cfg.Heartbeat = &one
+		counted := countingDial(&cfg)
 		c := dial(t, cfg)
 		if _, _, hb := c.Tuning(); hb != 1 {
 			t.Fatalf("heartbeat %d, want 1", hb)
@@ -184,7 +185,7 @@ func TestIntegrationHeartbeat(t *testing.T) {
 			t.Errorf("broker says timeout %s, want 1", got)
 		}
 		waitFor(t, 5*time.Second, func() error {
-			if c.tap.hbOut.Load() == 0 || c.tap.hbIn.Load() == 0 {
+			if in, out, _ := counted().stats(); out == 0 || in == 0 {
 				return errNotListed
 			}
 			return nil
@@ -243,6 +244,7 @@ func TestIntegrationBigBody(t *testing.T) {
 	cfg := testConfig(t)
 	fm := 4096
 	cfg.FrameMax = &fm
+	counted := countingDial(&cfg)
 	c := dial(t, cfg)
 	if _, got, _ := c.Tuning(); got != 4096 {
 		t.Fatalf("frame_max %d", got)
@@ -256,7 +258,7 @@ func TestIntegrationBigBody(t *testing.T) {
 	must(t, func(done func(error)) {
 		ch.Publish(bg(), &Publishing{RoutingKey: q.Name, Body: body}, false, done)
 	})
-	if m := c.tap.maxOut.Load(); m > 4096 {
+	if _, _, m := counted().stats(); m > 4096 {
 		t.Errorf("largest frame written is %d bytes, frame_max is 4096", m)
 	}
 	r := newRecorder()

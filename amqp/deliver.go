@@ -2,11 +2,11 @@ package amqp
 
 import (
 	"encoding/binary"
-	"errors"
-	"math"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/amqpjs/amqpjs/amqp/wire"
 )
 
 /*
@@ -27,7 +27,7 @@ so the pump's Cancelled/End keep their order).
 
 Decoding mirrors amqp091's reader followed by fromAMQPDelivery: the same
 fields, property flags, table types (normalised as fromAMQPValue does),
-limits (nesting 32, 8192 elements) and errors (a malformed frame ends the
+limits (wire.MaxDepth, wire.MaxElements) and errors (a malformed frame ends the
 connection).
 
 A consumer is registered before basic.consume is sent. The handler of an
@@ -45,22 +45,12 @@ heartbeatEvery swallowed frames), which amqp091 takes as traffic.
 */
 
 const (
-	mBasicDeliver = 60<<16 | 60
-
 	// heartbeatEvery: swallowed frames after which amqp091 gets a
 	// heartbeat frame even if the socket never runs dry.
 	heartbeatEvery = 1024
 
-	maxFieldDepth         = 32   // as amqp091-go
-	maxContainerElements  = 8192 // as amqp091-go
-	maxBodyPrealloc       = 1 << 20
-	heartbeatFrameLen     = 8
-	contentHeaderFixedLen = 14 // class, weight, body size, property flags
+	maxBodyPrealloc = 1 << 20
 )
-
-var heartbeatFrame = [heartbeatFrameLen]byte{frameHeartbeat, 0, 0, 0, 0, 0, 0, frameEnd}
-
-var errSyntax = errors.New("amqp: malformed content from the broker")
 
 // tapDeliveries is the delivery state of one channel: its consumers (read
 // by the reader, copy-on-write) and the delivery being assembled
@@ -75,7 +65,7 @@ type tapDeliveries struct {
 	curC    *tapConsumer
 	header  bool   // cur waits for its content header (else for body frames)
 	left    uint64 // body bytes still expected
-	started bool   // counted in tap.assembling
+	started bool   // counted in tapReader.assembling
 }
 
 func newTapDeliveries() *tapDeliveries {
@@ -88,13 +78,7 @@ func newTapDeliveries() *tapDeliveries {
 func (d *tapDeliveries) add(c *tapConsumer) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	old := *d.consumers.Load()
-	m := make(map[string]*tapConsumer, len(old)+1)
-	for k, v := range old {
-		m[k] = v
-	}
-	m[c.tag] = c
-	d.consumers.Store(&m)
+	cowPut(&d.consumers, c.tag, c)
 }
 
 // remove unregisters c (and only c).
@@ -104,17 +88,7 @@ func (d *tapDeliveries) remove(c *tapConsumer) {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	old := *d.consumers.Load()
-	if old[c.tag] != c {
-		return
-	}
-	m := make(map[string]*tapConsumer, len(old))
-	for k, v := range old {
-		if k != c.tag {
-			m[k] = v
-		}
-	}
-	d.consumers.Store(&m)
+	cowDelete(&d.consumers, c.tag, c)
 }
 
 // InlineHandler is a ConsumerHandler whose Delivery never blocks and
@@ -233,7 +207,7 @@ func intern(last *string, b []byte) string {
 // startDelivery acts on a basic.deliver (args: its arguments) on a channel
 // with consumers: for a registered tag it starts assembling the delivery
 // and reports true (the frame is dropped).
-func (t *tap) startDelivery(d *tapDeliveries, args []byte) bool {
+func (rd *tapReader) startDelivery(d *tapDeliveries, args []byte) bool {
 	if len(args) < 1 {
 		return false
 	}
@@ -258,7 +232,7 @@ func (t *tap) startDelivery(d *tapDeliveries, args []byte) bool {
 		return false
 	}
 	rk := p[1 : 1+int(p[0])]
-	t.abandon(d)
+	rd.abandon(d)
 	d.cur = &Delivery{
 		ConsumerTag: c.tag,
 		DeliveryTag: tag,
@@ -269,17 +243,17 @@ func (t *tap) startDelivery(d *tapDeliveries, args []byte) bool {
 	d.curC = c
 	d.header = true
 	d.started = true
-	t.assembling++
-	t.swallowed++
+	rd.assembling++
+	rd.swallowed++
 	return true
 }
 
 // abandon drops the delivery being assembled on d, if any (a frame out of
 // sequence: amqp091 drops partial content the same way).
-func (t *tap) abandon(d *tapDeliveries) {
+func (rd *tapReader) abandon(d *tapDeliveries) {
 	if d.started {
 		d.started = false
-		t.assembling--
+		rd.assembling--
 	}
 	d.cur, d.curC = nil, nil
 }
@@ -290,9 +264,9 @@ func (t *tap) abandon(d *tapDeliveries) {
 // usual. Otherwise need > 0 asks for that many bytes to be buffered first;
 // else drop bytes are consumed (the whole header frame, or a body frame's
 // 7-byte header: its payload and frame-end are then sunk, see sinkStep).
-func (t *tap) contentFrame(b []byte, size, flen int64) (need int, drop int64, handled bool) {
+func (rd *tapReader) contentFrame(b []byte, size, flen int64) (need int, drop int64, handled bool) {
 	id := binary.BigEndian.Uint16(b[1:3])
-	tc := t.lookup(id)
+	tc := rd.chans.lookup(id)
 	if tc == nil {
 		return 0, 0, false
 	}
@@ -300,31 +274,31 @@ func (t *tap) contentFrame(b []byte, size, flen int64) (need int, drop int64, ha
 	if d == nil || d.cur == nil {
 		return 0, 0, false
 	}
-	if b[0] == frameHeader {
+	if b[0] == wire.FrameHeader {
 		if !d.header {
-			t.abandon(d)
+			rd.abandon(d)
 			return 0, 0, false
 		}
 		if int64(len(b)) < flen {
 			if flen > maxHeaderFrame {
-				t.fail(errSyntax)
+				rd.fail(wire.ErrSyntax)
 				return 0, 0, true
 			}
 			return int(flen), 0, true
 		}
-		if b[flen-1] != frameEnd {
-			t.fail(errSyntax)
+		if b[flen-1] != wire.FrameEnd {
+			rd.fail(wire.ErrSyntax)
 			return 0, 0, true
 		}
 		size, err := parseContentHeader(b[7:flen-1], &d.cur.Properties)
 		if err != nil {
-			t.fail(err)
+			rd.fail(err)
 			return 0, 0, true
 		}
-		t.swallowed++
+		rd.swallowed++
 		if size == 0 {
 			d.cur.Body = []byte{}
-			t.finishDelivery(d)
+			rd.finishDelivery(d)
 			return 0, flen, true
 		}
 		d.header = false
@@ -334,11 +308,11 @@ func (t *tap) contentFrame(b []byte, size, flen int64) (need int, drop int64, ha
 	}
 	// Body frame.
 	if d.header {
-		t.abandon(d)
+		rd.abandon(d)
 		return 0, 0, false
 	}
-	t.swallowed++
-	t.sinkLeft, t.sinkEnd, t.sinkD = size, true, d
+	rd.swallowed++
+	rd.sinkLeft, rd.sinkEnd, rd.sinkD = size, true, d
 	d.left -= min(d.left, uint64(size))
 	return 0, 7, true
 }
@@ -348,265 +322,92 @@ const maxHeaderFrame = 16 << 20
 
 // sinkStep moves buffered bytes of a body frame into the delivery, or
 // consumes its frame-end. Reader only; rbuf holds at least one byte.
-func (t *tap) sinkStep() {
-	d := t.sinkD
-	if t.sinkLeft > 0 {
-		k := min(int64(t.w-t.r), t.sinkLeft)
-		d.cur.Body = append(d.cur.Body, t.rbuf[t.r:t.r+int(k)]...)
-		t.r += int(k)
-		t.sinkLeft -= k
+func (rd *tapReader) sinkStep() {
+	d := rd.sinkD
+	if rd.sinkLeft > 0 {
+		k := min(int64(rd.w-rd.r), rd.sinkLeft)
+		d.cur.Body = append(d.cur.Body, rd.rbuf[rd.r:rd.r+int(k)]...)
+		rd.r += int(k)
+		rd.sinkLeft -= k
 		return
 	}
-	if t.rbuf[t.r] != frameEnd {
-		t.fail(errSyntax)
+	if rd.rbuf[rd.r] != wire.FrameEnd {
+		rd.fail(wire.ErrSyntax)
 		return
 	}
-	t.r++
-	t.sinkEnd = false
-	t.sinkD = nil
+	rd.r++
+	rd.sinkEnd = false
+	rd.sinkD = nil
 	if d.left == 0 {
-		t.finishDelivery(d)
+		rd.finishDelivery(d)
 	}
 }
 
 // finishDelivery hands the assembled delivery to its consumer.
-func (t *tap) finishDelivery(d *tapDeliveries) {
+func (rd *tapReader) finishDelivery(d *tapDeliveries) {
 	dv, c := d.cur, d.curC
-	t.abandon(d)
+	rd.abandon(d)
 	c.deliver(dv)
 }
 
 // fail ends the read side with err: the socket is closed and amqp091 gets
 // err, which ends the connection.
-func (t *tap) fail(err error) {
-	if t.rerr == nil {
-		t.rerr = err
+func (rd *tapReader) fail(err error) {
+	if rd.rerr == nil {
+		rd.rerr = err
 	}
-	t.r, t.w = 0, 0
-	t.sinkLeft, t.sinkEnd, t.sinkD = 0, false, nil
-	_ = t.Conn.Close()
+	rd.r, rd.w = 0, 0
+	rd.sinkLeft, rd.sinkEnd, rd.sinkD = 0, false, nil
+	_ = rd.conn.Close()
 }
 
 // heartbeat writes a heartbeat frame into p for amqp091 when frames were
 // swallowed since it last got one. It returns the bytes written (0 or 8).
-func (t *tap) heartbeat(p []byte) int {
-	if t.swallowed == 0 || len(p) < heartbeatFrameLen {
+func (rd *tapReader) heartbeat(p []byte) int {
+	if rd.swallowed == 0 || len(p) < wire.HeartbeatLen {
 		return 0
 	}
-	t.swallowed = 0
-	return copy(p, heartbeatFrame[:])
+	rd.swallowed = 0
+	return copy(p, wire.Heartbeat[:])
 }
 
 // parseContentHeader decodes a content header frame's payload as amqp091's
 // parseHeaderFrame and fromAMQPDelivery would, into pr; it returns the
 // body size.
 func parseContentHeader(b []byte, pr *Properties) (uint64, error) {
-	if len(b) < contentHeaderFixedLen {
-		return 0, errSyntax
+	if len(b) < wire.ContentHeaderFixedLen {
+		return 0, wire.ErrSyntax
 	}
 	size := binary.BigEndian.Uint64(b[4:12])
 	flags := binary.BigEndian.Uint16(b[12:14])
-	r := fieldReader{b: b[14:]}
+	r := wire.Reader{B: b[14:]}
 	str := func(f uint16, dst *string) {
-		if flags&f != 0 && r.err == nil {
-			*dst = r.shortstr()
+		if flags&f != 0 && r.Err == nil {
+			*dst = r.Shortstr()
 		}
 	}
-	str(flagContentType, &pr.ContentType)
-	str(flagContentEncoding, &pr.ContentEncoding)
-	if flags&flagHeaders != 0 && r.err == nil {
-		pr.Headers = r.table(0)
+	str(wire.FlagContentType, &pr.ContentType)
+	str(wire.FlagContentEncoding, &pr.ContentEncoding)
+	if flags&wire.FlagHeaders != 0 && r.Err == nil {
+		pr.Headers = r.Table(0)
 	}
-	if flags&flagDeliveryMode != 0 && r.err == nil {
-		pr.DeliveryMode = r.u8()
+	if flags&wire.FlagDeliveryMode != 0 && r.Err == nil {
+		pr.DeliveryMode = r.U8()
 	}
-	if flags&flagPriority != 0 && r.err == nil {
-		pr.Priority = r.u8()
+	if flags&wire.FlagPriority != 0 && r.Err == nil {
+		pr.Priority = r.U8()
 	}
-	str(flagCorrelationID, &pr.CorrelationID)
-	str(flagReplyTo, &pr.ReplyTo)
-	str(flagExpiration, &pr.Expiration)
-	str(flagMessageID, &pr.MessageID)
-	if flags&flagTimestamp != 0 && r.err == nil {
-		pr.Timestamp = utcOrZero(time.Unix(int64(r.u64()), 0))
+	str(wire.FlagCorrelationID, &pr.CorrelationID)
+	str(wire.FlagReplyTo, &pr.ReplyTo)
+	str(wire.FlagExpiration, &pr.Expiration)
+	str(wire.FlagMessageID, &pr.MessageID)
+	if flags&wire.FlagTimestamp != 0 && r.Err == nil {
+		pr.Timestamp = utcOrZero(time.Unix(int64(r.U64()), 0))
 	}
-	str(flagType, &pr.Type)
-	str(flagUserID, &pr.UserID)
-	str(flagAppID, &pr.AppID)
+	str(wire.FlagType, &pr.Type)
+	str(wire.FlagUserID, &pr.UserID)
+	str(wire.FlagAppID, &pr.AppID)
 	var reserved string
-	str(flagClusterID, &reserved) // amqp091 reads and drops it
-	return size, r.err
-}
-
-// fieldReader decodes AMQP fields from b; the first error sticks and
-// zero values are returned from then on.
-type fieldReader struct {
-	b   []byte
-	err error
-}
-
-func (r *fieldReader) take(n int) []byte {
-	if r.err != nil || n < 0 || len(r.b) < n {
-		r.err = errSyntax
-		r.b = nil
-		return nil
-	}
-	v := r.b[:n:n]
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *fieldReader) u8() byte {
-	if v := r.take(1); v != nil {
-		return v[0]
-	}
-	return 0
-}
-
-func (r *fieldReader) u16() uint16 {
-	if v := r.take(2); v != nil {
-		return binary.BigEndian.Uint16(v)
-	}
-	return 0
-}
-
-func (r *fieldReader) u32() uint32 {
-	if v := r.take(4); v != nil {
-		return binary.BigEndian.Uint32(v)
-	}
-	return 0
-}
-
-func (r *fieldReader) u64() uint64 {
-	if v := r.take(8); v != nil {
-		return binary.BigEndian.Uint64(v)
-	}
-	return 0
-}
-
-func (r *fieldReader) shortstr() string { return string(r.take(int(r.u8()))) }
-
-// container reads the length of a table or array at depth and returns a
-// reader of its bytes; false (r.err set) when it is too deep or too long.
-func (r *fieldReader) container(depth int) (fieldReader, bool) {
-	if depth > maxFieldDepth {
-		r.err = errSyntax
-		return fieldReader{}, false
-	}
-	n := r.u32()
-	if n > math.MaxInt32 {
-		r.err = errSyntax
-		return fieldReader{}, false
-	}
-	sub := fieldReader{b: r.take(int(n))}
-	return sub, r.err == nil
-}
-
-// table reads a field table (a longstr of name/value pairs) at depth.
-func (r *fieldReader) table(depth int) Table {
-	sub, ok := r.container(depth)
-	if !ok {
-		return nil
-	}
-	t := Table{}
-	for len(sub.b) > 0 && sub.err == nil {
-		k := sub.shortstr()
-		v := sub.field(depth)
-		if sub.err != nil {
-			break
-		}
-		if len(t) >= maxContainerElements {
-			sub.err = errSyntax
-			break
-		}
-		t[k] = v
-	}
-	if sub.err != nil {
-		r.err = sub.err
-		return nil
-	}
-	return t
-}
-
-// array reads a field array at depth.
-func (r *fieldReader) array(depth int) []any {
-	sub, ok := r.container(depth)
-	if !ok {
-		return nil
-	}
-	a := []any{}
-	for len(sub.b) > 0 && sub.err == nil {
-		v := sub.field(depth)
-		if sub.err != nil {
-			break
-		}
-		if len(a) >= maxContainerElements {
-			sub.err = errSyntax
-			break
-		}
-		a = append(a, v)
-	}
-	if sub.err != nil {
-		r.err = sub.err
-		return nil
-	}
-	return a
-}
-
-// field reads one typed value, normalised as fromAMQPValue does.
-func (r *fieldReader) field(depth int) any {
-	switch r.u8() {
-	case 't':
-		return r.u8() != 0
-	case 'B':
-		return int64(r.u8())
-	case 'b':
-		return int64(int8(r.u8()))
-	case 's':
-		return int64(int16(r.u16()))
-	case 'I':
-		return int64(int32(r.u32()))
-	case 'l':
-		return int64(r.u64())
-	case 'u':
-		return int64(r.u16())
-	case 'i':
-		return int64(r.u32())
-	case 'f':
-		return float64(math.Float32frombits(r.u32()))
-	case 'd':
-		return math.Float64frombits(r.u64())
-	case 'D':
-		scale := r.u8()
-		v := int32(r.u32())
-		return float64(v) / math.Pow10(int(scale))
-	case 'S':
-		n := r.u32()
-		if n > math.MaxInt32 {
-			r.err = errSyntax
-			return nil
-		}
-		return string(r.take(int(n)))
-	case 'A':
-		return r.array(depth + 1)
-	case 'T':
-		return time.Unix(int64(r.u64()), 0).UTC()
-	case 'F':
-		return r.table(depth + 1)
-	case 'x':
-		n := int32(r.u32())
-		if n < 0 {
-			r.err = errSyntax
-			return nil
-		}
-		v := r.take(int(n))
-		if v == nil {
-			return nil
-		}
-		return append([]byte{}, v...)
-	case 'V':
-		return nil
-	}
-	r.err = errSyntax
-	return nil
+	str(wire.FlagClusterID, &reserved) // amqp091 reads and drops it
+	return size, r.Err
 }

@@ -2,11 +2,11 @@ package amqp
 
 import (
 	"encoding/binary"
-	"math"
 	"sync"
-	"time"
 
 	amqp091 "github.com/rabbitmq/amqp091-go"
+
+	"github.com/amqpjs/amqpjs/amqp/wire"
 )
 
 /*
@@ -56,11 +56,10 @@ func (ch *Channel) TryPublish(p *Publishing, waitConfirm bool, done func(error))
 		return true, false, e.withOp(name)
 	}
 	frameMax := ch.conn.raw.Config.FrameSize
-	largest := publishLargestFrame(p, frameMax)
 	enc := func(b []byte) []byte { return appendPublish(b, ch.id, frameMax, p, headers) }
 	ring := ch.ring.Load()
 	if ring == nil {
-		ok, n := ch.conn.tap.direct(enc, largest)
+		ok, n := ch.conn.tap.out.direct(enc)
 		if !ok {
 			return false, false, nil
 		}
@@ -75,7 +74,7 @@ func (ch *Channel) TryPublish(p *Publishing, waitConfirm bool, done func(error))
 	if e != nil {
 		return true, false, e.withOp(name)
 	}
-	ok, n := ch.conn.tap.direct(enc, largest)
+	ok, n := ch.conn.tap.out.direct(enc)
 	if !ok {
 		ring.unpush(tag)
 		return false, false, nil
@@ -88,20 +87,18 @@ func (ch *Channel) TryPublish(p *Publishing, waitConfirm bool, done func(error))
 // channel's order allows it; false means nothing was done (use Ack). As for
 // TryPublish, the frame waits in the write buffer until Flush.
 func (ch *Channel) TryAck(tag uint64, multiple bool) bool {
-	return ch.tryAck(mBasicAck, tag, multiple, false)
+	return ch.tryAck(wire.BasicAck, tag, multiple, false)
 }
 
 // TryNack is TryAck for basic.nack.
 func (ch *Channel) TryNack(tag uint64, multiple, requeue bool) bool {
-	return ch.tryAck(mBasicNack, tag, multiple, requeue)
+	return ch.tryAck(wire.BasicNack, tag, multiple, requeue)
 }
 
 // TryReject is TryAck for basic.reject.
 func (ch *Channel) TryReject(tag uint64, requeue bool) bool {
-	return ch.tryAck(mBasicReject, tag, false, requeue)
+	return ch.tryAck(wire.BasicReject, tag, false, requeue)
 }
-
-const mBasicReject = 60<<16 | 90
 
 func (ch *Channel) tryAck(m uint32, tag uint64, multiple, requeue bool) bool {
 	if !ch.open.Load() || !ch.exec.claim() {
@@ -113,7 +110,7 @@ func (ch *Channel) tryAck(m uint32, tag uint64, multiple, requeue bool) bool {
 	}
 	var bits byte
 	switch m {
-	case mBasicReject:
+	case wire.BasicReject:
 		if requeue {
 			bits = 1
 		}
@@ -125,7 +122,7 @@ func (ch *Channel) tryAck(m uint32, tag uint64, multiple, requeue bool) bool {
 			bits |= 2
 		}
 	}
-	ok, n := ch.conn.tap.directAck(ch.id, &ch.acks, m, tag, bits)
+	ok, n := ch.conn.tap.out.directAck(ch.id, &ch.acks, m, tag, bits)
 	if ok {
 		ch.flushIfFull(n)
 	}
@@ -166,13 +163,13 @@ the floor stops below it, which costs coalescing, never correctness.
 // ackWindow is how far above floor settled tags are remembered.
 const ackWindow = 1 << 14
 
-// ackRun is a channel's coalescing state. mu guards it; the tap's wmu,
+// ackRun is a channel's coalescing state. mu guards it; tapWriter.wmu,
 // when also held, is taken first.
 type ackRun struct {
 	mu    sync.Mutex
 	floor uint64 // every delivery tag ≤ floor was acked, nacked or rejected, or needed no ack
 	end   int    // len(wbuf) right after the channel's last ack frame
-	gen   uint64 // the tap's wgen then
+	gen   uint64 // tapWriter.wgen then
 	open  bool   // that frame is ack(floor) and may still be rewritten
 	// The latest run of consecutive tags delivered to no_ack consumers
 	// (settled as they arrived): a gap made of them only is no gap.
@@ -265,40 +262,38 @@ func (run *ackRun) ackedQueued(tag uint64, multiple bool) {
 
 // directAck is direct for an ack, nack or reject frame of channel id, with
 // the coalescing described above.
-func (t *tap) directAck(id uint16, run *ackRun, m uint32, tag uint64, bits byte) (ok bool, pending int) {
-	if !t.wmu.TryLock() {
+func (wr *tapWriter) directAck(id uint16, run *ackRun, m uint32, tag uint64, bits byte) (ok bool, pending int) {
+	if !wr.wmu.TryLock() {
 		return false, 0
 	}
-	defer t.wmu.Unlock()
-	if t.wpos != 0 || t.wskip != 0 || len(t.inj) > 0 || len(t.wbuf) >= directMax {
+	defer wr.wmu.Unlock()
+	if wr.wpos != 0 || wr.wskip != 0 || len(wr.inj) > 0 || len(wr.wbuf) >= directMax {
 		return false, 0
 	}
 	run.mu.Lock()
 	defer run.mu.Unlock()
-	if m == mBasicAck && bits == 0 && run.open && run.gen == t.wgen && run.end == len(t.wbuf) &&
+	if m == wire.BasicAck && bits == 0 && run.open && run.gen == wr.wgen && run.end == len(wr.wbuf) &&
 		run.end >= ackFrameLen {
-		f := t.wbuf[run.end-ackFrameLen : run.end]
+		f := wr.wbuf[run.end-ackFrameLen : run.end]
 		// The frame is this channel's ack; if every tag below tag is
 		// settled (settled then moves the floor to tag; otherwise it
 		// changes nothing), ack(tag, multiple) says what both would.
-		if f[0] == frameMethod && binary.BigEndian.Uint16(f[1:]) == id &&
-			binary.BigEndian.Uint32(f[7:]) == mBasicAck && run.settled(tag, false) {
+		if f[0] == wire.FrameMethod && binary.BigEndian.Uint16(f[1:]) == id &&
+			binary.BigEndian.Uint32(f[7:]) == wire.BasicAck && run.settled(tag, false) {
 			binary.BigEndian.PutUint64(f[11:], tag)
 			f[19] = 1 // multiple
-			return true, len(t.wbuf)
+			return true, len(wr.wbuf)
 		}
 	}
-	t.wbuf = append(t.wbuf, frameMethod, byte(id>>8), byte(id), 0, 0, 0, 13)
-	t.wbuf = binary.BigEndian.AppendUint32(t.wbuf, m)
-	t.wbuf = binary.BigEndian.AppendUint64(t.wbuf, tag)
-	t.wbuf = append(t.wbuf, bits, frameEnd)
-	if int64(ackFrameLen) > t.maxOut.Load() {
-		t.maxOut.Store(ackFrameLen)
-	}
-	advanced := run.settled(tag, m != mBasicReject && bits&1 != 0)
-	run.open = m == mBasicAck && advanced
-	run.end, run.gen = len(t.wbuf), t.wgen
-	return true, len(t.wbuf)
+	start := len(wr.wbuf)
+	wr.wbuf = wire.StartFrame(wr.wbuf, wire.FrameMethod, id)
+	wr.wbuf = binary.BigEndian.AppendUint32(wr.wbuf, m)
+	wr.wbuf = binary.BigEndian.AppendUint64(wr.wbuf, tag)
+	wr.wbuf = wire.EndFrame(append(wr.wbuf, bits), start)
+	advanced := run.settled(tag, m != wire.BasicReject && bits&1 != 0)
+	run.open = m == wire.BasicAck && advanced
+	run.end, run.gen = len(wr.wbuf), wr.wgen
+	return true, len(wr.wbuf)
 }
 
 // Flush writes out what TryPublish and TryAck left in the write buffer:
@@ -306,7 +301,7 @@ func (t *tap) directAck(id uint16, run *ackRun, m uint32, tag uint64, bits byte)
 // asynchronously, from the channel's executor. Call it after a run of Try
 // calls.
 func (ch *Channel) Flush() {
-	if ch.conn.tap.tryFlush() {
+	if ch.conn.tap.out.tryFlush() {
 		return
 	}
 	ch.flushReq.Store(true)
@@ -314,7 +309,7 @@ func (ch *Channel) Flush() {
 	if ch.exec.isClosed.Load() {
 		// The executor may have ended already; the buffer is the
 		// connection's, so it must still go out.
-		go ch.conn.tap.flushAsync()
+		go ch.conn.tap.out.flushAsync()
 	}
 }
 
@@ -327,21 +322,8 @@ func (ch *Channel) flushIfFull(pending int) {
 // idleFlush is the executor's idle hook: it serves Flush.
 func (ch *Channel) idleFlush() {
 	if ch.flushReq.Swap(false) {
-		ch.conn.tap.flushAsync()
+		ch.conn.tap.out.flushAsync()
 	}
-}
-
-// publishLargestFrame is the size of the largest frame appendPublish makes
-// (before the properties, which are bounded by frame_max anyway).
-func publishLargestFrame(p *Publishing, frameMax int) int {
-	n := 8 + 4 + 2 + 1 + len(p.Exchange) + 1 + len(p.RoutingKey) + 1
-	if b := len(p.Body); b > 0 {
-		if frameMax > frameOverhead && b > frameMax-frameOverhead {
-			b = frameMax - frameOverhead
-		}
-		n = max(n, b+frameOverhead)
-	}
-	return n
 }
 
 // appendPublish appends the frames of a basic.publish of p on channel id:
@@ -350,11 +332,11 @@ func publishLargestFrame(p *Publishing, frameMax int) int {
 // converted them.
 func appendPublish(b []byte, id uint16, frameMax int, p *Publishing, headers amqp091.Table) []byte {
 	start := len(b)
-	b = append(b, frameMethod, byte(id>>8), byte(id), 0, 0, 0, 0,
-		0, 60, 0, 40, // basic.publish
-		0, 0) // reserved-1 (ticket)
-	b = appendShortstr(b, p.Exchange)
-	b = appendShortstr(b, p.RoutingKey)
+	b = wire.StartFrame(b, wire.FrameMethod, id)
+	b = binary.BigEndian.AppendUint32(b, wire.BasicPublish)
+	b = append(b, 0, 0) // reserved-1 (ticket)
+	b = wire.AppendShortstr(b, p.Exchange)
+	b = wire.AppendShortstr(b, p.RoutingKey)
 	var bits byte
 	if p.Mandatory {
 		bits |= 1
@@ -362,51 +344,31 @@ func appendPublish(b []byte, id uint16, frameMax int, p *Publishing, headers amq
 	if p.Immediate {
 		bits |= 2
 	}
-	b = append(b, bits, frameEnd)
-	binary.BigEndian.PutUint32(b[start+3:], uint32(len(b)-start-frameOverhead))
+	b = append(b, bits)
+	b = wire.EndFrame(b, start)
 
 	start = len(b)
-	b = append(b, frameHeader, byte(id>>8), byte(id), 0, 0, 0, 0,
-		0, 60, // class
-		0, 0) // weight
+	b = wire.StartFrame(b, wire.FrameHeader, id)
+	b = append(b, 0, wire.ClassBasic, 0, 0) // class, weight
 	b = binary.BigEndian.AppendUint64(b, uint64(len(p.Body)))
 	b = appendProperties(b, &p.Properties, headers)
-	b = append(b, frameEnd)
-	binary.BigEndian.PutUint32(b[start+3:], uint32(len(b)-start-frameOverhead))
+	b = wire.EndFrame(b, start)
 
 	body := p.Body
 	chunk := len(body)
-	if frameMax > frameOverhead {
-		chunk = frameMax - frameOverhead
+	if frameMax > wire.Overhead {
+		chunk = frameMax - wire.Overhead
 	}
 	for len(body) > 0 {
 		n := min(chunk, len(body))
-		b = append(b, frameBody, byte(id>>8), byte(id))
-		b = binary.BigEndian.AppendUint32(b, uint32(n))
+		start = len(b)
+		b = wire.StartFrame(b, wire.FrameBody, id)
 		b = append(b, body[:n]...)
-		b = append(b, frameEnd)
+		b = wire.EndFrame(b, start)
 		body = body[n:]
 	}
 	return b
 }
-
-// Basic property flags (AMQP 0-9-1, class basic).
-const (
-	flagContentType     = 0x8000
-	flagContentEncoding = 0x4000
-	flagHeaders         = 0x2000
-	flagDeliveryMode    = 0x1000
-	flagPriority        = 0x0800
-	flagCorrelationID   = 0x0400
-	flagReplyTo         = 0x0200
-	flagExpiration      = 0x0100
-	flagMessageID       = 0x0080
-	flagTimestamp       = 0x0040
-	flagType            = 0x0020
-	flagUserID          = 0x0010
-	flagAppID           = 0x0008
-	flagClusterID       = 0x0004
-)
 
 // appendProperties appends the property flags and list as amqp091-go's
 // headerFrame.write does: a property is present when it is not the zero
@@ -418,133 +380,61 @@ func appendProperties(b []byte, pr *Properties, headers amqp091.Table) []byte {
 			mask |= f
 		}
 	}
-	set(pr.ContentType != "", flagContentType)
-	set(pr.ContentEncoding != "", flagContentEncoding)
-	set(len(headers) > 0, flagHeaders)
-	set(pr.DeliveryMode > 0, flagDeliveryMode)
-	set(pr.Priority > 0, flagPriority)
-	set(pr.CorrelationID != "", flagCorrelationID)
-	set(pr.ReplyTo != "", flagReplyTo)
-	set(pr.Expiration != "", flagExpiration)
-	set(pr.MessageID != "", flagMessageID)
-	set(!pr.Timestamp.IsZero(), flagTimestamp)
-	set(pr.Type != "", flagType)
-	set(pr.UserID != "", flagUserID)
-	set(pr.AppID != "", flagAppID)
+	set(pr.ContentType != "", wire.FlagContentType)
+	set(pr.ContentEncoding != "", wire.FlagContentEncoding)
+	set(len(headers) > 0, wire.FlagHeaders)
+	set(pr.DeliveryMode > 0, wire.FlagDeliveryMode)
+	set(pr.Priority > 0, wire.FlagPriority)
+	set(pr.CorrelationID != "", wire.FlagCorrelationID)
+	set(pr.ReplyTo != "", wire.FlagReplyTo)
+	set(pr.Expiration != "", wire.FlagExpiration)
+	set(pr.MessageID != "", wire.FlagMessageID)
+	set(!pr.Timestamp.IsZero(), wire.FlagTimestamp)
+	set(pr.Type != "", wire.FlagType)
+	set(pr.UserID != "", wire.FlagUserID)
+	set(pr.AppID != "", wire.FlagAppID)
 	b = binary.BigEndian.AppendUint16(b, mask)
 	if mask == 0 {
 		return b
 	}
-	if mask&flagContentType != 0 {
-		b = appendShortstr(b, pr.ContentType)
+	if mask&wire.FlagContentType != 0 {
+		b = wire.AppendShortstr(b, pr.ContentType)
 	}
-	if mask&flagContentEncoding != 0 {
-		b = appendShortstr(b, pr.ContentEncoding)
+	if mask&wire.FlagContentEncoding != 0 {
+		b = wire.AppendShortstr(b, pr.ContentEncoding)
 	}
-	if mask&flagHeaders != 0 {
-		b = appendTable(b, headers)
+	if mask&wire.FlagHeaders != 0 {
+		b = wire.AppendTable(b, headers)
 	}
-	if mask&flagDeliveryMode != 0 {
+	if mask&wire.FlagDeliveryMode != 0 {
 		b = append(b, pr.DeliveryMode)
 	}
-	if mask&flagPriority != 0 {
+	if mask&wire.FlagPriority != 0 {
 		b = append(b, pr.Priority)
 	}
-	if mask&flagCorrelationID != 0 {
-		b = appendShortstr(b, pr.CorrelationID)
+	if mask&wire.FlagCorrelationID != 0 {
+		b = wire.AppendShortstr(b, pr.CorrelationID)
 	}
-	if mask&flagReplyTo != 0 {
-		b = appendShortstr(b, pr.ReplyTo)
+	if mask&wire.FlagReplyTo != 0 {
+		b = wire.AppendShortstr(b, pr.ReplyTo)
 	}
-	if mask&flagExpiration != 0 {
-		b = appendShortstr(b, pr.Expiration)
+	if mask&wire.FlagExpiration != 0 {
+		b = wire.AppendShortstr(b, pr.Expiration)
 	}
-	if mask&flagMessageID != 0 {
-		b = appendShortstr(b, pr.MessageID)
+	if mask&wire.FlagMessageID != 0 {
+		b = wire.AppendShortstr(b, pr.MessageID)
 	}
-	if mask&flagTimestamp != 0 {
+	if mask&wire.FlagTimestamp != 0 {
 		b = binary.BigEndian.AppendUint64(b, uint64(pr.Timestamp.Unix()))
 	}
-	if mask&flagType != 0 {
-		b = appendShortstr(b, pr.Type)
+	if mask&wire.FlagType != 0 {
+		b = wire.AppendShortstr(b, pr.Type)
 	}
-	if mask&flagUserID != 0 {
-		b = appendShortstr(b, pr.UserID)
+	if mask&wire.FlagUserID != 0 {
+		b = wire.AppendShortstr(b, pr.UserID)
 	}
-	if mask&flagAppID != 0 {
-		b = appendShortstr(b, pr.AppID)
+	if mask&wire.FlagAppID != 0 {
+		b = wire.AppendShortstr(b, pr.AppID)
 	}
 	return b
-}
-
-// appendShortstr appends s (validated: at most 255 bytes).
-func appendShortstr(b []byte, s string) []byte {
-	b = append(b, byte(len(s)))
-	return append(b, s...)
-}
-
-// appendTable appends t as a field table (a longstr of key/value pairs),
-// in map order as amqp091-go does.
-func appendTable(b []byte, t amqp091.Table) []byte {
-	at := len(b)
-	b = append(b, 0, 0, 0, 0)
-	for k, v := range t {
-		b = appendShortstr(b, k)
-		b = appendField(b, v)
-	}
-	binary.BigEndian.PutUint32(b[at:], uint32(len(b)-at-4))
-	return b
-}
-
-// appendField is amqp091-go's writeField. Values of other types (which
-// toAMQPTable never produces) are written as void.
-func appendField(b []byte, value any) []byte {
-	switch v := value.(type) {
-	case bool:
-		if v {
-			return append(b, 't', 1)
-		}
-		return append(b, 't', 0)
-	case byte:
-		return append(b, 'B', v)
-	case int8:
-		return append(b, 'b', byte(v))
-	case int16:
-		return binary.BigEndian.AppendUint16(append(b, 's'), uint16(v))
-	case int:
-		return binary.BigEndian.AppendUint32(append(b, 'I'), uint32(v))
-	case int32:
-		return binary.BigEndian.AppendUint32(append(b, 'I'), uint32(v))
-	case int64:
-		return binary.BigEndian.AppendUint64(append(b, 'l'), uint64(v))
-	case uint16:
-		return binary.BigEndian.AppendUint16(append(b, 'u'), v)
-	case uint32:
-		return binary.BigEndian.AppendUint32(append(b, 'i'), v)
-	case float32:
-		return binary.BigEndian.AppendUint32(append(b, 'f'), math.Float32bits(v))
-	case float64:
-		return binary.BigEndian.AppendUint64(append(b, 'd'), math.Float64bits(v))
-	case amqp091.Decimal:
-		return binary.BigEndian.AppendUint32(append(b, 'D', v.Scale), uint32(v.Value))
-	case string:
-		b = binary.BigEndian.AppendUint32(append(b, 'S'), uint32(len(v)))
-		return append(b, v...)
-	case []any:
-		at := len(b)
-		b = append(b, 'A', 0, 0, 0, 0)
-		for _, e := range v {
-			b = appendField(b, e)
-		}
-		binary.BigEndian.PutUint32(b[at+1:], uint32(len(b)-at-5))
-		return b
-	case time.Time:
-		return binary.BigEndian.AppendUint64(append(b, 'T'), uint64(v.Unix()))
-	case amqp091.Table:
-		return appendTable(append(b, 'F'), v)
-	case []byte:
-		b = binary.BigEndian.AppendUint32(append(b, 'x'), uint32(len(v)))
-		return append(b, v...)
-	}
-	return append(b, 'V')
 }

@@ -9,11 +9,12 @@ import (
 	"net"
 	"reflect"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
 	amqp091 "github.com/rabbitmq/amqp091-go"
+
+	"github.com/amqpjs/amqpjs/amqp/wire"
 )
 
 // fullPublishing has every property set, and headers of every type.
@@ -68,7 +69,7 @@ func splitFrames(t *testing.T, b []byte) []frame {
 			t.Fatalf("truncated frame: %x", b)
 		}
 		n := int(binary.BigEndian.Uint32(b[3:7]))
-		if len(b) < n+8 || b[n+7] != frameEnd {
+		if len(b) < n+8 || b[n+7] != wire.FrameEnd {
 			t.Fatalf("bad frame")
 		}
 		fs = append(fs, frame{b[0], binary.BigEndian.Uint16(b[1:3]), b[7 : 7+n]})
@@ -97,12 +98,12 @@ func TestAppendPublish(t *testing.T) {
 		}
 	}
 	wantArgs := []byte{0, 60, 0, 40, 0, 0, 2, 'e', 'x', 2, 'r', 'k', 3}
-	if fs[0].typ != frameMethod || !bytes.Equal(fs[0].payload, wantArgs) {
+	if fs[0].typ != wire.FrameMethod || !bytes.Equal(fs[0].payload, wantArgs) {
 		t.Fatalf("method frame %x, want %x", fs[0].payload, wantArgs)
 	}
 	var pr Properties
 	size, err := parseContentHeader(fs[1].payload, &pr)
-	if err != nil || size != uint64(len(body)) || fs[1].typ != frameHeader {
+	if err != nil || size != uint64(len(body)) || fs[1].typ != wire.FrameHeader {
 		t.Fatalf("header: size %d err %v", size, err)
 	}
 	if want := received(); !reflect.DeepEqual(pr, want) {
@@ -110,7 +111,7 @@ func TestAppendPublish(t *testing.T) {
 	}
 	var got []byte
 	for i, f := range fs[2:] {
-		if f.typ != frameBody || (i < 2 && len(f.payload) != 4096-8) {
+		if f.typ != wire.FrameBody || (i < 2 && len(f.payload) != 4096-8) {
 			t.Fatalf("body frame %d: type %d, %d bytes", i, f.typ, len(f.payload))
 		}
 		got = append(got, f.payload...)
@@ -123,8 +124,10 @@ func TestAppendPublish(t *testing.T) {
 	if len(fs) != 2 || !bytes.Equal(fs[1].payload, []byte{0, 60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}) {
 		t.Fatalf("empty publish: %d frames, header %x", len(fs), fs[1].payload)
 	}
-	if n := publishLargestFrame(p, 4096); n != 4096 {
-		t.Fatalf("largest frame %d, want 4096", n)
+	for i, f := range splitFrames(t, appendPublish(nil, 1, 4096, p, nil)) {
+		if n := len(f.payload) + wire.Overhead; n > 4096 {
+			t.Fatalf("frame %d: %d bytes, frame_max is 4096", i, n)
+		}
 	}
 }
 
@@ -137,7 +140,7 @@ func TestAppendFieldMatchesAmqp091(t *testing.T) {
 		"str", []byte("bytes"), time.Unix(1234567890, 0), nil, []any{int8(1), "x"},
 		amqp091.Table{"k": int32(1)}}
 	for _, v := range values {
-		got := appendTable(nil, amqp091.Table{"k": v})
+		got := wire.AppendTable(nil, amqp091.Table{"k": v})
 		want := amqp091Headers(t, amqp091.Table{"k": v})
 		if !bytes.Equal(got, want) {
 			t.Errorf("%T %v: got %x, amqp091 %x", v, v, got, want)
@@ -171,7 +174,7 @@ func amqp091Headers(t *testing.T, h amqp091.Table) []byte {
 	}
 	payload := <-done
 	// class, weight, size, flags (0x2000), then the table.
-	if len(payload) < 14 || binary.BigEndian.Uint16(payload[12:14]) != flagHeaders {
+	if len(payload) < 14 || binary.BigEndian.Uint16(payload[12:14]) != wire.FlagHeaders {
 		t.Fatalf("unexpected content header %x", payload)
 	}
 	return payload[14:]
@@ -185,333 +188,37 @@ type scriptedServer struct {
 	header chan []byte
 }
 
-func (s *scriptedServer) frame() (byte, []byte, error) {
-	var h [7]byte
-	if _, err := io.ReadFull(s.rw, h[:]); err != nil {
-		return 0, nil, err
-	}
-	p := make([]byte, binary.BigEndian.Uint32(h[3:])+1)
-	if _, err := io.ReadFull(s.rw, p); err != nil {
-		return 0, nil, err
-	}
-	return h[0], p[:len(p)-1], nil
-}
-
 func (s *scriptedServer) run() {
 	var hdr [8]byte
 	if _, err := io.ReadFull(s.rw, hdr[:]); err != nil {
 		return
 	}
-	longstr := func(v string) []byte { return append(binary.BigEndian.AppendUint32(nil, uint32(len(v))), v...) }
-	start := append([]byte{0, 9}, longstr("")...)
-	start = append(append(start, longstr("PLAIN")...), longstr("en_US")...)
-	s.rw.Write(methodFrame(0, 10<<16|10, start))
+	start := wire.AppendLongstr([]byte{0, 9}, "")
+	start = wire.AppendLongstr(wire.AppendLongstr(start, "PLAIN"), "en_US")
+	s.rw.Write(wire.AppendMethod(nil, 0, wire.ConnectionStart, start))
+	var buf []byte
 	for {
-		typ, p, err := s.frame()
+		f, nb, err := wire.ReadFrame(s.rw, buf)
+		buf = nb
 		if err != nil {
 			return
 		}
-		if typ == frameHeader {
-			s.header <- p
+		if f.Type == wire.FrameHeader {
+			s.header <- append([]byte(nil), f.Payload...)
 			continue
 		}
-		if typ != frameMethod || len(p) < 4 {
-			continue
-		}
-		switch binary.BigEndian.Uint32(p) {
-		case 10<<16 | 11: // start-ok
-			s.rw.Write(methodFrame(0, mConnectionTune, tuneArgs(10, 131072, 0)))
-		case 10<<16 | 40: // open
-			s.rw.Write(methodFrame(0, 10<<16|41, []byte{0}))
-		case 20<<16 | 10: // channel.open
-			s.rw.Write(methodFrame(1, 20<<16|11, longstr("")))
-		case 10<<16 | 50: // connection.close
-			s.rw.Write(methodFrame(0, 10<<16|51, nil))
+		switch f.Method() {
+		case wire.ConnectionStartOk:
+			s.rw.Write(wire.AppendMethod(nil, 0, wire.ConnectionTune, tuneArgs(10, 131072, 0)))
+		case wire.ConnectionOpen:
+			s.rw.Write(wire.AppendMethod(nil, 0, wire.ConnectionOpenOk, []byte{0}))
+		case wire.ChannelOpen:
+			s.rw.Write(wire.AppendMethod(nil, 1, wire.ChannelOpenOk, wire.AppendLongstr(nil, "")))
+		case wire.ConnectionClose:
+			s.rw.Write(wire.AppendMethod(nil, 0, wire.ConnectionCloseOk, nil))
 			return
 		}
 	}
-}
-
-// recordingHandler records deliveries; it is an InlineHandler when inline.
-type recordingHandler struct {
-	mu   sync.Mutex
-	got  []*Delivery
-	ends int
-}
-
-func (h *recordingHandler) Delivery(d *Delivery) {
-	h.mu.Lock()
-	h.got = append(h.got, d)
-	h.mu.Unlock()
-}
-func (h *recordingHandler) Cancelled(string) {}
-func (h *recordingHandler) End(error)        { h.ends++ }
-
-type inlineRecorder struct{ recordingHandler }
-
-func (*inlineRecorder) InlineDeliveries() {}
-
-// deliveryStream is a server stream with deliveries for consumer "c1" on
-// channel 1 (assembled by the tap) mixed with frames amqp091 must get.
-func deliveryStream() (in, want []byte, wantDeliveries []*Delivery) {
-	var b, w bytes.Buffer
-	pass := func(f []byte) { b.Write(f); w.Write(f) }
-	deliver := func(ch uint16, tag string, dtag uint64, rk string) []byte {
-		a := append([]byte{byte(len(tag))}, tag...)
-		a = binary.BigEndian.AppendUint64(a, dtag)
-		a = append(a, 1, 2, 'e', 'x', byte(len(rk)))
-		return mframe(ch, mBasicDeliver, append(a, rk...)...)
-	}
-	header := func(ch uint16, size uint64, props []byte) []byte {
-		p := []byte{0, 60, 0, 0}
-		p = binary.BigEndian.AppendUint64(p, size)
-		return rawFrame(frameHeader, ch, append(p, props...))
-	}
-	// 1: a small delivery, its frames interleaved with channel 2's.
-	b.Write(deliver(1, "c1", 1, "k1"))
-	pass(mframe(2, mBasicAck, ackArgs(1, false)...))
-	b.Write(header(1, 5, []byte{0, 0}))
-	pass(rawFrame(frameHeartbeat, 0, nil))
-	b.Write(rawFrame(frameBody, 1, []byte("hello")))
-	// 2: a delivery for a tag nobody registered: amqp091's.
-	pass(deliver(1, "other", 2, "k"))
-	pass(header(1, 1, []byte{0, 0}))
-	pass(rawFrame(frameBody, 1, []byte("x")))
-	// 3: an empty body, with properties.
-	props := []byte{0x90, 0} // content-type, delivery-mode
-	props = append(append(props, 4), "text"...)
-	props = append(props, 2)
-	b.Write(deliver(1, "c1", 3, "k1"))
-	b.Write(header(1, 0, props))
-	// 4: a body of three frames.
-	big := bytes.Repeat([]byte("abcdefgh"), 3000)
-	b.Write(deliver(1, "c1", 4, "k2"))
-	b.Write(header(1, uint64(len(big)), []byte{0, 0}))
-	for i := 0; i < len(big); i += 10000 {
-		b.Write(rawFrame(frameBody, 1, big[i:min(i+10000, len(big))]))
-	}
-	// 5: content interrupted by a method frame: dropped, the method passes.
-	b.Write(deliver(1, "c1", 5, "k"))
-	pass(mframe(1, mBasicAck, ackArgs(9, false)...))
-	pass(rawFrame(frameHeader, 1, []byte{0, 60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0}))
-	pass(rawFrame(frameBody, 1, []byte("y")))
-	pass(mframe(0, mConnectionClose, make([]byte, 7)...))
-
-	env := func(tag uint64, rk string) *Delivery {
-		return &Delivery{ConsumerTag: "c1", DeliveryTag: tag, Redelivered: true, Exchange: "ex", RoutingKey: rk}
-	}
-	d1, d3, d4 := env(1, "k1"), env(3, "k1"), env(4, "k2")
-	d1.Body = []byte("hello")
-	d3.Body = []byte{}
-	d3.Properties = Properties{ContentType: "text", DeliveryMode: 2}
-	d4.Body = big
-	return b.Bytes(), w.Bytes(), []*Delivery{d1, d3, d4}
-}
-
-// stripHeartbeats removes the tap's own heartbeat frames from what amqp091
-// got (the stream's own heartbeat is kept: it is matched in want).
-func stripHeartbeats(b []byte, keep int) []byte {
-	var out []byte
-	for len(b) >= 8 {
-		n := int(binary.BigEndian.Uint32(b[3:7])) + 8
-		if b[0] == frameHeartbeat && keep == 0 {
-			b = b[n:]
-			continue
-		}
-		if b[0] == frameHeartbeat {
-			keep--
-		}
-		out = append(out, b[:n]...)
-		b = b[n:]
-	}
-	return append(out, b...)
-}
-
-func TestTapDeliveries(t *testing.T) {
-	in, want, wantD := deliveryStream()
-	for _, chunk := range []int{1, 3, 7, 100, 1 << 20} {
-		for _, psize := range []int{8, 4096} {
-			h := &inlineRecorder{}
-			conn := &chunkConn{in: append([]byte(nil), in...), chunks: repeatChunk(chunk, len(in))}
-			tp := tapConsuming(conn, h)
-			out := readAll(t, tp, psize)
-			// The stream's heartbeat comes right after delivery 1's
-			// header; the tap's own ones are removed around it.
-			if got := stripHeartbeats(out, 0); !bytes.Equal(got, stripHeartbeats(want, 0)) {
-				t.Fatalf("chunk %d psize %d: amqp091 got\n%x\nwant\n%x", chunk, psize, got, want)
-			}
-			if !reflect.DeepEqual(h.got, wantD) {
-				t.Fatalf("chunk %d psize %d: deliveries\n%+v\nwant\n%+v", chunk, psize, h.got, wantD)
-			}
-			if tp.assembling != 0 {
-				t.Fatalf("assembling %d at the end", tp.assembling)
-			}
-		}
-	}
-}
-
-// tapConsuming is a tap over conn whose channel 1 has the started consumer
-// "c1" with handler h, its deliveries assembled by the tap.
-func tapConsuming(conn net.Conn, h ConsumerHandler) *tap {
-	tp := newTap(conn, nil)
-	d := newTapDeliveries()
-	c := newTapConsumer("c1", h)
-	c.start()
-	d.add(c)
-	tc := &tapChan{}
-	tc.deliv.Store(d)
-	tp.register(1, tc)
-	return tp
-}
-
-func repeatChunk(n, total int) []int {
-	var cs []int
-	for i := 0; i < total; i += n {
-		cs = append(cs, n)
-	}
-	return cs
-}
-
-// TestTapDeliveriesHeartbeat: while the tap swallows frames, amqp091 gets a
-// heartbeat of its own before the tap waits for the socket, and every
-// heartbeatEvery swallowed frames, so that its read deadline moves.
-func TestTapDeliveriesHeartbeat(t *testing.T) {
-	var in []byte
-	for i := 1; i <= 2*heartbeatEvery; i++ {
-		in = append(in, mframe(1, mBasicDeliver, append(append([]byte{2, 'c', '1'}, binary.BigEndian.AppendUint64(nil, uint64(i))...), 0, 0, 0)...)...)
-		in = append(in, rawFrame(frameHeader, 1, []byte{0, 60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0})...)
-	}
-	h := &inlineRecorder{}
-	tp := tapConsuming(&chunkConn{in: in}, h)
-	out := readAll(t, tp, 4096)
-	if len(h.got) != 2*heartbeatEvery {
-		t.Fatalf("%d deliveries", len(h.got))
-	}
-	hb := len(out) / heartbeatFrameLen
-	if len(out)%heartbeatFrameLen != 0 || hb < 2 || !bytes.Equal(out[:8], heartbeatFrame[:]) {
-		t.Fatalf("amqp091 got %d bytes, want heartbeats only (at least 2)", len(out))
-	}
-}
-
-// TestTapConsumerPending: an inline consumer's deliveries wait until
-// start; a consumer that is not inline gets them through drain.
-func TestTapConsumerPending(t *testing.T) {
-	h := &inlineRecorder{}
-	c := newTapConsumer("c", h)
-	c.deliver(&Delivery{DeliveryTag: 1})
-	c.deliver(&Delivery{DeliveryTag: 2})
-	if len(h.got) != 0 {
-		t.Fatal("delivered before start")
-	}
-	c.start()
-	c.deliver(&Delivery{DeliveryTag: 3})
-	if len(h.got) != 3 || h.got[0].DeliveryTag != 1 || h.got[2].DeliveryTag != 3 {
-		t.Fatalf("got %v", h.got)
-	}
-	p := &recordingHandler{}
-	pc := newTapConsumer("p", p)
-	pc.deliver(&Delivery{DeliveryTag: 1})
-	pc.start() // no-op: the pump drains
-	if len(p.got) != 0 || len(pc.wake) != 1 {
-		t.Fatal("a pumped consumer was called from the reader")
-	}
-	pc.drain()
-	if len(p.got) != 1 {
-		t.Fatal("drain")
-	}
-}
-
-// TestParseContentHeaderErrors: malformed headers fail, never panic.
-func TestParseContentHeaderErrors(t *testing.T) {
-	for _, b := range [][]byte{
-		nil,
-		{0, 60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, // short
-		{0, 60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x80, 0},                          // content-type missing
-		{0, 60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x20, 0, 0, 0},                    // table length cut
-		{0, 60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x20, 0, 0, 0, 0, 3, 1, 'k', '?'}, // unknown type
-	} {
-		var p Properties
-		if _, err := parseContentHeader(b, &p); err == nil {
-			t.Errorf("%x: no error", b)
-		}
-	}
-	// Nesting beyond 32 levels fails as in amqp091.
-	var v any = "leaf"
-	for i := 0; i < 40; i++ {
-		v = amqp091.Table{"n": v}
-	}
-	tb := appendTable(nil, amqp091.Table{"n": v})
-	var p Properties
-	hdr := append([]byte{0, 60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x20, 0}, tb...)
-	if _, err := parseContentHeader(hdr, &p); err == nil {
-		t.Error("deep nesting accepted")
-	}
-}
-
-// FuzzContentHeader: any content header payload decodes or fails, and what
-// decodes re-encodes to the same properties.
-func FuzzContentHeader(f *testing.F) {
-	p := fullPublishing(nil)
-	h, _ := validatePublishing("x", p)
-	fs := appendPublish(nil, 1, 0, p, h)
-	f.Add(fs[7+4+2+1+2+1+2+1+1+8:]) // roughly the header frame
-	f.Add([]byte{0, 60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0xff, 0xfc})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		var pr Properties
-		_, _ = parseContentHeader(b, &pr)
-	})
-}
-
-// TestExecutorClaim: a claim succeeds only when nothing is queued or
-// running; operations submitted during a claim run after its release, in
-// order.
-func TestExecutorClaim(t *testing.T) {
-	var mu sync.Mutex
-	var ran []int
-	block := make(chan struct{})
-	e := newExecutor(func(o *op) {
-		if o.n1 == 0 {
-			<-block
-		}
-		mu.Lock()
-		ran = append(ran, o.n1)
-		mu.Unlock()
-		ok(o)
-	}, nil)
-	go e.loop()
-	defer e.close(&Error{Kind: KindChannelClosed})
-	if !e.claim() {
-		t.Fatal("claim of an idle executor failed")
-	}
-	if e.claim() {
-		t.Fatal("second claim succeeded")
-	}
-	done := make(chan struct{}, 3)
-	for i := 1; i <= 2; i++ {
-		e.submit(&op{kind: opTest, opExt: &opExt{n1: i}, done: func(error) { done <- struct{}{} }})
-	}
-	time.Sleep(10 * time.Millisecond)
-	mu.Lock()
-	if len(ran) != 0 {
-		t.Fatal("an op ran during a claim")
-	}
-	mu.Unlock()
-	e.release()
-	<-done
-	<-done
-	if !reflect.DeepEqual(ran, []int{1, 2}) {
-		t.Fatalf("ran %v", ran)
-	}
-	// Running: no claim.
-	e.submit(&op{kind: opTest, opExt: &opExt{n1: 0}, done: func(error) { done <- struct{}{} }})
-	waitUntil(t, func() bool { e.mu.Lock(); defer e.mu.Unlock(); return e.running })
-	if e.claim() {
-		t.Fatal("claim while running")
-	}
-	close(block)
-	<-done
-	waitUntil(t, func() bool { return e.claim() })
-	e.release()
 }
 
 // TestTapDirect: direct writes go into the buffer at frame boundaries only,
@@ -519,18 +226,18 @@ func TestExecutorClaim(t *testing.T) {
 func TestTapDirect(t *testing.T) {
 	conn := &chunkConn{}
 	tp := newTap(conn, nil)
-	tp.wskip = 0
-	f1 := rawFrame(frameBody, 1, []byte("one"))
-	if ok, n := tp.direct(func(b []byte) []byte { return append(b, f1...) }, len(f1)); !ok || n != len(f1) {
+	tp.out.wskip = 0
+	f1 := rawFrame(wire.FrameBody, 1, []byte("one"))
+	if ok, n := tp.out.direct(func(b []byte) []byte { return append(b, f1...) }); !ok || n != len(f1) {
 		t.Fatal("direct refused")
 	}
 	if conn.out.Len() != 0 {
 		t.Fatal("direct wrote to the socket")
 	}
 	// amqp091 in the middle of a frame: refused.
-	f2 := rawFrame(frameBody, 2, []byte("two"))
+	f2 := rawFrame(wire.FrameBody, 2, []byte("two"))
 	tp.Write(f2[:4])
-	if ok, _ := tp.direct(func(b []byte) []byte { return append(b, 'x') }, 1); ok {
+	if ok, _ := tp.out.direct(func(b []byte) []byte { return append(b, 'x') }); ok {
 		t.Fatal("direct accepted mid-frame")
 	}
 	tp.Write(f2[4:])
@@ -538,19 +245,19 @@ func TestTapDirect(t *testing.T) {
 		t.Fatalf("order: %x", conn.out.Bytes())
 	}
 	conn.out.Reset()
-	tp.direct(func(b []byte) []byte { return append(b, f1...) }, len(f1))
-	tp.flushAsync()
-	if !bytes.Equal(conn.out.Bytes(), f1) || len(tp.wbuf) != 0 {
+	tp.out.direct(func(b []byte) []byte { return append(b, f1...) })
+	tp.out.flushAsync()
+	if !bytes.Equal(conn.out.Bytes(), f1) || len(tp.out.wbuf) != 0 {
 		t.Fatal("flushAsync")
 	}
 	// tryFlush needs a raw socket; without one it reports false.
-	tp.direct(func(b []byte) []byte { return append(b, f1...) }, len(f1))
-	if tp.tryFlush() {
+	tp.out.direct(func(b []byte) []byte { return append(b, f1...) })
+	if tp.out.tryFlush() {
 		t.Fatal("tryFlush without a raw socket")
 	}
 	// Over directMax: refused.
-	tp.wbuf = make([]byte, directMax)
-	if ok, _ := tp.direct(func(b []byte) []byte { return b }, 0); ok {
+	tp.out.wbuf = make([]byte, directMax)
+	if ok, _ := tp.out.direct(func(b []byte) []byte { return b }); ok {
 		t.Fatal("direct accepted past directMax")
 	}
 }
@@ -561,14 +268,14 @@ func ackFrames(t *testing.T, b []byte) []string {
 	t.Helper()
 	var out []string
 	for _, f := range splitFrames(t, b) {
-		if f.typ != frameMethod || len(f.payload) != 13 {
+		if f.typ != wire.FrameMethod || len(f.payload) != 13 {
 			t.Fatalf("not an ack frame: %+v", f)
 		}
 		m := binary.BigEndian.Uint32(f.payload)
-		s := map[uint32]string{mBasicAck: "ack", mBasicNack: "nack", mBasicReject: "reject"}[m]
+		s := map[uint32]string{wire.BasicAck: "ack", wire.BasicNack: "nack", wire.BasicReject: "reject"}[m]
 		s += fmt.Sprintf(" %d", binary.BigEndian.Uint64(f.payload[4:]))
 		bits := f.payload[12]
-		if m == mBasicReject {
+		if m == wire.BasicReject {
 			if bits&1 != 0 {
 				s += " requeue"
 			}
@@ -599,7 +306,7 @@ func TestDirectAckCoalescing(t *testing.T) {
 		auto     bool // a delivery to a no_ack consumer arrives (autoSettled)
 	}
 	auto := func(tag uint64) call { return call{tag: tag, auto: true} }
-	ack := func(tag uint64) call { return call{ch: 1, m: mBasicAck, tag: tag} }
+	ack := func(tag uint64) call { return call{ch: 1, m: wire.BasicAck, tag: tag} }
 	for _, tc := range []struct {
 		name  string
 		calls []call
@@ -611,25 +318,25 @@ func TestDirectAckCoalescing(t *testing.T) {
 		{"out of order, then a run", []call{ack(2), ack(1), ack(3), ack(4)}, []string{"ch1 ack 2", "ch1 ack 4 multiple"}},
 		{"a gap filled late", []call{ack(1), ack(3), ack(4), ack(2), ack(5), ack(6)},
 			[]string{"ch1 ack 1", "ch1 ack 3", "ch1 ack 4", "ch1 ack 6 multiple"}},
-		{"the first ack queued, the rest direct", []call{ack(2), ack(3), {ch: 1, m: mBasicAck, tag: 1, queued: true}, ack(4), ack(5)},
+		{"the first ack queued, the rest direct", []call{ack(2), ack(3), {ch: 1, m: wire.BasicAck, tag: 1, queued: true}, ack(4), ack(5)},
 			[]string{"ch1 ack 2", "ch1 ack 3", "ch1 ack 5 multiple"}},
 		{"a gap stays a gap", []call{ack(1), ack(3), ack(5), ack(2), ack(6)},
 			[]string{"ch1 ack 1", "ch1 ack 3", "ch1 ack 5", "ch1 ack 2", "ch1 ack 6"}},
 		{"beyond the window", []call{ack(2), ack(ackWindow + 2), ack(1), ack(3), ack(ackWindow + 3)},
 			[]string{"ch1 ack 2", fmt.Sprintf("ch1 ack %d", ackWindow+2), "ch1 ack 3 multiple", fmt.Sprintf("ch1 ack %d", ackWindow+3)}},
-		{"a multiple ack over remembered tags", []call{ack(3), ack(7), {ch: 1, m: mBasicAck, tag: 5, bits: 1}, ack(6), ack(8)},
+		{"a multiple ack over remembered tags", []call{ack(3), ack(7), {ch: 1, m: wire.BasicAck, tag: 5, bits: 1}, ack(6), ack(8)},
 			[]string{"ch1 ack 3", "ch1 ack 7", "ch1 ack 8 multiple"}},
-		{"a flush ends the run", []call{ack(1), ack(2), {ch: 1, m: mBasicAck, tag: 3, flush: true}, ack(4)},
+		{"a flush ends the run", []call{ack(1), ack(2), {ch: 1, m: wire.BasicAck, tag: 3, flush: true}, ack(4)},
 			[]string{"ch1 ack 2 multiple", "ch1 ack 4 multiple"}},
-		{"another frame in between", []call{ack(1), ack(2), {ch: 1, m: mBasicAck, tag: 3, otherOut: true}, ack(4)},
+		{"another frame in between", []call{ack(1), ack(2), {ch: 1, m: wire.BasicAck, tag: 3, otherOut: true}, ack(4)},
 			[]string{"ch1 ack 2 multiple", "ch1 ack 4 multiple"}},
-		{"a nack is not merged, but counts", []call{ack(1), {ch: 1, m: mBasicNack, tag: 2, bits: 2}, ack(3), ack(4)},
+		{"a nack is not merged, but counts", []call{ack(1), {ch: 1, m: wire.BasicNack, tag: 2, bits: 2}, ack(3), ack(4)},
 			[]string{"ch1 ack 1", "ch1 nack 2 requeue", "ch1 ack 4 multiple"}},
-		{"the script's multiple ack", []call{{ch: 1, m: mBasicAck, tag: 5, bits: 1}, ack(6), ack(7)},
+		{"the script's multiple ack", []call{{ch: 1, m: wire.BasicAck, tag: 5, bits: 1}, ack(6), ack(7)},
 			[]string{"ch1 ack 7 multiple"}},
-		{"a reject's requeue bit is not multiple", []call{{ch: 1, m: mBasicReject, tag: 5, bits: 1}, ack(6)},
+		{"a reject's requeue bit is not multiple", []call{{ch: 1, m: wire.BasicReject, tag: 5, bits: 1}, ack(6)},
 			[]string{"ch1 reject 5 requeue", "ch1 ack 6"}},
-		{"a queued ack fills the gap", []call{ack(1), {ch: 1, m: mBasicAck, tag: 2, queued: true}, ack(3), ack(4)},
+		{"a queued ack fills the gap", []call{ack(1), {ch: 1, m: wire.BasicAck, tag: 2, queued: true}, ack(3), ack(4)},
 			[]string{"ch1 ack 1", "ch1 ack 4 multiple"}},
 		{"no_ack deliveries first", []call{auto(1), auto(2), auto(3), ack(4), ack(5)}, []string{"ch1 ack 5 multiple"}},
 		{"no_ack deliveries in between", []call{ack(1), auto(2), auto(3), ack(4), ack(5)}, []string{"ch1 ack 5 multiple"}},
@@ -642,30 +349,30 @@ func TestDirectAckCoalescing(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			conn := &chunkConn{}
 			tp := newTap(conn, nil)
-			tp.wskip = 0
+			tp.out.wskip = 0
 			var run ackRun
 			for _, c := range tc.calls {
 				if c.flush {
-					tp.flushAsync()
+					tp.out.flushAsync()
 				}
 				if c.otherOut {
-					tp.wmu.Lock()
-					tp.wbuf = append(tp.wbuf, rawFrame(frameBody, 9, []byte("x"))...)
-					tp.wmu.Unlock()
+					tp.out.wmu.Lock()
+					tp.out.wbuf = append(tp.out.wbuf, rawFrame(wire.FrameBody, 9, []byte("x"))...)
+					tp.out.wmu.Unlock()
 				}
 				if c.auto {
 					run.autoSettled(c.tag)
 					continue
 				}
 				if c.queued {
-					run.ackedQueued(c.tag, c.m != mBasicReject && c.bits&1 != 0)
+					run.ackedQueued(c.tag, c.m != wire.BasicReject && c.bits&1 != 0)
 					continue
 				}
-				if ok, _ := tp.directAck(c.ch, &run, c.m, c.tag, c.bits); !ok {
+				if ok, _ := tp.out.directAck(c.ch, &run, c.m, c.tag, c.bits); !ok {
 					t.Fatal("directAck refused")
 				}
 			}
-			tp.flushAsync()
+			tp.out.flushAsync()
 			got := ackFramesLoose(t, conn.out.Bytes())
 			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
 				t.Errorf("frames:\n got %q\nwant %q", got, tc.want)
@@ -680,7 +387,7 @@ func ackFramesLoose(t *testing.T, b []byte) []string {
 	var keep []byte
 	for len(b) > 0 {
 		n := int(binary.BigEndian.Uint32(b[3:7]))
-		if b[0] == frameMethod {
+		if b[0] == wire.FrameMethod {
 			keep = append(keep, b[:n+8]...)
 		}
 		b = b[n+8:]
@@ -702,7 +409,7 @@ func TestDirectAckCoalescingModel(t *testing.T) {
 	for iter := range 2000 {
 		conn := &chunkConn{}
 		tp := newTap(conn, nil)
-		tp.wskip = 0
+		tp.out.wskip = 0
 		var run ackRun
 		var (
 			next    uint64   = 1
@@ -724,7 +431,7 @@ func TestDirectAckCoalescingModel(t *testing.T) {
 				}
 				next++
 			case r < 37:
-				tp.flushAsync()
+				tp.out.flushAsync()
 				script = append(script, "flush")
 			case rng.IntN(300) == 0 && len(pending) > 0: // never settled
 				i := rng.IntN(len(pending))
@@ -737,12 +444,12 @@ func TestDirectAckCoalescingModel(t *testing.T) {
 					i = rng.IntN(len(pending))
 				}
 				tag := pending[i]
-				m, bits := uint32(mBasicAck), byte(0)
+				m, bits := uint32(wire.BasicAck), byte(0)
 				switch k := rng.IntN(20); {
 				case k == 0:
-					m, bits = mBasicNack, 2
+					m, bits = wire.BasicNack, 2
 				case k == 1:
-					m = mBasicReject
+					m = wire.BasicReject
 				case k == 2:
 					bits = 1 // the script's multiple ack
 				}
@@ -769,22 +476,22 @@ func TestDirectAckCoalescingModel(t *testing.T) {
 				}
 				script = append(script, fmt.Sprintf("m%d %d bits %d", m&0xffff, tag, bits))
 				if rng.IntN(6) == 0 { // the executor's path: raw.Ack through the tap
-					f := []byte{frameMethod, 0, 1, 0, 0, 0, 13}
+					f := []byte{wire.FrameMethod, 0, 1, 0, 0, 0, 13}
 					f = binary.BigEndian.AppendUint32(f, m)
 					f = binary.BigEndian.AppendUint64(f, tag)
-					f = append(f, bits, frameEnd)
+					f = append(f, bits, wire.FrameEnd)
 					if _, err := tp.Write(f); err != nil {
 						t.Fatal(err)
 					}
-					run.ackedQueued(tag, m != mBasicReject && bits&1 != 0)
+					run.ackedQueued(tag, m != wire.BasicReject && bits&1 != 0)
 					continue
 				}
-				if ok, _ := tp.directAck(1, &run, m, tag, bits); !ok {
+				if ok, _ := tp.out.directAck(1, &run, m, tag, bits); !ok {
 					t.Fatal("directAck refused")
 				}
 			}
 		}
-		tp.flushAsync()
+		tp.out.flushAsync()
 
 		// The broker's side.
 		outstanding := map[uint64]bool{}
@@ -798,7 +505,7 @@ func TestDirectAckCoalescingModel(t *testing.T) {
 		for len(b) > 0 {
 			m := binary.BigEndian.Uint32(b[7:])
 			tag := binary.BigEndian.Uint64(b[11:])
-			multiple := m != mBasicReject && b[19]&1 != 0
+			multiple := m != wire.BasicReject && b[19]&1 != 0
 			b = b[21:]
 			if !outstanding[tag] {
 				fail("ack of %d: unknown delivery tag", tag)

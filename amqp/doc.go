@@ -1,6 +1,7 @@
 /*
 Package amqp is amqpjs's session layer over github.com/rabbitmq/amqp091-go
-(imported as amqp091; no other package of the project imports it). It knows
+(imported as amqp091; besides this package and its wire codec, only bench/,
+for its raw amqp091-go client, imports it: TestImportRule). It knows
 nothing of JavaScript: the bindings call it with plain Go values and get
 plain Go values and *Error back.
 
@@ -22,6 +23,40 @@ context: when it ends first, done gets KindTimeout at once.
 Errors are always *[Error] with a [Kind]; [classify] is the one place that
 maps amqp091-go's errors and sentinels to kinds.
 
+# What amqp091-go does, what the tap does
+
+amqp091-go runs the connection: the handshake (protocol header, start/tune/
+open), heartbeats, channel lifecycle (open, close, the broker's close) and
+every synchronous method, which the executor calls and waits for
+(queue/exchange declare, bind, delete, purge, basic.qos, consume, cancel,
+get, recover, flow). It is handed a frame tap (tap.go) instead of the socket,
+and the tap owns the message paths: publish, deliver, ack and confirm. The
+frames themselves are encoded and decoded by package wire (amqp/wire), which
+the benchmark's library-free client and the fake broker use too.
+
+Which path a frame takes, client to broker (tapWriter):
+  - basic.publish and its content, basic.ack/nack/reject: encoded by this
+    package straight into the tap's write buffer (direct.go) when the
+    channel's executor is idle; otherwise the executor calls amqp091
+    (Publish, Ack, ...), whose bytes pass through the tap, corked per batch;
+  - confirm.select: injected by the tap at a frame boundary (Confirm);
+  - channel.close: amqp091's, rewritten by the tap to carry the script's
+    reply code and text;
+  - everything else: amqp091's, passed through unchanged (the tap notes
+    channel.open's id and when connection.close was written).
+
+Broker to client (tapReader, on amqp091's reader goroutine):
+  - basic.deliver with its content header and body, for a consumer this
+    package started: assembled and handed to the consumer by the tap;
+    amqp091 never sees them (it gets a heartbeat frame now and then instead);
+  - basic.ack/nack on a confirming channel: settle its confirmRing, then go
+    on to amqp091, which ignores them;
+  - confirm.select-ok for an injected select: consumed;
+  - connection.tune: rewritten to the negotiated values, then amqp091's;
+  - basic.return and connection.close: noted by the tap, then amqp091's;
+  - everything else (method replies, channel.close, basic.cancel,
+    basic.get-ok and its content, heartbeats): amqp091's, unchanged.
+
 # Publisher confirms
 
 amqp091-go's confirm mode keeps a map of every outstanding
@@ -36,9 +71,9 @@ O(1) per publish. The same tap rewrites connection.tune to apply
 cannot turn heartbeats off) and rewrites a client channel.close to carry the
 script's reply code and text.
 
-Bodies are split by amqp091-go itself: body frames carry at most
-frame_max − 8 bytes (channel.go, Channel.sendOpen), and a received Body is a
-fresh slice per message, so Delivery.Body is handed over without a copy.
+Body frames carry at most frame_max − 8 bytes, whether amqp091-go splits
+them (its Channel.sendOpen) or direct writes do; a received Body is a fresh
+slice per message, so Delivery.Body is handed over without a copy.
 
 # Fast paths
 
@@ -67,7 +102,8 @@ deliver.go; "amqpjs bench" and the benchmarks measure them):
 
 Goroutines, per connection:
   - amqp091's reader (reads frames through tap.Read: the tap's read side,
-    confirm settlement and their done callbacks run here) and heartbeater;
+    delivery assembly, confirm settlement and their done callbacks run
+    here) and heartbeater;
   - Conn.watch: drains amqp091's NotifyClose and NotifyBlocked, calls
     OnBlocked/OnUnblocked, and when the connection ends waits for every
     channel to finish, calls the OnClose callbacks and closes Done();
@@ -94,14 +130,14 @@ in the tests.
 Ownership: an op's arguments belong to the executor once submitted; its
 callback belongs to whoever wins op.complete (executor, ctx timer, confirm
 ring, channel end). The tap's read state belongs to amqp091's reader
-goroutine; its write state is guarded by tap.wmu (amqp091 writes under its
+goroutine (tapReader); its write state (tapWriter) is guarded by tapWriter.wmu (amqp091 writes under its
 own sendM; the executor injects under wmu alone). The tap's channel table is
 copy-on-write (atomic pointer), so the reader never locks to find a ring.
 
-Locks: Conn.openMu is held around amqp091's Connection.Channel; tap.wmu is
-taken inside amqp091's sendM (amqp091 → tap.Write); tap.sockMu, which
-serialises socket writes, inside tap.wmu (or alone, by flushAsync);
-tap.regMu inside Channel.cbmu (Channel.deliveries). Every other lock of this
+Locks: Conn.openMu is held around amqp091's Connection.Channel; tapWriter.wmu
+is taken inside amqp091's sendM (amqp091 → tap.Write); tapWriter.sockMu,
+which serialises socket writes, inside tapWriter.wmu (or alone, by
+flushAsync); tapChans.mu inside Channel.cbmu (Channel.deliveries). Every other lock of this
 package (Conn.mu, Channel.cmu, confirmRing.mu, executor.mu,
 tapDeliveries.mu, tapConsumer.mu) is a leaf: nothing else is locked while it
 is held. An executor claim (TryPublish, TryAck) is not a lock: it makes the

@@ -31,7 +31,6 @@ const (
 	opConsume
 	opCancel
 	opBarrier // Conn.Close: everything queued before it is written
-	opTest    // executor unit tests
 )
 
 var opNames = [...]string{
@@ -57,49 +56,50 @@ var opNames = [...]string{
 	opConsume:         "basic_consume",
 	opCancel:          "basic_cancel",
 	opBarrier:         "barrier",
-	opTest:            "test",
 }
 
 // op is one call queued on a channel's executor. Its fields are written by
 // the caller before submit and read by the executor afterwards; only state
 // is shared with other goroutines (the timeout and the confirm ring).
 //
-// Exactly one of the done* callbacks is set. It is called exactly once: the
-// goroutine that wins complete() (executor, ctx timer, confirm ring, channel
-// end) calls deliver or fail.
+// Exactly one callback is set: done, or the typed one in args (see
+// resultArgs). It is called exactly once: the goroutine that wins
+// complete() (executor, ctx timer, confirm ring, channel end) calls deliver
+// or fail.
 type op struct {
-	kind  opKind
-	state atomic.Uint32 // 0 pending, 1 completed
-	ctx   context.Context
-	stop  func() bool // stops the ctx timer; set before submit
+	kind opKind
+	// Flags of the hot operations (publish, ack, nack, reject), beside kind
+	// so that they take no room of their own.
+	waitConfirm bool          // publish: done waits for the broker's confirm
+	multiple    bool          // ack/nack
+	requeue     bool          // nack/reject/recover
+	state       atomic.Uint32 // 0 pending, 1 completed
+	ctx         context.Context
+	stop        func() bool // stops the ctx timer; set before submit
 
-	// Arguments of the hot operations (publish, ack, nack, reject) live in
-	// op itself; the others' in opExt, so that a publish allocates little.
-	f1, f2, f3 bool
-	tag        uint64 // Ack/Nack/Reject tag; delivery tag of a confirmed publish
-	pub        *Publishing
-	done       func(error)
-	*opExt
+	// The other arguments of the hot operations live in op itself, so that
+	// they allocate nothing more; the other operations' in args.
+	pub  *Publishing
+	tag  uint64 // ack/nack/reject: the delivery tag; publish: its confirm tag
+	done func(error)
+
+	args any // the *xxxOp of the other operations (channel_api.go)
 }
 
-// opExt holds the arguments and callbacks of the less frequent operations.
-type opExt struct {
-	s1, s2, s3 string
-	n1, n2     int
-	args       Table
-	qd         QueueDeclareArgs
-	ed         ExchangeDeclareArgs
-	ca         ConsumeArgs
-	h          ConsumerHandler
-
-	doneQ   func(QueueInfo, error)
-	doneN   func(int, error)
-	doneB   func(bool, error)
-	doneGet func(*Delivery, bool, error)
-	doneTag func(string, error)
+// resultArgs is the args of an operation whose callback takes results
+// besides the error: failResult calls it with zero results.
+type resultArgs interface {
+	failResult(err error)
 }
 
-func (o *op) name() string { return opNames[o.kind] }
+// name is the operation's name as errors report it (Error.Op); "op" for a
+// kind without one (the executor's own tests).
+func (o *op) name() string {
+	if int(o.kind) < len(opNames) {
+		return opNames[o.kind]
+	}
+	return "op"
+}
 
 // complete claims the right to call the callback. Only one caller wins.
 func (o *op) complete() bool {
@@ -118,20 +118,10 @@ func (o *op) completed() bool { return o.state.Load() != 0 }
 // deliver calls the callback with an error (nil for success) and zero
 // results. The caller must have won complete().
 func (o *op) deliver(err error) {
-	switch {
-	case o.done != nil:
+	if o.done != nil {
 		o.done(err)
-	case o.opExt == nil:
-	case o.doneQ != nil:
-		o.doneQ(QueueInfo{}, err)
-	case o.doneN != nil:
-		o.doneN(0, err)
-	case o.doneB != nil:
-		o.doneB(false, err)
-	case o.doneGet != nil:
-		o.doneGet(nil, false, err)
-	case o.doneTag != nil:
-		o.doneTag("", err)
+	} else if r, ok := o.args.(resultArgs); ok {
+		r.failResult(err)
 	}
 }
 

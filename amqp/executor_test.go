@@ -2,11 +2,18 @@ package amqp
 
 import (
 	"context"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 )
+
+// opTest is an operation of the executor tests, never run by a Channel
+// (its name is the fallback "op"); its arguments are a testOp.
+const opTest opKind = 255
+
+type testOp struct{ p, i int }
 
 // TestExecutorOrderAndExactlyOnce submits from several goroutines, some ops
 // with contexts that end at random moments, and checks that each
@@ -23,7 +30,8 @@ func TestExecutorOrderAndExactlyOnce(t *testing.T) {
 	var batches atomic.Int32
 	e := newExecutor(func(o *op) {
 		mu.Lock()
-		ran[o.n1] = append(ran[o.n1], o.n2)
+		a := o.args.(*testOp)
+		ran[a.p] = append(ran[a.p], a.i)
 		mu.Unlock()
 		if o.complete() {
 			o.deliver(nil)
@@ -42,13 +50,13 @@ func TestExecutorOrderAndExactlyOnce(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < perProducer; i++ {
-				o := &op{kind: opTest, opExt: &opExt{n1: p, n2: i}}
+				o := &op{kind: opTest, args: &testOp{p: p, i: i}}
 				o.done = func(err error) {
 					if calls[p][i].Add(1) != 1 {
 						t.Errorf("op %d/%d: done called twice", p, i)
 					}
 					if err != nil {
-						if e, ok := err.(*Error); !ok || e.Kind != KindTimeout || e.Op != "test" {
+						if e, ok := err.(*Error); !ok || e.Kind != KindTimeout || e.Op != "op" {
 							t.Errorf("op %d/%d: %v", p, i, err)
 						}
 						timeouts.Add(1)
@@ -110,7 +118,7 @@ func TestExecutorClose(t *testing.T) {
 	block := make(chan struct{})
 	started := make(chan struct{})
 	e := newExecutor(func(o *op) {
-		if o.n2 == 0 {
+		if o.args.(*testOp).i == 0 {
 			close(started)
 			<-block
 		}
@@ -125,7 +133,7 @@ func TestExecutorClose(t *testing.T) {
 	}()
 	results := make(chan error, 10)
 	for i := 0; i < 10; i++ {
-		o := &op{kind: opQueueDelete, done: func(err error) { results <- err }, opExt: &opExt{n2: i}}
+		o := &op{kind: opQueueDelete, done: func(err error) { results <- err }, args: &testOp{i: i}}
 		e.submit(o)
 	}
 	<-started
@@ -186,14 +194,14 @@ func TestOpDeliverCallbacks(t *testing.T) {
 	e := &Error{Kind: KindChannelClosed}
 	var n int
 	ops := []*op{
-		{kind: opQueueDeclare, opExt: &opExt{doneQ: func(q QueueInfo, err error) { n++ }}},
-		{kind: opQueuePurge, opExt: &opExt{doneN: func(c int, err error) { n++ }}},
-		{kind: opFlow, opExt: &opExt{doneB: func(b bool, err error) { n++ }}},
-		{kind: opGet, opExt: &opExt{doneGet: func(d *Delivery, ok bool, err error) { n++ }}},
-		{kind: opConsume, opExt: &opExt{doneTag: func(s string, err error) { n++ }}},
+		{kind: opQueueDeclare, args: &queueDeclareOp{done: func(q QueueInfo, err error) { n++ }}},
+		{kind: opQueuePurge, args: &queuePurgeOp{done: func(c int, err error) { n++ }}},
+		{kind: opFlow, args: &flowOp{done: func(b bool, err error) { n++ }}},
+		{kind: opGet, args: &getOp{done: func(d *Delivery, ok bool, err error) { n++ }}},
+		{kind: opConsume, args: &consumeOp{done: func(s string, err error) { n++ }}},
 		{kind: opAck, done: func(err error) { n++ }},
 		{kind: opAck}, // nil done is allowed
-		{kind: opGet, opExt: &opExt{}},
+		{kind: opGet, args: &getOp{}},
 	}
 	for _, o := range ops {
 		o.fail(e)
@@ -213,4 +221,56 @@ func waitUntil(t *testing.T, f func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// TestExecutorClaim: a claim succeeds only when nothing is queued or
+// running; operations submitted during a claim run after its release, in
+// order.
+func TestExecutorClaim(t *testing.T) {
+	var mu sync.Mutex
+	var ran []int
+	block := make(chan struct{})
+	e := newExecutor(func(o *op) {
+		if o.args.(*testOp).i == 0 {
+			<-block
+		}
+		mu.Lock()
+		ran = append(ran, o.args.(*testOp).i)
+		mu.Unlock()
+		ok(o)
+	}, nil)
+	go e.loop()
+	defer e.close(&Error{Kind: KindChannelClosed})
+	if !e.claim() {
+		t.Fatal("claim of an idle executor failed")
+	}
+	if e.claim() {
+		t.Fatal("second claim succeeded")
+	}
+	done := make(chan struct{}, 3)
+	for i := 1; i <= 2; i++ {
+		e.submit(&op{kind: opTest, args: &testOp{i: i}, done: func(error) { done <- struct{}{} }})
+	}
+	time.Sleep(10 * time.Millisecond)
+	mu.Lock()
+	if len(ran) != 0 {
+		t.Fatal("an op ran during a claim")
+	}
+	mu.Unlock()
+	e.release()
+	<-done
+	<-done
+	if !reflect.DeepEqual(ran, []int{1, 2}) {
+		t.Fatalf("ran %v", ran)
+	}
+	// Running: no claim.
+	e.submit(&op{kind: opTest, args: &testOp{i: 0}, done: func(error) { done <- struct{}{} }})
+	waitUntil(t, func() bool { e.mu.Lock(); defer e.mu.Unlock(); return e.running })
+	if e.claim() {
+		t.Fatal("claim while running")
+	}
+	close(block)
+	<-done
+	waitUntil(t, func() bool { return e.claim() })
+	e.release()
 }

@@ -11,7 +11,7 @@ import (
 	"unsafe"
 )
 
-// sockRead reads from the socket. On a plain TCP socket (rawConn set) it
+// sockRead reads from the socket. On a plain TCP socket (useRaw) it
 // reads with a raw system call: the socket is non-blocking, so the call
 // never blocks, and skipping the runtime's syscall bookkeeping matters at
 // tens of thousands of reads per second: entering a system call the
@@ -19,23 +19,23 @@ import (
 // process was idle, which costs two context switches per idle→busy turn
 // of a consumer. When the socket has nothing, it waits in the netpoller
 // like net.Conn.Read (deadlines included).
-func (t *tap) sockRead(p []byte) (int, error) {
-	if t.rawConn == nil || len(p) == 0 {
-		return t.Conn.Read(p)
+func (rd *tapReader) sockRead(p []byte) (int, error) {
+	if !rd.useRaw() || len(p) == 0 {
+		return rd.conn.Read(p)
 	}
-	rr := &t.rr
+	rr := &rd.rr
 	if rr.fn == nil {
 		rr.fn = rr.read // once: a closure per read would cost allocations
 	}
 	rr.p, rr.n, rr.err = p, 0, nil
-	err := t.rawConn.Read(rr.fn)
+	err := rd.rawConn.Read(rr.fn)
 	n := rr.n
 	if err == nil {
 		err = rr.err
 	}
 	rr.p, rr.err = nil, nil
 	if err != nil && err != io.EOF {
-		err = t.readError(err)
+		err = rd.readError(err)
 	}
 	return n, err
 }
@@ -74,7 +74,7 @@ func (rr *rawReader) read(fd uintptr) bool {
 
 // readError gives a failed raw read the form net.Conn.Read gives it (a
 // *net.OpError "read"), which errors.go classifies and users read.
-func (t *tap) readError(err error) error {
+func (rd *tapReader) readError(err error) error {
 	var oe *net.OpError
 	if errors.As(err, &oe) {
 		c := *oe
@@ -84,7 +84,7 @@ func (t *tap) readError(err error) error {
 	if e, ok := err.(syscall.Errno); ok {
 		err = os.NewSyscallError("read", e)
 	}
-	return &net.OpError{Op: "read", Net: t.LocalAddr().Network(), Source: t.LocalAddr(), Addr: t.RemoteAddr(), Err: err}
+	return &net.OpError{Op: "read", Net: rd.conn.LocalAddr().Network(), Source: rd.conn.LocalAddr(), Addr: rd.conn.RemoteAddr(), Err: err}
 }
 
 // rawWrite is one non-blocking write(2) without the runtime's syscall

@@ -8,7 +8,7 @@ import "syscall"
 type rawReader struct{}
 
 // sockRead reads from the socket (see rawio.go for Linux).
-func (t *tap) sockRead(p []byte) (int, error) { return t.Conn.Read(p) }
+func (rd *tapReader) sockRead(p []byte) (int, error) { return rd.conn.Read(p) }
 
 // rawWrite is one non-blocking write to the socket.
 func rawWrite(fd uintptr, b []byte) (int, error) { return syscall.Write(int(fd), b) }

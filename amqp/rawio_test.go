@@ -44,7 +44,7 @@ func tcpPair(t *testing.T) (client, server *net.TCPConn) {
 func TestSockReadRaw(t *testing.T) {
 	c, s := tcpPair(t)
 	tp := newTap(c, nil)
-	if tp.rawConn == nil {
+	if !tp.in.useRaw() {
 		t.Fatal("no raw socket for a *net.TCPConn")
 	}
 
@@ -58,7 +58,7 @@ func TestSockReadRaw(t *testing.T) {
 	var got []byte
 	buf := make([]byte, 64)
 	for len(got) < len("hello world") {
-		n, err := tp.sockRead(buf)
+		n, err := tp.in.sockRead(buf)
 		if err != nil {
 			t.Fatalf("sockRead: %v", err)
 		}
@@ -70,7 +70,7 @@ func TestSockReadRaw(t *testing.T) {
 
 	// A read deadline: a timeout error, as net.Conn.Read reports it.
 	c.SetReadDeadline(time.Now().Add(30 * time.Millisecond))
-	_, err := tp.sockRead(buf)
+	_, err := tp.in.sockRead(buf)
 	var ne net.Error
 	if !errors.As(err, &ne) || !ne.Timeout() || !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("after the deadline: %v, want a timeout", err)
@@ -89,15 +89,15 @@ func TestSockReadRaw(t *testing.T) {
 	s.Write([]byte("x"))
 	s.Close()
 	time.Sleep(20 * time.Millisecond)
-	if n, err := tp.sockRead(buf); n != 1 || err != nil {
+	if n, err := tp.in.sockRead(buf); n != 1 || err != nil {
 		// the byte may come first, or the reset may discard it
 		if !isReset(err) {
 			t.Fatalf("read after reset: %d %v", n, err)
 		}
 	}
-	_, err = tp.sockRead(buf)
+	_, err = tp.in.sockRead(buf)
 	for err == nil {
-		_, err = tp.sockRead(buf)
+		_, err = tp.in.sockRead(buf)
 	}
 	if !isReset(err) {
 		t.Fatalf("after a reset: %v, want connection reset", err)
@@ -123,7 +123,7 @@ func TestSockReadEOFAndClosed(t *testing.T) {
 	var err error
 	for err == nil {
 		var n int
-		n, err = tp.sockRead(buf)
+		n, err = tp.in.sockRead(buf)
 		got.Write(buf[:n])
 	}
 	if err != io.EOF || got.String() != "ab" {
@@ -135,7 +135,7 @@ func TestSockReadEOFAndClosed(t *testing.T) {
 	tp2 := newTap(c2, nil)
 	done := make(chan error, 1)
 	go func() {
-		_, err := tp2.sockRead(buf)
+		_, err := tp2.in.sockRead(buf)
 		done <- err
 	}()
 	time.Sleep(20 * time.Millisecond)

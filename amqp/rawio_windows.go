@@ -6,7 +6,7 @@ import "syscall"
 type rawReader struct{}
 
 // sockRead reads from the socket (see rawio.go for Linux).
-func (t *tap) sockRead(p []byte) (int, error) { return t.Conn.Read(p) }
+func (rd *tapReader) sockRead(p []byte) (int, error) { return rd.conn.Read(p) }
 
 // rawWrite would be one non-blocking write; Windows sockets are overlapped,
 // so it declines as a full socket would and the channel's executor writes

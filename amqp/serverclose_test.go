@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"io"
 	"testing"
+
+	"github.com/amqpjs/amqpjs/amqp/wire"
 )
 
 // TestTapServerClose: the tap remembers the broker's connection.close (code
@@ -17,7 +19,7 @@ func TestTapServerClose(t *testing.T) {
 	args = append(args, text...)
 	args = binary.BigEndian.AppendUint16(args, 0) // class-id
 	args = binary.BigEndian.AppendUint16(args, 0) // method-id
-	closeFrame := mframe(0, mConnectionClose, args...)
+	closeFrame := mframe(0, wire.ConnectionClose, args...)
 	for _, tc := range []struct {
 		name   string
 		in     []byte
@@ -26,9 +28,9 @@ func TestTapServerClose(t *testing.T) {
 	}{
 		{"whole", closeFrame, nil, true},
 		{"byte by byte", closeFrame, []int{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, true},
-		{"after a heartbeat", append(rawFrame(frameHeartbeat, 0, nil), closeFrame...), []int{5, 9}, true},
-		{"channel 1", mframe(1, mConnectionClose, args...), nil, false},
-		{"close-ok", mframe(0, mConnectionClose+1), nil, false},
+		{"after a heartbeat", append(rawFrame(wire.FrameHeartbeat, 0, nil), closeFrame...), []int{5, 9}, true},
+		{"channel 1", mframe(1, wire.ConnectionClose, args...), nil, false},
+		{"close-ok", mframe(0, wire.ConnectionClose+1), nil, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := &chunkConn{in: append([]byte(nil), tc.in...), chunks: tc.chunks}

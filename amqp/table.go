@@ -6,6 +6,8 @@ import (
 	"time"
 
 	amqp091 "github.com/rabbitmq/amqp091-go"
+
+	"github.com/amqpjs/amqpjs/amqp/wire"
 )
 
 // Table is an AMQP field table (headers, arguments, client properties).
@@ -20,10 +22,6 @@ import (
 // time.Time in UTC, arrays as []any and nested tables as Table.
 type Table = map[string]any
 
-// maxTableDepth bounds nesting of tables and arrays; amqp091-go refuses to
-// read deeper than 32 levels.
-const maxTableDepth = 32
-
 // toAMQPTable converts t for amqp091-go, checking every key and value. A nil
 // or empty table gives nil.
 func toAMQPTable(t Table) (amqp091.Table, error) {
@@ -34,8 +32,8 @@ func toAMQPTable(t Table) (amqp091.Table, error) {
 }
 
 func toAMQPTableDepth(t Table, depth int) (amqp091.Table, error) {
-	if depth > maxTableDepth {
-		return nil, fmt.Errorf("table nested deeper than %d levels", maxTableDepth)
+	if depth > wire.MaxDepth {
+		return nil, fmt.Errorf("table nested deeper than %d levels", wire.MaxDepth)
 	}
 	out := make(amqp091.Table, len(t))
 	for k, v := range t {
@@ -60,18 +58,18 @@ func toAMQPValue(v any, depth int) (any, error) {
 	case time.Time:
 		return x, nil
 	case int:
-		return smallestInt(int64(x)), nil
+		return wire.SmallestInt(int64(x)), nil
 	case uint8:
-		return smallestInt(int64(x)), nil
+		return wire.SmallestInt(int64(x)), nil
 	case uint16:
-		return smallestInt(int64(x)), nil
+		return wire.SmallestInt(int64(x)), nil
 	case uint32:
-		return smallestInt(int64(x)), nil
+		return wire.SmallestInt(int64(x)), nil
 	case uint:
 		if uint64(x) > math.MaxInt64 {
 			return nil, fmt.Errorf("integer %d out of range", x)
 		}
-		return smallestInt(int64(x)), nil
+		return wire.SmallestInt(int64(x)), nil
 	case uint64:
 		if x > math.MaxInt64 {
 			return nil, fmt.Errorf("integer %d out of range", x)
@@ -80,8 +78,8 @@ func toAMQPValue(v any, depth int) (any, error) {
 	case float32:
 		return float64(x), nil
 	case []any:
-		if depth+1 > maxTableDepth {
-			return nil, fmt.Errorf("array nested deeper than %d levels", maxTableDepth)
+		if depth+1 > wire.MaxDepth {
+			return nil, fmt.Errorf("array nested deeper than %d levels", wire.MaxDepth)
 		}
 		out := make([]any, len(x))
 		for i, e := range x {
@@ -97,19 +95,6 @@ func toAMQPValue(v any, depth int) (any, error) {
 	default:
 		return nil, fmt.Errorf("unsupported value type %T", v)
 	}
-}
-
-// smallestInt returns n as the smallest signed integer type that holds it.
-func smallestInt(n int64) any {
-	switch {
-	case n >= math.MinInt8 && n <= math.MaxInt8:
-		return int8(n)
-	case n >= math.MinInt16 && n <= math.MaxInt16:
-		return int16(n)
-	case n >= math.MinInt32 && n <= math.MaxInt32:
-		return int32(n)
-	}
-	return n
 }
 
 // fromAMQPTable converts a table received from amqp091-go. It never fails:

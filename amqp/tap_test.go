@@ -2,13 +2,17 @@ package amqp
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"io"
 	"math/rand"
 	"net"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/amqpjs/amqpjs/amqp/wire"
 )
 
 // chunkConn is a net.Conn whose reads return in at most the given chunk
@@ -52,13 +56,10 @@ func (c *chunkConn) SetReadDeadline(time.Time) error  { return nil }
 func (c *chunkConn) SetWriteDeadline(time.Time) error { return nil }
 
 func rawFrame(typ byte, ch uint16, payload []byte) []byte {
-	f := []byte{typ, byte(ch >> 8), byte(ch)}
-	f = binary.BigEndian.AppendUint32(f, uint32(len(payload)))
-	f = append(f, payload...)
-	return append(f, frameEnd)
+	return wire.AppendFrame(nil, typ, ch, payload)
 }
 
-func mframe(ch uint16, cm uint32, args ...byte) []byte { return methodFrame(ch, cm, args) }
+func mframe(ch uint16, cm uint32, args ...byte) []byte { return wire.AppendMethod(nil, ch, cm, args) }
 
 func ackArgs(tag uint64, multiple bool) []byte {
 	b := binary.BigEndian.AppendUint64(nil, tag)
@@ -85,39 +86,39 @@ func newReadScenario(bodyLen int) readScenario {
 	var in, want bytes.Buffer
 	both := func(f []byte) { in.Write(f); want.Write(f) }
 
-	in.Write(mframe(0, mConnectionTune, tuneArgs(2047, 131072, 60)...))
-	want.Write(mframe(0, mConnectionTune, tuneArgs(10, 4096, 0)...))
+	in.Write(mframe(0, wire.ConnectionTune, tuneArgs(2047, 131072, 60)...))
+	want.Write(mframe(0, wire.ConnectionTune, tuneArgs(10, 4096, 0)...))
 	// A second tune is left alone.
-	both(mframe(0, mConnectionTune, tuneArgs(1, 2, 3)...))
-	both(mframe(1, 60<<16|60, []byte("\x04ctag\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x01q")...))
-	both(rawFrame(frameHeader, 1, bytes.Repeat([]byte{7}, 20)))
+	both(mframe(0, wire.ConnectionTune, tuneArgs(1, 2, 3)...))
+	both(mframe(1, wire.BasicDeliver, []byte("\x04ctag\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x01q")...))
+	both(rawFrame(wire.FrameHeader, 1, bytes.Repeat([]byte{7}, 20)))
 	body := make([]byte, bodyLen)
 	for i := range body {
 		body[i] = byte(i)
 	}
-	both(rawFrame(frameBody, 1, body))
-	both(rawFrame(frameHeartbeat, 0, nil))
-	in.Write(mframe(2, mConfirmSelectOk)) // consumed
-	both(mframe(2, mBasicAck, ackArgs(3, true)...))
-	both(mframe(2, mBasicNack, append(ackArgs(4, false)[:8], 2)...)) // requeue bit only
-	both(mframe(3, mBasicAck, ackArgs(1, true)...))                  // not confirming
-	both(mframe(3, mConfirmSelectOk))                                // not injected: amqp091's
+	both(rawFrame(wire.FrameBody, 1, body))
+	both(rawFrame(wire.FrameHeartbeat, 0, nil))
+	in.Write(mframe(2, wire.ConfirmSelectOk)) // consumed
+	both(mframe(2, wire.BasicAck, ackArgs(3, true)...))
+	both(mframe(2, wire.BasicNack, append(ackArgs(4, false)[:8], 2)...)) // requeue bit only
+	both(mframe(3, wire.BasicAck, ackArgs(1, true)...))                  // not confirming
+	both(mframe(3, wire.ConfirmSelectOk))                                // not injected: amqp091's
 	big := append(ackArgs(5, true), make([]byte, 2000)...)
-	both(mframe(2, mBasicAck, big...)) // too big to look into
-	bad := mframe(2, mBasicAck, ackArgs(5, true)...)
+	both(mframe(2, wire.BasicAck, big...)) // too big to look into
+	bad := mframe(2, wire.BasicAck, ackArgs(5, true)...)
 	bad[len(bad)-1] = 0 // broken frame end: not acted on
 	both(bad)
-	both(mframe(2, mBasicReturn, []byte("\x01\x38\x08NO_ROUTE\x00\x01k")...))
-	both(mframe(2, mBasicAck, ackArgs(5, false)...)) // waits for the return
-	both(mframe(0, mConnectionClose, make([]byte, 7)...))
+	both(mframe(2, wire.BasicReturn, []byte("\x01\x38\x08NO_ROUTE\x00\x01k")...))
+	both(mframe(2, wire.BasicAck, ackArgs(5, false)...)) // waits for the return
+	both(mframe(0, wire.ConnectionClose, make([]byte, 7)...))
 
 	return readScenario{in: in.Bytes(), want: want.Bytes(), setup: func(tp *tap) func(*testing.T) {
-		tp.tune = func(b []byte) { copy(b, tuneArgs(10, 4096, 0)) }
+		tp.in.tune = func(b []byte) { copy(b, tuneArgs(10, 4096, 0)) }
 		ring := newConfirmRing()
 		tc := &tapChan{ring: ring, selectOK: make(chan struct{}, 1)}
 		tc.selects.Store(1)
-		tp.register(2, tc)
-		tp.register(3, &tapChan{selectOK: make(chan struct{}, 1)})
+		tp.chans.register(2, tc)
+		tp.chans.register(3, &tapChan{selectOK: make(chan struct{}, 1)})
 		got := map[int]error{}
 		for i := 1; i <= 6; i++ {
 			ring.push(pubOp(got, i))
@@ -136,9 +137,6 @@ func newReadScenario(bodyLen int) readScenario {
 			ring.returnDone()
 			if _, ok := got[5]; !ok || len(got) != 5 {
 				t.Fatalf("deferred ack not applied: %v", got)
-			}
-			if tp.hbIn.Load() != 1 {
-				t.Errorf("heartbeats %d", tp.hbIn.Load())
 			}
 		}
 	}}
@@ -208,12 +206,12 @@ func TestTapReadLargeBody(t *testing.T) {
 func TestTapReadErrors(t *testing.T) {
 	// A stream cut inside a header, inside a method and inside a body: the
 	// bytes there are handed on, then EOF.
-	full := append(mframe(2, mBasicAck, ackArgs(1, false)...), rawFrame(frameBody, 1, make([]byte, 50))...)
+	full := append(mframe(2, wire.BasicAck, ackArgs(1, false)...), rawFrame(wire.FrameBody, 1, make([]byte, 50))...)
 	for k := 0; k < len(full); k++ {
 		conn := &chunkConn{in: append([]byte(nil), full[:k]...)}
 		tp := newTap(conn, nil)
 		ring := newConfirmRing()
-		tp.register(2, &tapChan{ring: ring})
+		tp.chans.register(2, &tapChan{ring: ring})
 		if out := readAll(t, tp, 4096); !bytes.Equal(out, full[:k]) {
 			t.Fatalf("cut at %d: got %x", k, out)
 		}
@@ -226,14 +224,14 @@ func writeStream() (data []byte, bounds []int, closeAt int) {
 	b.WriteString("AMQP\x00\x00\x09\x01")
 	add := func(f []byte) { b.Write(f); bounds = append(bounds, b.Len()) }
 	bounds = append(bounds, b.Len())
-	add(mframe(1, mChannelOpen, 0))
-	add(mframe(1, 60<<16|40, 0, 0, 0, 0, 1, 'q', 0))
-	add(rawFrame(frameHeader, 1, make([]byte, 14)))
-	add(rawFrame(frameBody, 1, bytes.Repeat([]byte("b"), 50)))
-	add(rawFrame(frameHeartbeat, 0, nil))
+	add(mframe(1, wire.ChannelOpen, 0))
+	add(mframe(1, wire.BasicPublish, 0, 0, 0, 0, 1, 'q', 0))
+	add(rawFrame(wire.FrameHeader, 1, make([]byte, 14)))
+	add(rawFrame(wire.FrameBody, 1, bytes.Repeat([]byte("b"), 50)))
+	add(rawFrame(wire.FrameHeartbeat, 0, nil))
 	add(channelCloseFrame(5, 200, ""))
 	closeAt = b.Len()
-	add(mframe(0, mConnectionClose, 0, 200, 0, 0, 0, 0, 0))
+	add(mframe(0, wire.ConnectionClose, 0, 200, 0, 0, 0, 0, 0))
 	return b.Bytes(), bounds, closeAt
 }
 
@@ -246,7 +244,7 @@ func TestTapWritePassThrough(t *testing.T) {
 			t.Fatalf("Write %d %v", n, err)
 		}
 		select {
-		case <-tp.closeSent:
+		case <-tp.out.closeSent:
 			if k < len(data) {
 				t.Fatal("closeSent before connection.close was written")
 			}
@@ -258,11 +256,14 @@ func TestTapWritePassThrough(t *testing.T) {
 		if !bytes.Equal(conn.out.Bytes(), data) {
 			t.Fatalf("split %d: output differs", k)
 		}
-		if tp.lastOpen.Load() != 1 || tp.hbOut.Load() != 1 || tp.maxOut.Load() != 58 {
-			t.Fatalf("lastOpen %d hbOut %d maxOut %d", tp.lastOpen.Load(), tp.hbOut.Load(), tp.maxOut.Load())
+		var sc frameScanner
+		sc.skip = len(wire.ProtocolHeader)
+		sc.scan(conn.out.Bytes())
+		if tp.out.lastOpen.Load() != 1 || sc.heartbeats != 1 || sc.largest != 58 {
+			t.Fatalf("lastOpen %d heartbeats %d largest %d", tp.out.lastOpen.Load(), sc.heartbeats, sc.largest)
 		}
 		select {
-		case <-tp.closeSent:
+		case <-tp.out.closeSent:
 		default:
 			t.Fatal("closeSent not closed")
 		}
@@ -278,7 +279,7 @@ func TestTapInject(t *testing.T) {
 		conn := &chunkConn{}
 		tp := newTap(conn, nil)
 		tp.Write(data[:k])
-		if err := tp.inject(inj); err != nil {
+		if err := tp.out.inject(inj); err != nil {
 			t.Fatal(err)
 		}
 		tp.Write(data[k:])
@@ -304,9 +305,9 @@ func TestTapRewriteClose(t *testing.T) {
 	for k := 0; k <= len(data); k++ {
 		conn := &chunkConn{}
 		tp := newTap(conn, nil)
-		tp.rewriteClose(5, repl)
-		tp.rewriteClose(6, repl)
-		tp.rewriteClose(6, nil)
+		tp.out.rewriteClose(5, repl)
+		tp.out.rewriteClose(6, repl)
+		tp.out.rewriteClose(6, nil)
 		tp.Write(data[:k])
 		tp.Write(data[k:])
 		whole := k <= start || k >= closeAt
@@ -324,14 +325,14 @@ func TestTapCork(t *testing.T) {
 	conn := &chunkConn{}
 	tp := newTap(conn, nil)
 	tp.Write(data[:bounds[0]])
-	tp.cork()
-	tp.cork()
+	tp.out.cork()
+	tp.out.cork()
 	tp.Write(data[bounds[0]:bounds[5]]) // up to the channel.close: no channel-0 method
 	if conn.out.Len() != bounds[0] {
 		t.Fatalf("corked bytes were written: %d", conn.out.Len())
 	}
-	tp.inject(confirmSelectFrame(3)) // queued behind the corked frames
-	if err := tp.uncork(); err != nil {
+	tp.out.inject(confirmSelectFrame(3)) // queued behind the corked frames
+	if err := tp.out.uncork(); err != nil {
 		t.Fatal(err)
 	}
 	want := append(append([]byte(nil), data[:bounds[5]]...), confirmSelectFrame(3)...)
@@ -347,23 +348,23 @@ func TestTapCork(t *testing.T) {
 	if !bytes.Equal(conn.out.Bytes(), append(want, data[bounds[5]:]...)) {
 		t.Fatal("connection.close held back by a cork")
 	}
-	tp.uncork()
+	tp.out.uncork()
 	// Beyond corkLimit the buffer is written out; order is kept.
 	conn.out.Reset()
-	tp.cork()
+	tp.out.cork()
 	var all []byte
 	for i := 0; i < 3000; i++ {
-		f := rawFrame(frameBody, 1, make([]byte, 40+i%50))
+		f := rawFrame(wire.FrameBody, 1, make([]byte, 40+i%50))
 		all = append(all, f...)
 		tp.Write(f)
 	}
-	big := rawFrame(frameBody, 1, make([]byte, 100000))
+	big := rawFrame(wire.FrameBody, 1, make([]byte, 100000))
 	all = append(all, big...)
 	tp.Write(big)
 	if conn.out.Len() == 0 || conn.out.Len() > len(all) {
 		t.Fatalf("corkLimit not honoured: %d written", conn.out.Len())
 	}
-	tp.uncork()
+	tp.out.uncork()
 	if !bytes.Equal(conn.out.Bytes(), all) {
 		t.Fatal("order lost across cork flushes")
 	}
@@ -398,20 +399,20 @@ func FuzzTap(f *testing.F) {
 		tc := &tapChan{ring: ring, selectOK: make(chan struct{}, 1)}
 		tc.selects.Store(1)
 		for id := uint16(0); id < 4; id++ {
-			tp.register(id, tc)
+			tp.chans.register(id, tc)
 		}
 		if out := readAll(t, tp, ps); len(out) > len(in) {
 			t.Fatalf("read side produced more than it got")
 		}
 
-		for _, skip := range []int{0, protocolHeaderLen} {
+		for _, skip := range []int{0, len(wire.ProtocolHeader)} {
 			w := &chunkConn{}
 			tp = newTap(w, nil)
-			tp.wskip = skip
+			tp.out.wskip = skip
 			k := int(split) % (len(in) + 1)
 			tp.Write(in[:k])
 			inj := confirmSelectFrame(1)
-			tp.inject(inj)
+			tp.out.inject(inj)
 			tp.Write(in[k:])
 			out := w.out.Bytes()
 			if len(out) == len(in) {
@@ -433,4 +434,99 @@ func FuzzTap(f *testing.F) {
 			}
 		}
 	})
+}
+
+// frameScanner follows a stream of frames (after skip bytes of protocol
+// header) in chunks cut anywhere, counting heartbeat frames and noting the
+// largest frame: what tests check of a connection's traffic.
+type frameScanner struct {
+	skip       int
+	hdr        []byte
+	left       int
+	heartbeats int
+	largest    int
+}
+
+func (s *frameScanner) scan(p []byte) {
+	for len(p) > 0 {
+		switch {
+		case s.skip > 0:
+			k := min(s.skip, len(p))
+			s.skip -= k
+			p = p[k:]
+		case s.left > 0:
+			k := min(s.left, len(p))
+			s.left -= k
+			p = p[k:]
+		default:
+			k := min(wire.HeaderLen-len(s.hdr), len(p))
+			s.hdr = append(s.hdr, p[:k]...)
+			p = p[k:]
+			if len(s.hdr) == wire.HeaderLen {
+				size := int(binary.BigEndian.Uint32(s.hdr[3:]))
+				if s.hdr[0] == wire.FrameHeartbeat {
+					s.heartbeats++
+				}
+				s.largest = max(s.largest, size+wire.Overhead)
+				s.left = size + 1
+				s.hdr = s.hdr[:0]
+			}
+		}
+	}
+}
+
+// countingConn is a net.Conn that scans the frames going each way.
+type countingConn struct {
+	net.Conn
+	mu      sync.Mutex
+	in, out frameScanner
+}
+
+func newCountingConn(c net.Conn) *countingConn {
+	return &countingConn{Conn: c, out: frameScanner{skip: len(wire.ProtocolHeader)}}
+}
+
+func (c *countingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.mu.Lock()
+	c.in.scan(p[:n])
+	c.mu.Unlock()
+	return n, err
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	c.mu.Lock()
+	c.out.scan(p[:n])
+	c.mu.Unlock()
+	return n, err
+}
+
+// stats returns the heartbeats read and written and the largest frame
+// written.
+func (c *countingConn) stats() (hbIn, hbOut, largestOut int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.in.heartbeats, c.out.heartbeats, c.out.largest
+}
+
+// countingDial makes cfg dial through a countingConn, returned once dialled.
+func countingDial(cfg *Config) func() *countingConn {
+	var mu sync.Mutex
+	var cc *countingConn
+	cfg.Dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		cc = newCountingConn(c)
+		return cc, nil
+	}
+	return func() *countingConn {
+		mu.Lock()
+		defer mu.Unlock()
+		return cc
+	}
 }

@@ -2,7 +2,7 @@
 // as an amqpjs script would, with aioamqp's API. Run by the harness as
 //   amqpjs run --url URL amqpjs.js -- '<json config>'
 // It prints one JSON line per phase. Keep it in step with amqplib.js and
-// ../amqp/rawbench.go (the same phases, in the same order, doing the same).
+// raw.go (the same phases, in the same order, doing the same).
 const aioamqp = require('aioamqp');
 const { setTimeout: sleep } = require('timers/promises');
 

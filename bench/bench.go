@@ -7,8 +7,8 @@ The clients, each run as its own process so that its CPU time is its own:
 
   - amqpjs: the amqpjs binary running amqpjs.js (the workload written in
     JavaScript with aioamqp's API: `amqpjs run --url URL amqpjs.js -- CONFIG`);
-  - raw: the same binary's hidden `bench --worker raw` mode, which runs
-    amqp.RawBench: the workload written directly against amqp091-go (with
+  - raw: the same binary's hidden `bench --worker raw` mode (raw.go): the
+    workload written directly against amqp091-go (with
     GOGC=100, as a Go program would run);
   - amqplib: Node running amqplib.js with amqplib installed by npm into a
     temporary directory (skipped, with a notice, without node and npm);
@@ -50,7 +50,6 @@ import (
 	"time"
 
 	"github.com/amqpjs/amqpjs/amqp"
-	"github.com/amqpjs/amqpjs/bindings"
 )
 
 //go:embed amqpjs.js amqplib.js
@@ -59,8 +58,8 @@ var scripts embed.FS
 // Clients are the clients the benchmark knows, in table order.
 var Clients = []string{"amqpjs", "raw", "amqplib", "wire"}
 
-// Phases are the phases, in the order they run.
-var Phases = amqp.RawBenchPhases
+// Phases are the phases of the workload, in the order they run.
+var Phases = []string{"publish", "consume", "confirm", "consume_ack", "latency"}
 
 // Options configure a benchmark run.
 type Options struct {
@@ -106,7 +105,7 @@ type config struct {
 type Result struct {
 	Client string `json:"client"`
 	Run    int    `json:"run"`
-	amqp.RawBenchResult
+	PhaseResult
 }
 
 // Run runs the benchmark and prints the table on o.Stdout.
@@ -149,7 +148,7 @@ func Run(ctx context.Context, o Options) error {
 			names["amqplib"] = "amqplib " + v
 		}
 	}
-	if d, err := bindings.ParseURL(o.URL); slices.Contains(clients, "wire") && err == nil && d.SSL {
+	if d, err := amqp.ParseURL(o.URL); slices.Contains(clients, "wire") && err == nil && d.SSL {
 		fmt.Fprintf(o.Stderr, "amqpjs bench: skipping the wire client: it speaks amqp:// only (no TLS)\n")
 		clients = slices.DeleteFunc(clients, func(c string) bool { return c == "wire" })
 	}
@@ -186,7 +185,7 @@ func Run(ctx context.Context, o Options) error {
 				fmt.Fprintf(o.Stderr, "amqpjs bench: %s, run %d: %v\n", names[c], run, err)
 			}
 			for _, r := range rs {
-				results = append(results, Result{Client: c, Run: run, RawBenchResult: r})
+				results = append(results, Result{Client: c, Run: run, PhaseResult: r})
 				if o.Verbose {
 					fmt.Fprintf(o.Stderr, "  %-12s %8.0f msg/s  cpu %.3f s/100k  (secs %.3f loop %.3f p50 %.3f p99 %.3f)\n",
 						r.Phase, float64(r.N)/r.Secs, per100k(r), r.Secs, r.LoopSecs, r.P50, r.P99)
@@ -246,7 +245,7 @@ func (o *Options) check() error {
 }
 
 // runClient runs one client process and parses its JSON lines.
-func runClient(ctx context.Context, cmd *exec.Cmd, timeout time.Duration) ([]amqp.RawBenchResult, error) {
+func runClient(ctx context.Context, cmd *exec.Cmd, timeout time.Duration) ([]PhaseResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
@@ -257,14 +256,14 @@ func runClient(ctx context.Context, cmd *exec.Cmd, timeout time.Duration) ([]amq
 	stop := context.AfterFunc(ctx, func() { _ = cmd.Process.Kill() })
 	err := cmd.Wait()
 	stop()
-	var rs []amqp.RawBenchResult
+	var rs []PhaseResult
 	sc := bufio.NewScanner(&stdout)
 	for sc.Scan() {
 		line := sc.Bytes()
 		if !bytes.HasPrefix(line, []byte(`{"phase"`)) {
 			continue
 		}
-		var r amqp.RawBenchResult
+		var r PhaseResult
 		if json.Unmarshal(line, &r) == nil && r.N > 0 && r.Secs > 0 {
 			rs = append(rs, r)
 		}
@@ -325,13 +324,10 @@ func RawWorker(cfgJSON string, stdout io.Writer) error {
 		return err
 	}
 	enc := json.NewEncoder(stdout)
-	return amqp.RawBench(amqp.RawBenchConfig{
-		URL: c.URL, N: c.N, Size: c.Size, Window: c.Window, Prefetch: c.Prefetch, Rate: c.Rate,
-		Duration: time.Duration(c.Duration * float64(time.Second)), Phases: c.Phases, CPU: cpuSeconds,
-	}, func(r amqp.RawBenchResult) { _ = enc.Encode(r) })
+	return rawBench(c, func(r PhaseResult) { _ = enc.Encode(r) })
 }
 
-func per100k(r amqp.RawBenchResult) float64 { return r.CPU / float64(r.N) * 1e5 }
+func per100k(r PhaseResult) float64 { return r.CPU / float64(r.N) * 1e5 }
 
 func median(xs []float64) float64 {
 	if len(xs) == 0 {
@@ -366,7 +362,7 @@ func summarise(results []Result, client, phase string) cell {
 			continue
 		}
 		thr = append(thr, float64(r.N)/r.Secs)
-		cpu = append(cpu, per100k(r.RawBenchResult))
+		cpu = append(cpu, per100k(r.PhaseResult))
 		p50 = append(p50, r.P50)
 		p99 = append(p99, r.P99)
 	}

@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/amqpjs/amqpjs/amqp"
 )
 
 func TestCheckAddsPrerequisites(t *testing.T) {
@@ -34,7 +32,7 @@ func TestTable(t *testing.T) {
 	o := Options{N: 100, Size: 10, Window: 5, Prefetch: 7, Rate: 50, Duration: time.Second, Runs: 3,
 		Phases: []string{"publish", "latency"}, Stdout: &out, Markdown: true}
 	r := func(client, phase string, secs, cpu, p50 float64) Result {
-		return Result{Client: client, RawBenchResult: amqp.RawBenchResult{Phase: phase, N: 100, Secs: secs, CPU: cpu, P50: p50, P99: 2 * p50}}
+		return Result{Client: client, PhaseResult: PhaseResult{Phase: phase, N: 100, Secs: secs, CPU: cpu, P50: p50, P99: 2 * p50}}
 	}
 	results := []Result{
 		r("amqpjs", "publish", 1, 0.1, 0), r("amqpjs", "publish", 2, 0.3, 0), r("amqpjs", "publish", 4, 0.2, 0),
@@ -59,7 +57,7 @@ func TestTableWire(t *testing.T) {
 	o := Options{N: 100, Size: 10, Window: 5, Prefetch: 7, Rate: 50, Duration: time.Second, Runs: 1,
 		Phases: []string{"confirm", "latency"}, Stdout: &out, Markdown: true}
 	r := func(client, phase string, secs, cpu float64) Result {
-		return Result{Client: client, RawBenchResult: amqp.RawBenchResult{Phase: phase, N: 100, Secs: secs, CPU: cpu, P50: 1, P99: 2}}
+		return Result{Client: client, PhaseResult: PhaseResult{Phase: phase, N: 100, Secs: secs, CPU: cpu, P50: 1, P99: 2}}
 	}
 	results := []Result{
 		r("amqpjs", "confirm", 2, 0.1), r("raw", "confirm", 4, 0.4), r("wire", "confirm", 1, 0.01),

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/amqpjs/amqpjs/amqp"
-	"github.com/amqpjs/amqpjs/bindings"
+	"github.com/amqpjs/amqpjs/amqp/wire"
 )
 
 /*
@@ -33,41 +33,6 @@ with almost both cores to itself: a client can hardly be faster, and the ratio
 amqpjs/wire says how close amqpjs comes to it.
 */
 
-// AMQP 0-9-1 frame types and the class<<16|method ids the wire client uses.
-const (
-	wMethod = 1
-	wHeader = 2
-	wBody   = 3
-	wEnd    = 0xCE
-
-	wConnStart     = 10<<16 | 10
-	wConnStartOk   = 10<<16 | 11
-	wConnTune      = 10<<16 | 30
-	wConnTuneOk    = 10<<16 | 31
-	wConnOpen      = 10<<16 | 40
-	wConnOpenOk    = 10<<16 | 41
-	wConnClose     = 10<<16 | 50
-	wConnCloseOk   = 10<<16 | 51
-	wChanOpen      = 20<<16 | 10
-	wChanOpenOk    = 20<<16 | 11
-	wChanClose     = 20<<16 | 40
-	wChanCloseOk   = 20<<16 | 41
-	wQueueDeclare  = 50<<16 | 10
-	wQueueDeclOk   = 50<<16 | 11
-	wBasicQos      = 60<<16 | 10
-	wBasicQosOk    = 60<<16 | 11
-	wBasicConsume  = 60<<16 | 20
-	wBasicConsOk   = 60<<16 | 21
-	wBasicCancel   = 60<<16 | 30
-	wBasicCancelOk = 60<<16 | 31
-	wBasicPublish  = 60<<16 | 40
-	wBasicDeliver  = 60<<16 | 60
-	wBasicAck      = 60<<16 | 80
-	wBasicNack     = 60<<16 | 120
-	wConfirmSelect = 85<<16 | 10
-	wConfirmSelOk  = 85<<16 | 11
-)
-
 // wbuf builds frames.
 type wbuf []byte
 
@@ -80,15 +45,14 @@ func (b wbuf) long(s string) wbuf  { return append(b.u32(uint32(len(s))), s...) 
 
 // frame appends a frame whose payload fill appends.
 func (b wbuf) frame(typ byte, ch uint16, fill func(wbuf) wbuf) wbuf {
-	b = b.u8(typ).u16(ch).u32(0)
 	start := len(b)
+	b = wire.StartFrame(b, typ, ch)
 	b = fill(b)
-	binary.BigEndian.PutUint32(b[start-4:], uint32(len(b)-start))
-	return b.u8(wEnd)
+	return wire.EndFrame(b, start)
 }
 
 func (b wbuf) method(ch uint16, id uint32, args func(wbuf) wbuf) wbuf {
-	return b.frame(wMethod, ch, func(b wbuf) wbuf {
+	return b.frame(wire.FrameMethod, ch, func(b wbuf) wbuf {
 		b = b.u32(id)
 		if args != nil {
 			b = args(b)
@@ -97,42 +61,9 @@ func (b wbuf) method(ch uint16, id uint32, args func(wbuf) wbuf) wbuf {
 	})
 }
 
-// wframe is a frame as read: its type, channel and payload.
-type wframe struct {
-	typ     byte
-	ch      uint16
-	payload []byte
-}
-
-func (f wframe) id() uint32 {
-	if f.typ != wMethod || len(f.payload) < 4 {
-		return 0
-	}
-	return binary.BigEndian.Uint32(f.payload)
-}
-
-func readFrame(r *bufio.Reader, buf []byte) (wframe, []byte, error) {
-	var h [7]byte
-	if _, err := io.ReadFull(r, h[:]); err != nil {
-		return wframe{}, buf, err
-	}
-	size := int(binary.BigEndian.Uint32(h[3:]))
-	if cap(buf) < size+1 {
-		buf = make([]byte, size+1)
-	}
-	buf = buf[:size+1]
-	if _, err := io.ReadFull(r, buf); err != nil {
-		return wframe{}, buf, err
-	}
-	if buf[size] != wEnd {
-		return wframe{}, buf, errors.New("wire: bad frame end")
-	}
-	return wframe{typ: h[0], ch: binary.BigEndian.Uint16(h[1:]), payload: buf[:size]}, buf, nil
-}
-
 // closeReason decodes a channel.close or connection.close.
-func closeReason(f wframe) string {
-	p := f.payload[4:]
+func closeReason(f wire.Frame) string {
+	p := f.Args()
 	if len(p) < 3 || len(p) < 3+int(p[2]) {
 		return "closed"
 	}
@@ -148,9 +79,9 @@ type wireClient struct {
 	wmu sync.Mutex // writes: the phases and the reader (acks)
 
 	// Set by the reader goroutine.
-	rpc       chan wframe   // replies to synchronous methods
-	ackSignal chan struct{} // a confirm arrived
-	confirmed atomic.Int64  // publishes confirmed on the confirm channel
+	rpc       chan wire.Frame // replies to synchronous methods
+	ackSignal chan struct{}   // a confirm arrived
+	confirmed atomic.Int64    // publishes confirmed on the confirm channel
 	delivered atomic.Int64
 	target    atomic.Int64  // deliveries wanted by the consume phase
 	done      chan struct{} // delivered reached target
@@ -169,20 +100,20 @@ func (w *wireClient) write(b []byte) error {
 }
 
 // call writes a method and waits for the reply, which must be want.
-func (w *wireClient) call(b wbuf, want uint32) (wframe, error) {
+func (w *wireClient) call(b wbuf, want uint32) (wire.Frame, error) {
 	if err := w.write(b); err != nil {
-		return wframe{}, err
+		return wire.Frame{}, err
 	}
 	select {
 	case f := <-w.rpc:
-		if f.id() != want {
-			return f, fmt.Errorf("wire: got method %#x, want %#x", f.id(), want)
+		if f.Method() != want {
+			return f, fmt.Errorf("wire: got method %#x, want %#x", f.Method(), want)
 		}
 		return f, nil
 	case err := <-w.failed:
-		return wframe{}, err
+		return wire.Frame{}, err
 	case <-time.After(30 * time.Second):
-		return wframe{}, errors.New("wire: no reply in 30 s")
+		return wire.Frame{}, errors.New("wire: no reply in 30 s")
 	}
 }
 
@@ -191,7 +122,7 @@ func (w *wireClient) call(b wbuf, want uint32) (wframe, error) {
 func dialWire(rawURL string) (*wireClient, error) {
 	// The URL means what it means to amqpjs (defaults, percent-decoding;
 	// no password in the errors).
-	d, err := bindings.ParseURL(rawURL)
+	d, err := amqp.ParseURL(rawURL)
 	if err != nil {
 		return nil, err
 	}
@@ -207,57 +138,57 @@ func dialWire(rawURL string) (*wireClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &wireClient{conn: conn, r: bufio.NewReaderSize(conn, 64<<10), rpc: make(chan wframe, 1),
+	w := &wireClient{conn: conn, r: bufio.NewReaderSize(conn, 64<<10), rpc: make(chan wire.Frame, 1),
 		ackSignal: make(chan struct{}, 1), done: make(chan struct{}, 1), failed: make(chan error, 1)}
 	fail := func(err error) (*wireClient, error) { conn.Close(); return nil, err }
 	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
 	var buf []byte
-	expect := func(want uint32) (wframe, error) {
-		var f wframe
+	expect := func(want uint32) (wire.Frame, error) {
+		var f wire.Frame
 		var err error
-		f, buf, err = readFrame(w.r, buf)
+		f, buf, err = wire.ReadFrame(w.r, buf)
 		if err != nil {
 			return f, err
 		}
-		if f.id() == wConnClose {
+		if f.Method() == wire.ConnectionClose {
 			return f, fmt.Errorf("broker closed the connection: %s", closeReason(f))
 		}
-		if f.id() != want {
-			return f, fmt.Errorf("wire handshake: got method %#x, want %#x", f.id(), want)
+		if f.Method() != want {
+			return f, fmt.Errorf("wire handshake: got method %#x, want %#x", f.Method(), want)
 		}
 		return f, nil
 	}
-	if _, err := conn.Write([]byte("AMQP\x00\x00\x09\x01")); err != nil {
+	if _, err := conn.Write([]byte(wire.ProtocolHeader)); err != nil {
 		return fail(err)
 	}
-	if _, err := expect(wConnStart); err != nil {
+	if _, err := expect(wire.ConnectionStart); err != nil {
 		return fail(err)
 	}
 	var b wbuf
-	b = b.method(0, wConnStartOk, func(b wbuf) wbuf {
+	b = b.method(0, wire.ConnectionStartOk, func(b wbuf) wbuf {
 		return b.u32(0).short("PLAIN").long("\x00" + user + "\x00" + pass).short("en_US")
 	})
 	if _, err := conn.Write(b); err != nil {
 		return fail(err)
 	}
-	tune, err := expect(wConnTune)
+	tune, err := expect(wire.ConnectionTune)
 	if err != nil {
 		return fail(err)
 	}
-	if len(tune.payload) < 12 {
+	if len(tune.Payload) < 12 {
 		return fail(errors.New("wire: short connection.tune"))
 	}
-	chMax := binary.BigEndian.Uint16(tune.payload[4:])
-	w.frameMax = int(binary.BigEndian.Uint32(tune.payload[6:]))
+	chMax := binary.BigEndian.Uint16(tune.Payload[4:])
+	w.frameMax = int(binary.BigEndian.Uint32(tune.Payload[6:]))
 	if w.frameMax == 0 || w.frameMax > 131072 {
 		w.frameMax = 131072
 	}
-	b = b[:0].method(0, wConnTuneOk, func(b wbuf) wbuf { return b.u16(chMax).u32(uint32(w.frameMax)).u16(0) })
-	b = b.method(0, wConnOpen, func(b wbuf) wbuf { return b.short(vhost).short("").u8(0) })
+	b = b[:0].method(0, wire.ConnectionTuneOk, func(b wbuf) wbuf { return b.u16(chMax).u32(uint32(w.frameMax)).u16(0) })
+	b = b.method(0, wire.ConnectionOpen, func(b wbuf) wbuf { return b.short(vhost).short("").u8(0) })
 	if _, err := conn.Write(b); err != nil {
 		return fail(err)
 	}
-	if _, err := expect(wConnOpenOk); err != nil {
+	if _, err := expect(wire.ConnectionOpenOk); err != nil {
 		return fail(err)
 	}
 	_ = conn.SetDeadline(time.Time{})
@@ -280,50 +211,50 @@ func (w *wireClient) readLoop() {
 		}
 	}
 	for {
-		f, nb, err := readFrame(w.r, buf)
+		f, nb, err := wire.ReadFrame(w.r, buf)
 		buf = nb
 		if err != nil {
 			fail(err)
 			return
 		}
-		switch id := f.id(); id {
+		switch id := f.Method(); id {
 		case 0: // content header, body, heartbeat
-		case wBasicDeliver:
+		case wire.BasicDeliver:
 			n := w.delivered.Add(1)
 			if w.manualAck.Load() {
-				p := f.payload[4:]
-				ackTag, ackCh = binary.BigEndian.Uint64(p[1+int(p[0]):]), f.ch
+				p := f.Args()
+				ackTag, ackCh = binary.BigEndian.Uint64(p[1+int(p[0]):]), f.Channel
 			}
 			if n == w.target.Load() {
 				w.done <- struct{}{}
 			}
-		case wBasicAck, wBasicNack:
-			if id == wBasicNack {
+		case wire.BasicAck, wire.BasicNack:
+			if id == wire.BasicNack {
 				fail(errors.New("wire: publish nacked"))
 				return
 			}
-			tag := binary.BigEndian.Uint64(f.payload[4:])
-			multiple := f.payload[12]&1 != 0
+			tag := binary.BigEndian.Uint64(f.Args())
+			multiple := f.Payload[12]&1 != 0
 			w.confirm(tag, multiple)
 			select {
 			case w.ackSignal <- struct{}{}:
 			default:
 			}
-		case wChanClose:
+		case wire.ChannelClose:
 			fail(fmt.Errorf("broker closed the channel: %s", closeReason(f)))
 			return
-		case wConnClose:
+		case wire.ConnectionClose:
 			fail(fmt.Errorf("broker closed the connection: %s", closeReason(f)))
 			return
 		default:
-			if id == wConnCloseOk {
+			if id == wire.ConnectionCloseOk {
 				fail(io.EOF)
 				return
 			}
-			w.rpc <- wframe{typ: f.typ, ch: f.ch, payload: append([]byte(nil), f.payload...)}
+			w.rpc <- wire.Frame{Type: f.Type, Channel: f.Channel, Payload: append([]byte(nil), f.Payload...)}
 		}
 		if ackTag > 0 && w.r.Buffered() == 0 {
-			acks = acks[:0].method(ackCh, wBasicAck, func(b wbuf) wbuf { return b.u64(ackTag).u8(1) })
+			acks = acks[:0].method(ackCh, wire.BasicAck, func(b wbuf) wbuf { return b.u64(ackTag).u8(1) })
 			ackTag = 0
 			if err := w.write(acks); err != nil {
 				fail(err)
@@ -360,12 +291,12 @@ func (w *wireClient) confirm(tag uint64, multiple bool) {
 // publishFrames appends the frames of k publishes of body to q on ch.
 func (w *wireClient) publishFrames(b wbuf, ch uint16, q string, body []byte, k int) wbuf {
 	for range k {
-		b = b.method(ch, wBasicPublish, func(b wbuf) wbuf { return b.u16(0).short("").short(q).u8(0) })
-		b = b.frame(wHeader, ch, func(b wbuf) wbuf { return b.u16(60).u16(0).u64(uint64(len(body))).u16(0) })
+		b = b.method(ch, wire.BasicPublish, func(b wbuf) wbuf { return b.u16(0).short("").short(q).u8(0) })
+		b = b.frame(wire.FrameHeader, ch, func(b wbuf) wbuf { return b.u16(wire.ClassBasic).u16(0).u64(uint64(len(body))).u16(0) })
 		for rest := body; len(rest) > 0; {
 			c := rest[:min(len(rest), w.frameMax-8)]
 			rest = rest[len(c):]
-			b = b.frame(wBody, ch, func(b wbuf) wbuf { return append(b, c...) })
+			b = b.frame(wire.FrameBody, ch, func(b wbuf) wbuf { return append(b, c...) })
 		}
 	}
 	return b
@@ -382,10 +313,10 @@ func WireWorker(cfgJSON string, stdout io.Writer) error {
 		return err
 	}
 	enc := json.NewEncoder(stdout)
-	return wireBench(c, func(r amqp.RawBenchResult) { _ = enc.Encode(r) })
+	return wireBench(c, func(r PhaseResult) { _ = enc.Encode(r) })
 }
 
-func wireBench(c config, report func(amqp.RawBenchResult)) error {
+func wireBench(c config, report func(PhaseResult)) error {
 	w, err := dialWire(c.URL)
 	if err != nil {
 		return err
@@ -393,7 +324,7 @@ func wireBench(c config, report func(amqp.RawBenchResult)) error {
 	defer w.conn.Close()
 	run := func(p string) bool { return slices.Contains(c.Phases, p) }
 	var b wbuf
-	if _, err := w.call(b.method(1, wChanOpen, func(b wbuf) wbuf { return b.short("") }), wChanOpenOk); err != nil {
+	if _, err := w.call(b.method(1, wire.ChannelOpen, func(b wbuf) wbuf { return b.short("") }), wire.ChannelOpenOk); err != nil {
 		return err
 	}
 	declare := func(name string, passive bool) (string, int, error) {
@@ -401,11 +332,11 @@ func wireBench(c config, report func(amqp.RawBenchResult)) error {
 		if passive {
 			bits = 1
 		}
-		f, err := w.call(b[:0].method(1, wQueueDeclare, func(b wbuf) wbuf { return b.u16(0).short(name).u8(bits).u32(0) }), wQueueDeclOk)
+		f, err := w.call(b[:0].method(1, wire.QueueDeclare, func(b wbuf) wbuf { return b.u16(0).short(name).u8(bits).u32(0) }), wire.QueueDeclareOk)
 		if err != nil {
 			return "", 0, err
 		}
-		p := f.payload[4:]
+		p := f.Args()
 		q := string(p[1 : 1+int(p[0])])
 		return q, int(binary.BigEndian.Uint32(p[1+int(p[0]):])), nil
 	}
@@ -424,7 +355,7 @@ func wireBench(c config, report func(amqp.RawBenchResult)) error {
 		if noAck {
 			flags = 2
 		}
-		if _, err := w.call(b[:0].method(1, wBasicConsume, func(b wbuf) wbuf { return b.u16(0).short(q).short("wire").u8(flags).u32(0) }), wBasicConsOk); err != nil {
+		if _, err := w.call(b[:0].method(1, wire.BasicConsume, func(b wbuf) wbuf { return b.u16(0).short(q).short("wire").u8(flags).u32(0) }), wire.BasicConsumeOk); err != nil {
 			return err
 		}
 		select {
@@ -432,7 +363,7 @@ func wireBench(c config, report func(amqp.RawBenchResult)) error {
 		case err := <-w.failed:
 			return err
 		}
-		_, err := w.call(b[:0].method(1, wBasicCancel, func(b wbuf) wbuf { return b.short("wire").u8(0) }), wBasicCancelOk)
+		_, err := w.call(b[:0].method(1, wire.BasicCancel, func(b wbuf) wbuf { return b.short("wire").u8(0) }), wire.BasicCancelOk)
 		return err
 	}
 
@@ -458,7 +389,7 @@ func wireBench(c config, report func(amqp.RawBenchResult)) error {
 			}
 			time.Sleep(2 * time.Millisecond)
 		}
-		report(amqp.RawBenchResult{Phase: "publish", N: n, Secs: time.Since(t0).Seconds(), LoopSecs: tl.Seconds(), CPU: cpuSeconds() - c0})
+		report(PhaseResult{Phase: "publish", N: n, Secs: time.Since(t0).Seconds(), LoopSecs: tl.Seconds(), CPU: cpuSeconds() - c0})
 	}
 
 	if run("consume") {
@@ -466,14 +397,14 @@ func wireBench(c config, report func(amqp.RawBenchResult)) error {
 		if err := consume(true); err != nil {
 			return err
 		}
-		report(amqp.RawBenchResult{Phase: "consume", N: n, Secs: time.Since(t0).Seconds(), CPU: cpuSeconds() - c0})
+		report(PhaseResult{Phase: "consume", N: n, Secs: time.Since(t0).Seconds(), CPU: cpuSeconds() - c0})
 	}
 
 	if run("confirm") {
-		if _, err := w.call(b[:0].method(2, wChanOpen, func(b wbuf) wbuf { return b.short("") }), wChanOpenOk); err != nil {
+		if _, err := w.call(b[:0].method(2, wire.ChannelOpen, func(b wbuf) wbuf { return b.short("") }), wire.ChannelOpenOk); err != nil {
 			return err
 		}
-		if _, err := w.call(b[:0].method(2, wConfirmSelect, func(b wbuf) wbuf { return b.u8(0) }), wConfirmSelOk); err != nil {
+		if _, err := w.call(b[:0].method(2, wire.ConfirmSelect, func(b wbuf) wbuf { return b.u8(0) }), wire.ConfirmSelectOk); err != nil {
 			return err
 		}
 		w.cmu.Lock()
@@ -506,25 +437,25 @@ func wireBench(c config, report func(amqp.RawBenchResult)) error {
 				return err
 			}
 		}
-		report(amqp.RawBenchResult{Phase: "confirm", N: n, Secs: time.Since(t0).Seconds(), LoopSecs: tl.Seconds(), CPU: cpuSeconds() - c0})
-		if _, err := w.call(b[:0].method(2, wChanClose, func(b wbuf) wbuf { return b.u16(200).short("").u16(0).u16(0) }), wChanCloseOk); err != nil {
+		report(PhaseResult{Phase: "confirm", N: n, Secs: time.Since(t0).Seconds(), LoopSecs: tl.Seconds(), CPU: cpuSeconds() - c0})
+		if _, err := w.call(b[:0].method(2, wire.ChannelClose, func(b wbuf) wbuf { return b.u16(200).short("").u16(0).u16(0) }), wire.ChannelCloseOk); err != nil {
 			return err
 		}
 	}
 
 	if run("consume_ack") {
 		c0, t0 := cpuSeconds(), time.Now()
-		if _, err := w.call(b[:0].method(1, wBasicQos, func(b wbuf) wbuf { return b.u32(0).u16(uint16(c.Prefetch)).u8(0) }), wBasicQosOk); err != nil {
+		if _, err := w.call(b[:0].method(1, wire.BasicQos, func(b wbuf) wbuf { return b.u32(0).u16(uint16(c.Prefetch)).u8(0) }), wire.BasicQosOk); err != nil {
 			return err
 		}
 		if err := consume(false); err != nil {
 			return err
 		}
-		report(amqp.RawBenchResult{Phase: "consume_ack", N: n, Secs: time.Since(t0).Seconds(), CPU: cpuSeconds() - c0})
+		report(PhaseResult{Phase: "consume_ack", N: n, Secs: time.Since(t0).Seconds(), CPU: cpuSeconds() - c0})
 	}
 
 	// No latency phase: its pace is the harness's rate, not the broker's.
-	if err := w.write(b[:0].method(0, wConnClose, func(b wbuf) wbuf { return b.u16(200).short("").u16(0).u16(0) })); err != nil {
+	if err := w.write(b[:0].method(0, wire.ConnectionClose, func(b wbuf) wbuf { return b.u16(200).short("").u16(0).u16(0) })); err != nil {
 		return err
 	}
 	select {

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"testing"
+
+	"github.com/amqpjs/amqpjs/amqp/wire"
 )
 
 // The wire client's confirm bookkeeping: multiple acks cover every tag
@@ -35,28 +37,28 @@ func TestWireFrames(t *testing.T) {
 	var got []byte
 	var buf []byte
 	for i := 0; ; i++ {
-		f, nb, err := readFrame(r, buf)
+		f, nb, err := wire.ReadFrame(r, buf)
 		buf = nb
 		if err != nil {
 			break
 		}
-		if f.ch != 2 {
-			t.Fatalf("frame %d on channel %d", i, f.ch)
+		if f.Channel != 2 {
+			t.Fatalf("frame %d on channel %d", i, f.Channel)
 		}
 		switch i % 5 {
 		case 0:
-			if f.id() != wBasicPublish || string(f.payload[4:]) != "\x00\x00\x00\x02q1\x00" {
-				t.Fatalf("frame %d: %x", i, f.payload)
+			if f.Method() != wire.BasicPublish || string(f.Payload[4:]) != "\x00\x00\x00\x02q1\x00" {
+				t.Fatalf("frame %d: %x", i, f.Payload)
 			}
 		case 1:
-			if f.typ != wHeader || len(f.payload) != 14 || binary.BigEndian.Uint64(f.payload[4:12]) != 10000 {
-				t.Fatalf("header %d: %x", i, f.payload)
+			if f.Type != wire.FrameHeader || len(f.Payload) != 14 || binary.BigEndian.Uint64(f.Payload[4:12]) != 10000 {
+				t.Fatalf("header %d: %x", i, f.Payload)
 			}
 		default:
-			if f.typ != wBody || len(f.payload) > 4096-8 {
-				t.Fatalf("body %d: type %d, %d bytes", i, f.typ, len(f.payload))
+			if f.Type != wire.FrameBody || len(f.Payload) > 4096-8 {
+				t.Fatalf("body %d: type %d, %d bytes", i, f.Type, len(f.Payload))
 			}
-			got = append(got, f.payload...)
+			got = append(got, f.Payload...)
 		}
 	}
 	if !bytes.Equal(got, append(body, body...)) {

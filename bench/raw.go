@@ -1,4 +1,4 @@
-package amqp
+package bench
 
 import (
 	"encoding/binary"
@@ -12,33 +12,14 @@ import (
 	amqp091 "github.com/rabbitmq/amqp091-go"
 )
 
-// This file is not part of the session layer. It is the "raw amqp091-go"
-// client of `amqpjs bench` (package bench): the benchmark's workload written
-// directly against amqp091-go, as a Go program would, so that the bindings
-// can be compared with the library they sit on. It lives here because this
-// package is the only one allowed to import amqp091-go. The workload must
-// stay the same as bench/amqpjs.js and bench/amqplib.js do.
+// The "raw" client: the benchmark's workload written directly against
+// amqp091-go, as a Go program would, so that amqpjs can be compared with the
+// library it sits on. The workload must stay the same as amqpjs.js and
+// amqplib.js do.
 
-// RawBenchConfig describes one run of the benchmark workload.
-type RawBenchConfig struct {
-	URL      string
-	N        int           // messages per throughput phase
-	Size     int           // body bytes
-	Window   int           // confirms in flight
-	Prefetch int           // basic.qos prefetch_count of the manual-ack phase
-	Rate     int           // messages per second of the latency phase
-	Duration time.Duration // length of the latency phase
-	Phases   []string      // subset of RawBenchPhases, in that order
-	// CPU returns the process's CPU time (user+system) in seconds.
-	CPU func() float64
-}
-
-// RawBenchPhases are the phases of the workload, in the order they run.
-var RawBenchPhases = []string{"publish", "consume", "confirm", "consume_ack", "latency"}
-
-// RawBenchResult is the measurement of one phase, as every client of the
+// PhaseResult is the measurement of one phase, as every client of the
 // benchmark reports it (JSON field names are the protocol).
-type RawBenchResult struct {
+type PhaseResult struct {
 	Phase    string  `json:"phase"`
 	N        int     `json:"n"`
 	Secs     float64 `json:"secs"`      // phase start → last message enqueued / received / confirmed
@@ -48,9 +29,9 @@ type RawBenchResult struct {
 	P99      float64 `json:"p99_ms,omitempty"`
 }
 
-// RawBench runs the workload with amqp091-go and calls report after each
+// rawBench runs the workload with amqp091-go and calls report after each
 // phase.
-func RawBench(cfg RawBenchConfig, report func(RawBenchResult)) error {
+func rawBench(cfg config, report func(PhaseResult)) error {
 	conn, err := amqp091.Dial(cfg.URL)
 	if err != nil {
 		return err
@@ -109,7 +90,7 @@ func RawBench(cfg RawBenchConfig, report func(RawBenchResult)) error {
 	run := func(p string) bool { return slices.Contains(cfg.Phases, p) }
 
 	if run("publish") {
-		c0, t0 := cfg.CPU(), now()
+		c0, t0 := cpuSeconds(), now()
 		msg := amqp091.Publishing{Body: body}
 		for i := 0; i < n; i++ {
 			if err := ch.Publish("", q.Name, false, false, msg); err != nil {
@@ -120,15 +101,15 @@ func RawBench(cfg RawBenchConfig, report func(RawBenchResult)) error {
 		if err := waitCount(n); err != nil {
 			return err
 		}
-		report(RawBenchResult{Phase: "publish", N: n, Secs: time.Since(t0).Seconds(), LoopSecs: tl.Seconds(), CPU: cfg.CPU() - c0})
+		report(PhaseResult{Phase: "publish", N: n, Secs: time.Since(t0).Seconds(), LoopSecs: tl.Seconds(), CPU: cpuSeconds() - c0})
 	}
 
 	if run("consume") {
-		c0, t0 := cfg.CPU(), now()
+		c0, t0 := cpuSeconds(), now()
 		if err := consume(ch, true); err != nil {
 			return err
 		}
-		report(RawBenchResult{Phase: "consume", N: n, Secs: time.Since(t0).Seconds(), CPU: cfg.CPU() - c0})
+		report(PhaseResult{Phase: "consume", N: n, Secs: time.Since(t0).Seconds(), CPU: cpuSeconds() - c0})
 	}
 
 	if run("confirm") {
@@ -139,7 +120,7 @@ func RawBench(cfg RawBenchConfig, report func(RawBenchResult)) error {
 		if err := cc.Confirm(false); err != nil {
 			return err
 		}
-		c0, t0 := cfg.CPU(), now()
+		c0, t0 := cpuSeconds(), now()
 		msg := amqp091.Publishing{Body: body}
 		ring := make([]*amqp091.DeferredConfirmation, cfg.Window)
 		for i := 0; i < n; i++ {
@@ -157,21 +138,21 @@ func RawBench(cfg RawBenchConfig, report func(RawBenchResult)) error {
 				return errors.New("publish nacked")
 			}
 		}
-		report(RawBenchResult{Phase: "confirm", N: n, Secs: time.Since(t0).Seconds(), LoopSecs: tl.Seconds(), CPU: cfg.CPU() - c0})
+		report(PhaseResult{Phase: "confirm", N: n, Secs: time.Since(t0).Seconds(), LoopSecs: tl.Seconds(), CPU: cpuSeconds() - c0})
 		if err := cc.Close(); err != nil {
 			return err
 		}
 	}
 
 	if run("consume_ack") {
-		c0, t0 := cfg.CPU(), now()
+		c0, t0 := cpuSeconds(), now()
 		if err := ch.Qos(cfg.Prefetch, 0, false); err != nil {
 			return err
 		}
 		if err := consume(ch, false); err != nil {
 			return err
 		}
-		report(RawBenchResult{Phase: "consume_ack", N: n, Secs: time.Since(t0).Seconds(), CPU: cfg.CPU() - c0})
+		report(PhaseResult{Phase: "consume_ack", N: n, Secs: time.Since(t0).Seconds(), CPU: cpuSeconds() - c0})
 	}
 
 	if run("latency") {
@@ -187,31 +168,31 @@ func RawBench(cfg RawBenchConfig, report func(RawBenchResult)) error {
 // rawLatency publishes cfg.Rate messages per second for cfg.Duration, each
 // carrying its send time (float64 milliseconds, little-endian, in its first
 // 8 bytes), and consumes them on another channel of the same connection.
-func rawLatency(conn *amqp091.Connection, cfg RawBenchConfig) (RawBenchResult, error) {
+func rawLatency(conn *amqp091.Connection, cfg config) (PhaseResult, error) {
 	ch, err := conn.Channel()
 	if err != nil {
-		return RawBenchResult{}, err
+		return PhaseResult{}, err
 	}
 	defer ch.Close()
 	q, err := ch.QueueDeclare("", false, false, true, false, nil)
 	if err != nil {
-		return RawBenchResult{}, err
+		return PhaseResult{}, err
 	}
-	total := int(math.Round(float64(cfg.Rate) * cfg.Duration.Seconds()))
+	total := int(math.Round(float64(cfg.Rate) * cfg.Duration))
 	if total < 1 {
-		return RawBenchResult{}, errors.New("latency phase: rate × duration is less than one message")
+		return PhaseResult{}, errors.New("latency phase: rate × duration is less than one message")
 	}
 	size := max(cfg.Size, 8)
 	msgs, err := ch.Consume(q.Name, "lat", true, false, false, false, nil)
 	if err != nil {
-		return RawBenchResult{}, err
+		return PhaseResult{}, err
 	}
 	pub, err := conn.Channel()
 	if err != nil {
-		return RawBenchResult{}, err
+		return PhaseResult{}, err
 	}
 	defer pub.Close()
-	c0 := cfg.CPU()
+	c0 := cpuSeconds()
 	start := time.Now()
 	ms := func() float64 { return float64(time.Since(start)) / float64(time.Millisecond) }
 	lat := make([]float64, 0, total)
@@ -240,7 +221,7 @@ func rawLatency(conn *amqp091.Connection, cfg RawBenchConfig) (RawBenchResult, e
 			binary.LittleEndian.PutUint64(b, math.Float64bits(ms()))
 			if err := pub.Publish("", q.Name, false, false, amqp091.Publishing{Body: b}); err != nil {
 				tick.Stop()
-				return RawBenchResult{}, err
+				return PhaseResult{}, err
 			}
 		}
 		if sent < total {
@@ -250,20 +231,20 @@ func rawLatency(conn *amqp091.Connection, cfg RawBenchConfig) (RawBenchResult, e
 	tick.Stop()
 	wg.Wait()
 	if cerr != nil {
-		return RawBenchResult{}, cerr
+		return PhaseResult{}, cerr
 	}
 	secs := time.Since(start).Seconds()
-	cpu := cfg.CPU() - c0
+	cpu := cpuSeconds() - c0
 	if err := ch.Cancel("lat", false); err != nil {
-		return RawBenchResult{}, err
+		return PhaseResult{}, err
 	}
-	p50, p99 := Percentiles(lat)
-	return RawBenchResult{Phase: "latency", N: total, Secs: secs, CPU: cpu, P50: p50, P99: p99}, nil
+	p50, p99 := percentiles(lat)
+	return PhaseResult{Phase: "latency", N: total, Secs: secs, CPU: cpu, P50: p50, P99: p99}, nil
 }
 
-// Percentiles returns the 50th and 99th percentiles of xs (sorted in place),
+// percentiles returns the 50th and 99th percentiles of xs (sorted in place),
 // by the nearest-rank rule the benchmark's scripts use too.
-func Percentiles(xs []float64) (p50, p99 float64) {
+func percentiles(xs []float64) (p50, p99 float64) {
 	if len(xs) == 0 {
 		return 0, 0
 	}
