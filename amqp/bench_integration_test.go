@@ -5,11 +5,11 @@ package amqp
 import (
 	"fmt"
 	"sync"
-	"syscall"
 	"testing"
-	"time"
 
 	amqp091 "github.com/rabbitmq/amqp091-go"
+
+	"github.com/amqpjs/amqpjs/internal/cpuusage"
 )
 
 // The benchmarks publish to amq.direct with a key nothing is bound to, so the
@@ -20,19 +20,12 @@ const benchWindow = 10000
 
 var benchSizes = []int{128, 16 << 10}
 
-// cpuTime is this process's user+system CPU time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // measureCPU reports the client's CPU time per operation, which the
 // broker's speed (on the same machine) does not blur like ns/op.
 func measureCPU(b *testing.B) func() {
-	start := cpuTime()
+	start := cpuusage.Total()
 	return func() {
-		b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+		b.ReportMetric(float64(cpuusage.Total()-start)/float64(b.N), "cpu-ns/op")
 	}
 }
 

@@ -7,13 +7,13 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
-	"time"
 
 	amqp091 "github.com/rabbitmq/amqp091-go"
 
 	"github.com/amqpjs/amqpjs/internal/fakebroker"
+
+	"github.com/amqpjs/amqpjs/internal/cpuusage"
 )
 
 // Client-side cost of the message paths, raw amqp091-go against this
@@ -24,15 +24,9 @@ import (
 //
 //	go test -run XXX -bench Client -benchmem ./amqp/
 
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 func cpuPerOp(b *testing.B) func() {
-	start := processCPU()
-	return func() { b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op") }
+	start := cpuusage.Total()
+	return func() { b.ReportMetric(float64(cpuusage.Total()-start)/float64(b.N), "cpu-ns/op") }
 }
 
 func fakeServer(b *testing.B) *fakebroker.Server {
