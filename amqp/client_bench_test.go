@@ -11,9 +11,8 @@ import (
 
 	amqp091 "github.com/rabbitmq/amqp091-go"
 
-	"github.com/amqpjs/amqpjs/internal/fakebroker"
-
 	"github.com/amqpjs/amqpjs/internal/cpuusage"
+	"github.com/amqpjs/amqpjs/internal/fakebroker"
 )
 
 // Client-side cost of the message paths, raw amqp091-go against this
