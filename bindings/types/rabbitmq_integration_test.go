@@ -2,32 +2,14 @@
 
 package types_test
 
-import (
-	"context"
-	"os"
-	"testing"
-	"time"
-
-	"github.com/amqpjs/amqpjs/bindings"
-	"github.com/amqpjs/amqpjs/internal/testutil"
-	"github.com/amqpjs/amqpjs/runtime"
-)
+import "testing"
 
 // TestRabbitMQLiveObjects checks what amqpjs/rabbitmq resolves to against
 // a live broker's management API, name for name with rabbitmq.d.ts and
 // docs/reference/rabbitmq.md.
 func TestRabbitMQLiveObjects(t *testing.T) {
 	f, m := rabbitmqDefs(t)
-	defaults, err := bindings.DefaultsFromURL(os.Getenv("AMQP_URL"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr testutil.SyncBuffer
-	rt := runtime.New(runtime.Options{Stderr: &stderr})
-	bindings.Register(rt, bindings.Options{Defaults: defaults})
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	_, err = rt.RunSource(ctx, "live.js", `
+	vm := runLive(t, `
 const got = {}
 const aioamqp = require('aioamqp')
 const rabbitmq = require('amqpjs/rabbitmq')
@@ -45,10 +27,6 @@ for (let i = 0; i < 200 && !got.connection; i++) {
 await protocol.close()
 globalThis.got = got
 `)
-	if err != nil {
-		t.Fatalf("%s\n%s", rt.FormatError(err), stderr.String())
-	}
-	vm := rt.VM()
 	rc := rabbitmqRef(t)
 	for path, iface := range map[string]string{
 		"queue":                  "Queue",

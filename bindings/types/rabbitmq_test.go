@@ -12,7 +12,6 @@ import (
 	"github.com/dop251/goja"
 
 	"github.com/amqpjs/amqpjs/bindings"
-	"github.com/amqpjs/amqpjs/bindings/types"
 	"github.com/amqpjs/amqpjs/internal/brokermetrics"
 	"github.com/amqpjs/amqpjs/internal/dtscheck"
 	"github.com/amqpjs/amqpjs/runtime"
@@ -21,19 +20,7 @@ import (
 // rabbitmqDefs parses rabbitmq.d.ts (as shipped) and returns its module.
 func rabbitmqDefs(t *testing.T) (*dtscheck.File, *dtscheck.Scope) {
 	t.Helper()
-	src, err := types.FS.ReadFile("rabbitmq.d.ts")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := dtscheck.Parse(string(src))
-	if err != nil {
-		t.Fatalf("rabbitmq.d.ts: %v", err)
-	}
-	m := f.Module(bindings.RabbitMQModuleName)
-	if m == nil {
-		t.Fatal("rabbitmq.d.ts declares no module 'amqpjs/rabbitmq'")
-	}
-	return f, m
+	return moduleDefs(t, "rabbitmq.d.ts", bindings.RabbitMQModuleName)
 }
 
 func requireRabbitMQ(t *testing.T, name string) (*goja.Runtime, *goja.Object) {

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dop251/goja"
+
 	"github.com/amqpjs/amqpjs/bindings"
 	"github.com/amqpjs/amqpjs/internal/testutil"
 	"github.com/amqpjs/amqpjs/runtime"
@@ -18,16 +20,7 @@ import (
 // iterators — against aioamqp.d.ts and docs/reference, name for name.
 func TestLiveObjects(t *testing.T) {
 	f, m := defs(t)
-	defaults, err := bindings.DefaultsFromURL(os.Getenv("AMQP_URL"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr testutil.SyncBuffer
-	rt := runtime.New(runtime.Options{Stderr: &stderr})
-	bindings.Register(rt, bindings.Options{Defaults: defaults})
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	_, err = rt.RunSource(ctx, "live.js", `
+	vm := runLive(t, `
 const got = {}
 const aioamqp = require('aioamqp')
 const [transport, protocol] = await aioamqp.connect()
@@ -56,10 +49,6 @@ try { got.flow = await ch.flow(true) } catch (e) { got.flowError = String(e) }
 await protocol.close()
 globalThis.got = got
 `)
-	if err != nil {
-		t.Fatalf("%s\n%s", rt.FormatError(err), stderr.String())
-	}
-	vm := rt.VM()
 	rc := newRefChecker(t)
 	got := vm.Get("got").ToObject(vm)
 	checks := map[string]string{
@@ -109,4 +98,23 @@ var liveDocs = map[string][2]string{
 	"get.properties":     {"message.md", "properties"},
 	"message.envelope":   {"message.md", "Envelope"},
 	"message.properties": {"message.md", "properties"},
+}
+
+// runLive runs src (a script that leaves its findings in globalThis.got)
+// against the broker at $AMQP_URL and returns the VM that holds them.
+func runLive(t *testing.T, src string) *goja.Runtime {
+	t.Helper()
+	defaults, err := bindings.DefaultsFromURL(os.Getenv("AMQP_URL"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr testutil.SyncBuffer
+	rt := runtime.New(runtime.Options{Stderr: &stderr})
+	bindings.Register(rt, bindings.Options{Defaults: defaults})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if _, err := rt.RunSource(ctx, "live.js", src); err != nil {
+		t.Fatalf("%s\n%s", rt.FormatError(err), stderr.String())
+	}
+	return rt.VM()
 }

@@ -22,17 +22,23 @@ import (
 // defs parses aioamqp.d.ts (from the embedded FS, as shipped).
 func defs(t *testing.T) (*dtscheck.File, *dtscheck.Scope) {
 	t.Helper()
-	src, err := types.FS.ReadFile("aioamqp.d.ts")
+	return moduleDefs(t, "aioamqp.d.ts", "aioamqp")
+}
+
+// moduleDefs parses one shipped .d.ts and returns the module it declares.
+func moduleDefs(t *testing.T, file, module string) (*dtscheck.File, *dtscheck.Scope) {
+	t.Helper()
+	src, err := types.FS.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
 	f, err := dtscheck.Parse(string(src))
 	if err != nil {
-		t.Fatalf("aioamqp.d.ts: %v", err)
+		t.Fatalf("%s: %v", file, err)
 	}
-	m := f.Module("aioamqp")
+	m := f.Module(module)
 	if m == nil {
-		t.Fatal("aioamqp.d.ts declares no module 'aioamqp'")
+		t.Fatalf("%s declares no module '%s'", file, module)
 	}
 	return f, m
 }
