@@ -12,12 +12,10 @@
 # (tests/report_browser_integration_test.go).
 set -euo pipefail
 
-say() { echo "chromium.sh: $*" >&2; }
-die() {
-	say "error: $*"
-	say "install Chromium by hand (Debian/Ubuntu: sudo apt-get install chromium) or set CHROMIUM=/path/to/chromium"
-	exit 1
-}
+PROG=chromium.sh
+HINT="install Chromium by hand (Debian/Ubuntu: sudo apt-get install chromium) or set CHROMIUM=/path/to/chromium"
+# shellcheck source=tests/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 find_chromium() {
 	if [[ -n ${CHROMIUM:-} ]]; then
@@ -35,14 +33,5 @@ if find_chromium; then
 	exit 0
 fi
 
-as_root=()
-if [[ $(id -u) -ne 0 ]]; then
-	command -v sudo >/dev/null 2>&1 || die "chromium is not installed, and installing it needs root or sudo"
-	as_root=(sudo)
-fi
-command -v apt-get >/dev/null 2>&1 || die "chromium is not installed and apt-get is not available"
-say "installing chromium with apt-get"
-"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null || die "apt-get update failed"
-"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null ||
-	die "apt-get install chromium failed"
+apt_install chromium chromium
 find_chromium || die "chromium is still missing after installing the package"

@@ -17,12 +17,10 @@
 # saying what failed.
 set -euo pipefail
 
-say() { echo "kubectl.sh: $*" >&2; }
-die() {
-	say "error: $*"
-	say "install kubectl by hand (Debian/Ubuntu: sudo apt-get install kubernetes-client, or https://kubernetes.io/docs/tasks/tools/) or set KUBECTL=/path/to/kubectl"
-	exit 1
-}
+PROG=kubectl.sh
+HINT="install kubectl by hand (Debian/Ubuntu: sudo apt-get install kubernetes-client, or https://kubernetes.io/docs/tasks/tools/) or set KUBECTL=/path/to/kubectl"
+# shellcheck source=tests/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 if [[ -n ${KUBECTL:-} ]]; then
 	command -v "$KUBECTL" 2>/dev/null && exit 0
@@ -32,14 +30,5 @@ if command -v kubectl 2>/dev/null; then
 	exit 0
 fi
 
-as_root=()
-if [[ $(id -u) -ne 0 ]]; then
-	command -v sudo >/dev/null 2>&1 || die "kubectl is not installed, and installing it needs root or sudo"
-	as_root=(sudo)
-fi
-command -v apt-get >/dev/null 2>&1 || die "kubectl is not installed and apt-get is not available"
-say "installing kubernetes-client (kubectl) with apt-get"
-"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null || die "apt-get update failed"
-"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends kubernetes-client >/dev/null ||
-	die "apt-get install kubernetes-client failed"
+apt_install kubectl kubernetes-client --no-install-recommends
 command -v kubectl 2>/dev/null || die "kubectl is still missing after installing kubernetes-client"

@@ -11,11 +11,10 @@
 # non-zero with a message saying what failed.
 set -euo pipefail
 
-say() { echo "prometheus.sh: $*" >&2; }
-die() {
-	say "error: $*"
-	exit 1
-}
+PROG=prometheus.sh
+HINT="install Prometheus by hand (Debian/Ubuntu: sudo apt-get install prometheus) or set PROMETHEUS_BIN=/path/to/prometheus"
+# shellcheck source=tests/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 if [[ -n ${PROMETHEUS_BIN:-} ]]; then
 	[[ -x $PROMETHEUS_BIN ]] || die "PROMETHEUS_BIN=$PROMETHEUS_BIN is not an executable"
@@ -25,16 +24,7 @@ if command -v prometheus >/dev/null 2>&1; then
 	exit 0
 fi
 
-as_root=()
-if [[ $(id -u) -ne 0 ]]; then
-	command -v sudo >/dev/null 2>&1 || die "prometheus is not installed, and installing it needs root or sudo (apt-get install prometheus)"
-	as_root=(sudo)
-fi
-command -v apt-get >/dev/null 2>&1 || die "prometheus is not installed and apt-get is not available; install Prometheus by hand or set PROMETHEUS_BIN"
-say "installing prometheus with apt-get"
 # --no-install-recommends: the server alone, without the node exporter.
-"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null || die "apt-get update failed"
-"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null ||
-	die "apt-get install prometheus failed"
+apt_install prometheus prometheus --no-install-recommends
 command -v prometheus >/dev/null 2>&1 || die "prometheus still missing after installing the package"
 say "installed $(prometheus --version 2>&1 | head -1)"
