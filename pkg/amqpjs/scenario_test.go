@@ -20,58 +20,65 @@ export default function (data) { count(data.n); }
 export function teardown() { console.log('teardown'); }
 `
 
-func scenarioRuntime(t *testing.T, o *out, started *atomic.Int32, calls *atomic.Int64) *amqpjs.Runtime {
+// counted is a runtime with Options.Scenario and a host module "counter"
+// whose count(n) adds n to calls; started counts ScenarioOptions.Started.
+type counted struct {
+	o       out
+	started atomic.Int32
+	calls   atomic.Int64
+	rt      *amqpjs.Runtime
+}
+
+func scenarioRuntime(t *testing.T) *counted {
 	t.Helper()
-	so := &amqpjs.ScenarioOptions{Started: func() { started.Add(1) }}
+	s := &counted{}
+	so := &amqpjs.ScenarioOptions{Started: func() { s.started.Add(1) }}
 	so.Progress = amqpjs.ProgressNone
-	rt := newRuntime(t, o, amqpjs.Options{Scenario: so})
-	if err := rt.RegisterModule("counter", func(m *amqpjs.Module) error {
+	s.rt = newRuntime(t, &s.o, amqpjs.Options{Scenario: so})
+	if err := s.rt.RegisterModule("counter", func(m *amqpjs.Module) error {
 		return m.Func("count", func(c *amqpjs.Call) (any, error) {
 			n, _ := c.Arg(0).(int64)
-			calls.Add(n)
+			s.calls.Add(n)
 			return nil, nil
 		})
 	}); err != nil {
 		t.Fatal(err)
 	}
-	return rt
+	return s
+}
+
+// run runs src as scenario.js, for at most the safety timeout.
+func (s *counted) run(src string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), safety)
+	defer cancel()
+	return s.rt.RunSource(ctx, "scenario.js", src)
 }
 
 func TestScenario(t *testing.T) {
-	var o out
-	var started atomic.Int32
-	var calls atomic.Int64
-	rt := scenarioRuntime(t, &o, &started, &calls)
-	ctx, cancel := context.WithTimeout(context.Background(), safety)
-	defer cancel()
-	err := rt.RunSource(ctx, "scenario.js", iterScenario)
+	s := scenarioRuntime(t)
+	err := s.run(iterScenario)
 	if err != nil {
-		t.Fatalf("%T %v\n%s", err, err, o.stderr.String())
+		t.Fatalf("%T %v\n%s", err, err, s.o.stderr.String())
 	}
-	if got := o.stdout.String(); got != "setup\nteardown\n" {
+	if got := s.o.stdout.String(); got != "setup\nteardown\n" {
 		t.Errorf("stdout %q, want setup and teardown", got)
 	}
-	if calls.Load() != 6 {
-		t.Errorf("the host module was called %d times by the VUs, want 6", calls.Load())
+	if s.calls.Load() != 6 {
+		t.Errorf("the host module was called %d times by the VUs, want 6", s.calls.Load())
 	}
-	if started.Load() != 1 {
-		t.Errorf("Started called %d times, want 1", started.Load())
+	if s.started.Load() != 1 {
+		t.Errorf("Started called %d times, want 1", s.started.Load())
 	}
 	for _, want := range []string{"scenario: shared-iterations, 6 iterations shared by 2 VUs", "iterations", "thresholds", "✓ iterations"} {
-		if !strings.Contains(o.stderr.String(), want) {
-			t.Errorf("the summary on stderr has no %q:\n%s", want, o.stderr.String())
+		if !strings.Contains(s.o.stderr.String(), want) {
+			t.Errorf("the summary on stderr has no %q:\n%s", want, s.o.stderr.String())
 		}
 	}
 }
 
 func TestScenarioThresholdFails(t *testing.T) {
-	var o out
-	var started atomic.Int32
-	var calls atomic.Int64
-	rt := scenarioRuntime(t, &o, &started, &calls)
-	ctx, cancel := context.WithTimeout(context.Background(), safety)
-	defer cancel()
-	err := rt.RunSource(ctx, "scenario.js", strings.Replace(iterScenario, "count==6", "count>6", 1))
+	s := scenarioRuntime(t)
+	err := s.run(strings.Replace(iterScenario, "count==6", "count>6", 1))
 	var se *amqpjs.ScenarioError
 	if !errors.As(err, &se) || se.Code != amqpjs.ExitThresholds || amqpjs.ExitCode(err) != 99 {
 		t.Fatalf("got %T %v (exit %d), want a *ScenarioError with code 99", err, err, amqpjs.ExitCode(err))
@@ -79,20 +86,17 @@ func TestScenarioThresholdFails(t *testing.T) {
 	if amqpjs.Message(err) != "" {
 		t.Errorf("Message %q: the summary said it already", amqpjs.Message(err))
 	}
-	if !strings.Contains(o.stderr.String(), "✗ iterations") {
-		t.Errorf("the summary does not show the failed threshold:\n%s", o.stderr.String())
+	if !strings.Contains(s.o.stderr.String(), "✗ iterations") {
+		t.Errorf("the summary does not show the failed threshold:\n%s", s.o.stderr.String())
 	}
 }
 
 // A plain script runs as before, and is not a scenario.
 func TestScenarioOptionsPlainScript(t *testing.T) {
-	var o out
-	var started atomic.Int32
-	var calls atomic.Int64
-	rt := scenarioRuntime(t, &o, &started, &calls)
-	err := rt.RunSource(context.Background(), "plain.js", "export const options = { vus: 3 };\nconsole.log('plain');\n")
-	if err != nil || o.stdout.String() != "plain\n" || o.stderr.String() != "" || started.Load() != 0 {
-		t.Errorf("err %v, stdout %q, stderr %q, Started %d times; want a plain run", err, o.stdout.String(), o.stderr.String(), started.Load())
+	s := scenarioRuntime(t)
+	err := s.rt.RunSource(context.Background(), "plain.js", "export const options = { vus: 3 };\nconsole.log('plain');\n")
+	if err != nil || s.o.stdout.String() != "plain\n" || s.o.stderr.String() != "" || s.started.Load() != 0 {
+		t.Errorf("err %v, stdout %q, stderr %q, Started %d times; want a plain run", err, s.o.stdout.String(), s.o.stderr.String(), s.started.Load())
 	}
 }
 
