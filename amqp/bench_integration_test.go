@@ -29,6 +29,16 @@ func measureCPU(b *testing.B) func() {
 	}
 }
 
+// timeBodies starts timing b's loop over benchBody messages after its
+// setup: bytes and allocations per op, and, through the function it
+// returns (deferred), CPU time per op.
+func timeBodies(b *testing.B) func() {
+	b.SetBytes(int64(len(benchBody)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	return measureCPU(b)
+}
+
 func rawChannel(b *testing.B) (*amqp091.Connection, *amqp091.Channel) {
 	b.Helper()
 	cfg := amqp091.Config{Properties: amqp091.Table{"connection_name": b.Name()}}
@@ -60,10 +70,7 @@ func benchPublish(b *testing.B, benchBody []byte) {
 		conn, ch := rawChannel(b)
 		defer conn.Close()
 		msg := amqp091.Publishing{Body: benchBody}
-		b.SetBytes(int64(len(benchBody)))
-		b.ReportAllocs()
-		b.ResetTimer()
-		defer measureCPU(b)()
+		defer timeBodies(b)()
 		for i := 0; i < b.N; i++ {
 			if err := ch.Publish("amq.direct", "nowhere", false, false, msg); err != nil {
 				b.Fatal(err)
@@ -84,10 +91,7 @@ func benchPublish(b *testing.B, benchBody []byte) {
 			wg.Done()
 		}
 		ctx := bg()
-		b.SetBytes(int64(len(benchBody)))
-		b.ReportAllocs()
-		b.ResetTimer()
-		defer measureCPU(b)()
+		defer timeBodies(b)()
 		for i := 0; i < b.N; i++ {
 			ch.Publish(ctx, p, false, done)
 		}
@@ -106,10 +110,7 @@ func benchConfirms(b *testing.B, benchBody []byte) {
 		msg := amqp091.Publishing{Body: benchBody}
 		inflight := make([]*amqp091.DeferredConfirmation, 0, benchWindow)
 		head := 0
-		b.SetBytes(int64(len(benchBody)))
-		b.ReportAllocs()
-		b.ResetTimer()
-		defer measureCPU(b)()
+		defer timeBodies(b)()
 		for i := 0; i < b.N; i++ {
 			if len(inflight)-head == benchWindow {
 				if !inflight[head].Wait() {
@@ -151,10 +152,7 @@ func benchConfirms(b *testing.B, benchBody []byte) {
 			wg.Done()
 		}
 		ctx := bg()
-		b.SetBytes(int64(len(benchBody)))
-		b.ReportAllocs()
-		b.ResetTimer()
-		defer measureCPU(b)()
+		defer timeBodies(b)()
 		for i := 0; i < b.N; i++ {
 			sem <- struct{}{}
 			ch.Publish(ctx, p, true, done)
