@@ -137,7 +137,7 @@ func TestIntegrationBrokerMetricsSlowConsumers(t *testing.T) {
 			t.Errorf("stderr lacks %q\n%s", want, res.Stderr)
 		}
 	}
-	s := readSummary(t, sum)
+	s := readExport(t, sum)
 	v := func(m string) float64 { return s.Metrics[m+"{queue:"+q+"}"].Values["max"] }
 	depth := v("rabbitmq_queue_messages")
 	t.Logf("deepest sample of %s: %v messages", q, depth)
@@ -181,7 +181,7 @@ func TestIntegrationBrokerMetricsFlag(t *testing.T) {
 			t.Errorf("stderr lacks %q\n%s", want, res.Stderr)
 		}
 	}
-	s := readSummary(t, sum)
+	s := readExport(t, sum)
 	for _, m := range []string{"rabbitmq_queue_messages", "rabbitmq_queue_messages_unacked", "rabbitmq_queue_consumers"} {
 		if _, ok := s.Metrics[m+"{queue:"+q+"}"].Values["max"]; !ok {
 			t.Errorf("summary export lacks %s{queue:%s}", m, q)

@@ -787,21 +787,10 @@ export default async function () { console.log('iterating'); await new Promise((
 		if err != nil {
 			t.Fatalf("%v\nstdout:\n%s", err, stdout)
 		}
-		b, err := os.ReadFile(filepath.Join(out, "summary-1.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var s struct {
-			Metrics map[string]struct {
-				Values map[string]float64 `json:"values"`
-			} `json:"metrics"`
-		}
-		if err := json.Unmarshal(b, &s); err != nil {
-			t.Fatal(err)
-		}
+		s := readExport(t, filepath.Join(out, "summary-1.json"))
 		// 10 iterations over 3 instances are 4+3+3: instance 1 runs 3.
 		if got := s.Metrics["iterations"].Values["count"]; got != 3 {
-			t.Errorf("instance 1/3 of 10 iterations ran %v, want 3\n%s", got, b)
+			t.Errorf("instance 1/3 of 10 iterations ran %v, want 3\n%+v", got, s.Metrics)
 		}
 	})
 }
@@ -983,19 +972,7 @@ func TestKubernetesRunScript(t *testing.T) {
 	}
 	count := func(t *testing.T, file string) float64 {
 		t.Helper()
-		b, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var s struct {
-			Metrics map[string]struct {
-				Values map[string]float64 `json:"values"`
-			} `json:"metrics"`
-		}
-		if err := json.Unmarshal(b, &s); err != nil {
-			t.Fatalf("%s: %v", file, err)
-		}
-		return s.Metrics["iterations"].Values["count"]
+		return readExport(t, file).Metrics["iterations"].Values["count"]
 	}
 
 	t.Run("merged thresholds pass", func(t *testing.T) {

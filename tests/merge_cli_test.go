@@ -6,7 +6,6 @@ package tests
 // instances' own files.
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -60,44 +59,6 @@ func runInstances(t *testing.T, script string) []mergeRun {
 		runs = append(runs, r)
 	}
 	return runs
-}
-
-type exportDoc struct {
-	ThresholdsFailed bool `json:"thresholds_failed"`
-	Metrics          map[string]struct {
-		Values map[string]float64 `json:"values"`
-		Data   struct {
-			Count   int64   `json:"count"`
-			Sum     float64 `json:"sum"`
-			NonZero int64   `json:"nonzero"`
-			Min     float64 `json:"min"`
-			Max     float64 `json:"max"`
-			HDR     string  `json:"hdr"`
-		} `json:"data"`
-	} `json:"metrics"`
-	Thresholds []struct {
-		Metric, Threshold string
-		OK                bool
-		Value             float64
-	} `json:"thresholds"`
-	Run struct {
-		ID           string `json:"id"`
-		Segment      string `json:"segment"`
-		ScriptSHA256 string `json:"script_sha256"`
-	} `json:"run"`
-}
-
-func readExport(t *testing.T, path string) exportDoc {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var d exportDoc
-	if err := json.Unmarshal(b, &d); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return d
 }
 
 func TestMergeCLI(t *testing.T) {

@@ -225,7 +225,7 @@ func TestIntegrationPrometheusRemoteWrite(t *testing.T) {
 	if strings.Contains(res.Stderr, "prometheus") {
 		t.Errorf("a warning about prometheus: %s", res.Stderr)
 	}
-	s := readSummary(t, sum)
+	s := readExport(t, sum)
 	v := func(m, k string) float64 { return s.Metrics[m].Values[k] }
 	// After the run: the last samples (stale markers end the series, so
 	// last_over_time) are the summary's figures.

@@ -15,26 +15,6 @@ import (
 	"time"
 )
 
-type summaryExport struct {
-	ThresholdsFailed bool `json:"thresholds_failed"`
-	Metrics          map[string]struct {
-		Values map[string]float64 `json:"values"`
-	} `json:"metrics"`
-}
-
-func readSummary(t *testing.T, path string) summaryExport {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var s summaryExport
-	if err := json.Unmarshal(b, &s); err != nil {
-		t.Fatalf("%v\n%s", err, b)
-	}
-	return s
-}
-
 // TestIntegrationScenario200VUs: 200 VUs, each with its own connection,
 // publish with confirms to a queue that setup's runtime consumes.
 func TestIntegrationScenario200VUs(t *testing.T) {
@@ -75,7 +55,7 @@ export async function teardown() {
 	if res.Code != 0 || res.Stdout != "done\n" {
 		t.Fatalf("200 VUs: %s", res)
 	}
-	s := readSummary(t, sum)
+	s := readExport(t, sum)
 	v := func(m, k string) float64 { return s.Metrics[m].Values[k] }
 	t.Logf("200 VUs in %s: %v published, %v confirmed, e2e p99 %.2f ms, confirm p99 %.2f ms",
 		time.Since(start).Round(time.Millisecond), v("amqp_published", "count"), v("amqp_confirmed", "count"), v("amqp_e2e_latency", "p(99)"), v("amqp_confirm_latency", "p(99)"))
@@ -155,7 +135,7 @@ export default async function () {
 		if res.Code != 0 {
 			t.Fatalf("%s: %s", mode, res)
 		}
-		s := readSummary(t, sum)
+		s := readExport(t, sum)
 		// With the header: 2 of the 4 messages carry our time (the other 2
 		// the script's 42, far in the past: recorded too, as latency).
 		n := s.Metrics["amqp_e2e_latency"].Values["count"]
@@ -250,7 +230,7 @@ func TestIntegrationNamedScenarios(t *testing.T) {
 			t.Errorf("stderr lacks %q\n%s", want, res.Stderr)
 		}
 	}
-	s := readSummary(t, sum)
+	s := readExport(t, sum)
 	v := func(m, k string) float64 { return s.Metrics[m].Values[k] }
 	pub, cons := v("amqp_published{scenario:producers}", "count"), v("amqp_consumed{role:worker,scenario:consumers}", "count")
 	t.Logf("producers published %v, consumers consumed %v; iterations %v + %v", pub, cons, v("iterations{scenario:producers}", "count"), v("iterations{role:worker,scenario:consumers}", "count"))

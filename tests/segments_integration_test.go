@@ -77,7 +77,7 @@ func TestIntegrationSegmentsAddUp(t *testing.T) {
 		vus                                   map[string]bool
 	}
 	add := func(tot *totals, file string) {
-		s := readSummary(t, file)
+		s := readExport(t, file)
 		v := func(m, k string) float64 { return s.Metrics[m].Values[k] }
 		tot.shared += v("iterations{scenario:shared}", "count")
 		tot.producers += v("iterations{scenario:producers}", "count")
