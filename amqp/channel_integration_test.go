@@ -458,15 +458,24 @@ func TestIntegrationNack(t *testing.T) {
 	}
 }
 
-func TestIntegrationBrokerClose(t *testing.T) {
-	c := dialT(t)
-	ch := openCh(t, c)
-	closed := make(chan *Error, 1)
+// consumingConn dials a connection whose channel, in confirm mode, consumes
+// from an exclusive queue into r; closed receives what OnClose is called
+// with.
+func consumingConn(t *testing.T) (c *Conn, ch *Channel, q QueueInfo, r *recorder, closed chan *Error) {
+	t.Helper()
+	c = dialT(t)
+	ch = openCh(t, c)
+	closed = make(chan *Error, 1)
 	c.OnClose(func(err *Error) { closed <- err })
-	r := newRecorder()
-	q := declareQ(t, ch, QueueDeclareArgs{Exclusive: true})
+	q = declareQ(t, ch, QueueDeclareArgs{Exclusive: true})
+	r = newRecorder()
 	consume(t, ch, ConsumeArgs{Queue: q.Name}, r)
 	must(t, func(d func(error)) { ch.Confirm(bg(), false, d) })
+	return c, ch, q, r, closed
+}
+
+func TestIntegrationBrokerClose(t *testing.T) {
+	c, ch, _, r, closed := consumingConn(t)
 	// A Get on a queue that another connection holds exclusively would
 	// fail; instead keep a publish pending on the confirm.
 	pending := make(chan error, 1)
@@ -501,14 +510,7 @@ func TestIntegrationBrokerClose(t *testing.T) {
 }
 
 func TestIntegrationAbort(t *testing.T) {
-	c := dialT(t)
-	ch := openCh(t, c)
-	closed := make(chan *Error, 1)
-	c.OnClose(func(err *Error) { closed <- err })
-	q := declareQ(t, ch, QueueDeclareArgs{Exclusive: true})
-	r := newRecorder()
-	consume(t, ch, ConsumeArgs{Queue: q.Name}, r)
-	must(t, func(d func(error)) { ch.Confirm(bg(), false, d) })
+	c, ch, q, r, closed := consumingConn(t)
 	c.Abort()
 	if err := <-closed; err != nil {
 		t.Errorf("OnClose(%v), want nil", err)
@@ -525,14 +527,7 @@ func TestIntegrationAbort(t *testing.T) {
 // KindConnectionClosed error saying so, and the broker lets the connection
 // go (its exclusive queue is deleted).
 func TestIntegrationDrop(t *testing.T) {
-	c := dialT(t)
-	ch := openCh(t, c)
-	closed := make(chan *Error, 1)
-	c.OnClose(func(err *Error) { closed <- err })
-	q := declareQ(t, ch, QueueDeclareArgs{Exclusive: true})
-	r := newRecorder()
-	consume(t, ch, ConsumeArgs{Queue: q.Name}, r)
-	must(t, func(d func(error)) { ch.Confirm(bg(), false, d) })
+	c, ch, q, r, closed := consumingConn(t)
 	c.Drop()
 	var err *Error
 	select {
