@@ -622,8 +622,8 @@ func BenchmarkTrendMemory(b *testing.B) {
 	}
 }
 
-func BenchmarkCounterAdd(b *testing.B) {
-	s := NewRegistry().MustNew("c", Counter, Default).Root()
+// benchCounterAdd adds 1 to s from parallel goroutines.
+func benchCounterAdd(b *testing.B, s *Series) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
@@ -632,8 +632,9 @@ func BenchmarkCounterAdd(b *testing.B) {
 	})
 }
 
-func BenchmarkTrendAdd(b *testing.B) {
-	s := NewRegistry().MustNew("t", Trend, Time).Root()
+// benchTrendAdd adds growing values (0.37 apart) to s from parallel
+// goroutines.
+func benchTrendAdd(b *testing.B, s *Series) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		x := 0.0
@@ -642,29 +643,23 @@ func BenchmarkTrendAdd(b *testing.B) {
 			s.Add(x)
 		}
 	})
+}
+
+func BenchmarkCounterAdd(b *testing.B) {
+	benchCounterAdd(b, NewRegistry().MustNew("c", Counter, Default).Root())
+}
+
+func BenchmarkTrendAdd(b *testing.B) {
+	benchTrendAdd(b, NewRegistry().MustNew("t", Trend, Time).Root())
 }
 
 // BenchmarkCounterAddTagged is BenchmarkCounterAdd on a tagged series (a
 // scenario's: {scenario:default}), which also adds to the root.
 func BenchmarkCounterAddTagged(b *testing.B) {
-	s := NewRegistry().MustNew("c", Counter, Default).Series(Tags{{Key: "scenario", Value: "default"}})
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			s.Add(1)
-		}
-	})
+	benchCounterAdd(b, NewRegistry().MustNew("c", Counter, Default).Series(Tags{{Key: "scenario", Value: "default"}}))
 }
 
 // BenchmarkTrendAddTagged is BenchmarkTrendAdd on a tagged series.
 func BenchmarkTrendAddTagged(b *testing.B) {
-	s := NewRegistry().MustNew("t", Trend, Time).Series(Tags{{Key: "scenario", Value: "default"}})
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		x := 0.0
-		for pb.Next() {
-			x += 0.37
-			s.Add(x)
-		}
-	})
+	benchTrendAdd(b, NewRegistry().MustNew("t", Trend, Time).Series(Tags{{Key: "scenario", Value: "default"}}))
 }

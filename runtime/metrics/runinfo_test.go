@@ -99,13 +99,5 @@ func TestOpenOutputHTMLNeedsTheReport(t *testing.T) {
 func BenchmarkTrendAddWindowed(b *testing.B) {
 	reg := NewRegistry()
 	reg.EnableWindows()
-	s := reg.MustNew("t", Trend, Time).Root()
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		x := 0.0
-		for pb.Next() {
-			x += 0.37
-			s.Add(x)
-		}
-	})
+	benchTrendAdd(b, reg.MustNew("t", Trend, Time).Root())
 }
