@@ -74,17 +74,26 @@ TLS reverse proxy that authenticates users, with --origin set to its
 https:// address (wasm/host/README.md, "Playground", has an example).
 `;
 
+// flagAt reads argv[at.i] as `--flag` or `--flag=value`. value() returns
+// the flag's argument: the inline one, or else the next word, which it
+// consumes by advancing at.i; it fails when there is none.
+function flagAt(argv, at) {
+  const a = argv[at.i];
+  const eq = a.indexOf('=');
+  const [flag, inline] = eq >= 0 ? [a.slice(0, eq), a.slice(eq + 1)] : [a, undefined];
+  const value = () => {
+    if (inline !== undefined) return inline;
+    if (at.i + 1 >= argv.length) fail(`flag needs an argument: ${flag}`);
+    return argv[++at.i];
+  };
+  return { flag, value };
+}
+
 async function serveMain(argv) {
   const opts = { origins: [] };
   let quiet = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const value = () => {
-      if (inline !== undefined) return inline;
-      if (i + 1 >= argv.length) fail(`flag needs an argument: ${flag}`);
-      return argv[++i];
-    };
+  for (const at = { i: 0 }; at.i < argv.length; at.i++) {
+    const { flag, value } = flagAt(argv, at);
     switch (flag) {
       case '-h': case '--help':
         process.stdout.write(serveUsage);
@@ -142,17 +151,12 @@ async function main(argv) {
   let wasm;
   let memoryLimit;
   let gcPercent;
-  let i = 0;
-  for (; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--') { i++; break; }
+  const at = { i: 0 };
+  for (; at.i < argv.length; at.i++) {
+    const a = argv[at.i];
+    if (a === '--') { at.i++; break; }
     if (!a.startsWith('-') || a === '-') break;
-    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const value = () => {
-      if (inline !== undefined) return inline;
-      if (i + 1 >= argv.length) fail(`flag needs an argument: ${flag}`);
-      return argv[++i];
-    };
+    const { flag, value } = flagAt(argv, at);
     switch (flag) {
       case '-h': case '--help':
         process.stdout.write(usage);
@@ -176,9 +180,9 @@ async function main(argv) {
       default: fail(`unknown flag ${flag}`);
     }
   }
-  const script = argv[i];
+  const script = argv[at.i];
   if (!script) fail('missing script path');
-  opts.args = argv.slice(i + 1);
+  opts.args = argv.slice(at.i + 1);
   opts.env = { ...process.env };
   opts.argv0 = 'amqpjs';
 
