@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/spf13/pflag"
-
 	"github.com/amqpjs/amqpjs/bench"
 	"github.com/amqpjs/amqpjs/runtime"
 )
@@ -32,8 +30,7 @@ Flags:
 `
 
 func benchCmd(args []string, stdout, stderr io.Writer) int {
-	fs := pflag.NewFlagSet("bench", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newCommand("bench", benchUsage, stdout, stderr)
 	o := bench.Options{Stdout: stdout, Stderr: stderr}
 	fs.StringVar(&o.URL, "url", "", "broker URL; default $AMQP_URL or amqp://guest:guest@127.0.0.1:5672/")
 	fs.IntVarP(&o.N, "messages", "n", 200000, "messages per phase")
@@ -54,20 +51,8 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVarP(&o.Verbose, "verbose", "v", false, "print each run's results on stderr")
 	worker := fs.String("worker", "", "internal: run as the given client's process")
 	_ = fs.MarkHidden("worker")
-	help := fs.BoolP("help", "h", false, "show this help")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, benchUsage)
-		fmt.Fprint(stderr, fs.FlagUsages())
-	}
-	if err := fs.Parse(args); err != nil {
-		fmt.Fprintf(stderr, "amqpjs bench: %v\n", err)
-		fmt.Fprintln(stderr, "Run 'amqpjs bench --help' for usage.")
-		return runtime.ExitUsage
-	}
-	if *help {
-		fmt.Fprint(stdout, benchUsage)
-		fmt.Fprint(stdout, fs.FlagUsages())
-		return 0
+	if code, done := fs.parse(args); done {
+		return code
 	}
 	if *worker != "" {
 		workers := map[string]func(string, io.Writer) error{"raw": bench.RawWorker, "wire": bench.WireWorker}

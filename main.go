@@ -15,8 +15,6 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/spf13/pflag"
-
 	"github.com/amqpjs/amqpjs/pkg/amqpjs"
 )
 
@@ -105,33 +103,18 @@ Flags:
 `
 
 func runCmd(args []string, stdout, stderr io.Writer) int {
-	fs := pflag.NewFlagSet("run", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newCommand("run", runUsage, stdout, stderr)
 	url := fs.String("url", "", "AMQP URL whose parts are connect()'s defaults (amqp://user:pass@host:port/vhost); default $AMQP_URL")
 	timeout := fs.Duration("timeout", 0, "end the run after this long (e.g. 30s), exit 1; 0 means no limit")
 	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the whole run to `FILE` (go tool pprof FILE)")
-	mgmtURL := addManagementFlag(fs)
-	help := fs.BoolP("help", "h", false, "show this help")
-	sf := addScenarioFlags(fs)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, runUsage)
-		fmt.Fprint(stderr, fs.FlagUsages())
-	}
-	if err := fs.Parse(args); err != nil {
-		fmt.Fprintf(stderr, "amqpjs run: %v\n", err)
-		fmt.Fprintln(stderr, "Run 'amqpjs run --help' for usage.")
-		return amqpjs.ExitUsage
-	}
-	if *help {
-		fmt.Fprint(stdout, runUsage)
-		fmt.Fprint(stdout, fs.FlagUsages())
-		return 0
+	mgmtURL := addManagementFlag(fs.FlagSet)
+	sf := addScenarioFlags(fs.FlagSet)
+	if code, done := fs.parse(args); done {
+		return code
 	}
 	rest := fs.Args()
 	if len(rest) == 0 {
-		fmt.Fprintln(stderr, "amqpjs run: missing script path")
-		fmt.Fprintln(stderr, "Run 'amqpjs run --help' for usage.")
-		return amqpjs.ExitUsage
+		return fs.usageError("missing script path")
 	}
 	script := rest[0]
 	scriptArgs := rest[1:]
@@ -258,30 +241,15 @@ Flags:
 `
 
 func replCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := pflag.NewFlagSet("repl", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newCommand("repl", replUsage, stdout, stderr)
 	url := fs.String("url", "", "AMQP URL whose parts are connect()'s defaults (amqp://user:pass@host:port/vhost); default $AMQP_URL")
 	history := fs.String("history", "", "keep the lines typed in `FILE` across sessions; default $AMQPJS_HISTORY, else ~/.amqpjs_history; '' keeps none")
 	noColor := fs.Bool("no-color", false, "print results without colours (also NO_COLOR=1)")
-	help := fs.BoolP("help", "h", false, "show this help")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, replUsage)
-		fmt.Fprint(stderr, fs.FlagUsages())
-	}
-	if err := fs.Parse(args); err != nil {
-		fmt.Fprintf(stderr, "amqpjs repl: %v\n", err)
-		fmt.Fprintln(stderr, "Run 'amqpjs repl --help' for usage.")
-		return amqpjs.ExitUsage
-	}
-	if *help {
-		fmt.Fprint(stdout, replUsage)
-		fmt.Fprint(stdout, fs.FlagUsages())
-		return 0
+	if code, done := fs.parse(args); done {
+		return code
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "amqpjs repl: unexpected argument %q\n", fs.Arg(0))
-		fmt.Fprintln(stderr, "Run 'amqpjs repl --help' for usage.")
-		return amqpjs.ExitUsage
+		return fs.usageError("unexpected argument %q", fs.Arg(0))
 	}
 	amqpURL := *url
 	if amqpURL == "" {

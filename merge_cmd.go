@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/spf13/pflag"
-
 	"github.com/amqpjs/amqpjs/internal/merge"
 	"github.com/amqpjs/amqpjs/internal/report"
 	"github.com/amqpjs/amqpjs/runtime"
@@ -49,41 +47,25 @@ Flags:
 `
 
 func mergeCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := pflag.NewFlagSet("merge", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newCommand("merge", mergeUsage, stdout, stderr)
 	export := fs.String("summary-export", "", "write the merged summary as JSON to `FILE` (the format of 'amqpjs run --summary-export')")
 	outs := fs.StringArray("out", nil, "html=FILE: write the HTML report of the whole run (RESULTS must be --out json= files)")
-	help := fs.BoolP("help", "h", false, "show this help")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, mergeUsage)
-		fmt.Fprint(stderr, fs.FlagUsages())
-	}
-	usageErr := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "amqpjs merge: "+format+"\n", a...)
-		fmt.Fprintln(stderr, "Run 'amqpjs merge --help' for usage.")
-		return runtime.ExitUsage
-	}
-	if err := fs.Parse(args); err != nil {
-		return usageErr("%v", err)
-	}
-	if *help {
-		fmt.Fprint(stdout, mergeUsage)
-		fmt.Fprint(stdout, fs.FlagUsages())
-		return 0
+	if code, done := fs.parse(args); done {
+		return code
 	}
 	var htmlOut string
 	for _, o := range *outs {
 		kind, path, ok := strings.Cut(o, "=")
 		if kind != "html" || !ok || path == "" {
-			return usageErr("invalid --out %q: want html=FILE", o)
+			return fs.usageError("invalid --out %q: want html=FILE", o)
 		}
 		if htmlOut != "" {
-			return usageErr("--out html= given twice")
+			return fs.usageError("--out html= given twice")
 		}
 		htmlOut = path
 	}
 	if fs.NArg() == 0 {
-		return usageErr("missing RESULTS (each instance's --summary-export or --out json= file)")
+		return fs.usageError("missing RESULTS (each instance's --summary-export or --out json= file)")
 	}
 
 	var inputs []*merge.Input

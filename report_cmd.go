@@ -6,8 +6,6 @@ import (
 	"io"
 	"os"
 
-	"github.com/spf13/pflag"
-
 	"github.com/amqpjs/amqpjs/internal/report"
 	"github.com/amqpjs/amqpjs/runtime"
 )
@@ -32,29 +30,14 @@ Flags:
 `
 
 func reportCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := pflag.NewFlagSet("report", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newCommand("report", reportUsage, stdout, stderr)
 	out := fs.String("html", "report.html", "write the report to `FILE` ('-': standard output)")
 	points := fs.Int("points", report.MaxPoints, "the most points per chart line; longer runs are downsampled")
-	help := fs.BoolP("help", "h", false, "show this help")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, reportUsage)
-		fmt.Fprint(stderr, fs.FlagUsages())
-	}
-	if err := fs.Parse(args); err != nil {
-		fmt.Fprintf(stderr, "amqpjs report: %v\n", err)
-		fmt.Fprintln(stderr, "Run 'amqpjs report --help' for usage.")
-		return runtime.ExitUsage
-	}
-	if *help {
-		fmt.Fprint(stdout, reportUsage)
-		fmt.Fprint(stdout, fs.FlagUsages())
-		return 0
+	if code, done := fs.parse(args); done {
+		return code
 	}
 	if fs.NArg() == 0 {
-		fmt.Fprintln(stderr, "amqpjs report: missing RESULTS (files written by 'amqpjs run --out json=FILE')")
-		fmt.Fprintln(stderr, "Run 'amqpjs report --help' for usage.")
-		return runtime.ExitUsage
+		return fs.usageError("missing RESULTS (files written by 'amqpjs run --out json=FILE')")
 	}
 	if *points < 10 {
 		fmt.Fprintln(stderr, "amqpjs report: --points must be at least 10")
