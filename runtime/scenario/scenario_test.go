@@ -9,34 +9,17 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
+	"github.com/amqpjs/amqpjs/internal/testutil"
 	"github.com/amqpjs/amqpjs/runtime"
 	"github.com/amqpjs/amqpjs/runtime/metrics"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-type lockedBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 type result struct {
 	code           int
@@ -73,7 +56,7 @@ func run(t *testing.T, src string, mutate func(*Options), during func(*Scenario)
 		t.Fatal(err)
 	}
 	reg := metrics.NewRegistry()
-	out, errb := &lockedBuf{}, &lockedBuf{}
+	out, errb := &testutil.SyncBuffer{}, &testutil.SyncBuffer{}
 	newRT := func(int) (*runtime.Runtime, error) {
 		rt := runtime.New(runtime.Options{Stdout: out, Stderr: errb})
 		RegisterModule(rt, reg)
