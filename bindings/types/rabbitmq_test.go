@@ -14,7 +14,6 @@ import (
 	"github.com/amqpjs/amqpjs/bindings"
 	"github.com/amqpjs/amqpjs/internal/brokermetrics"
 	"github.com/amqpjs/amqpjs/internal/dtscheck"
-	"github.com/amqpjs/amqpjs/runtime"
 )
 
 // rabbitmqDefs parses rabbitmq.d.ts (as shipped) and returns its module.
@@ -25,13 +24,8 @@ func rabbitmqDefs(t *testing.T) (*dtscheck.File, *dtscheck.Scope) {
 
 func requireRabbitMQ(t *testing.T, name string) (*goja.Runtime, *goja.Object) {
 	t.Helper()
-	rt := runtime.New(runtime.Options{})
-	bindings.Register(rt, bindings.Options{})
-	v, err := rt.Require(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rt.VM(), v.ToObject(rt.VM())
+	rt, exports := requireModule(t, name)
+	return rt.VM(), exports
 }
 
 func TestRabbitMQModuleExports(t *testing.T) {
@@ -61,22 +55,8 @@ var rabbitmqOptions = map[string][]string{
 func TestRabbitMQOptionInterfaces(t *testing.T) {
 	f, m := rabbitmqDefs(t)
 	sigs := signatures(t, source(t, "rabbitmq.go"), nil)
-	mapped := map[string]bool{}
-	for iface, vars := range rabbitmqOptions {
-		for _, v := range vars {
-			params, ok := sigs[v]
-			if !ok {
-				t.Errorf("%s: no signature %s in bindings/rabbitmq.go", iface, v)
-				continue
-			}
-			mapped[v] = true
-			same(t, iface+" ("+v+")", params, members(t, f, m, iface))
-		}
-	}
-	for v := range sigs {
-		if !mapped[v] {
-			t.Errorf("signature %s has no options interface in rabbitmq.d.ts (map it in rabbitmqOptions)", v)
-		}
+	for _, v := range checkOptions(t, f, m, sigs, rabbitmqOptions, "bindings/rabbitmq.go") {
+		t.Errorf("signature %s has no options interface in rabbitmq.d.ts (map it in rabbitmqOptions)", v)
 	}
 	// options.rabbitmq: the JSON names brokermetrics.Option reads.
 	var tags []string

@@ -73,11 +73,19 @@ func ownNames(vm *goja.Runtime, o *goja.Object) []string {
 	return out
 }
 
+// newModule requires aioamqp in a runtime with the bindings registered.
 func newModule(t *testing.T) (*runtime.Runtime, *goja.Object) {
+	t.Helper()
+	return requireModule(t, bindings.ModuleName)
+}
+
+// requireModule requires module name in a runtime with the bindings
+// registered.
+func requireModule(t *testing.T, name string) (*runtime.Runtime, *goja.Object) {
 	t.Helper()
 	rt := runtime.New(runtime.Options{})
 	bindings.Register(rt, bindings.Options{})
-	v, err := rt.Require(bindings.ModuleName)
+	v, err := rt.Require(name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -396,28 +404,37 @@ func TestOptionInterfaces(t *testing.T) {
 			sigs[k] = v
 		}
 	}
+	unmapped := checkOptions(t, f, m, sigs, sigOptions, "the bindings")
+	if len(unmapped) > 0 {
+		t.Errorf("signatures with no options interface in aioamqp.d.ts (add one, and map it in sigOptions): %s", strings.Join(unmapped, ", "))
+	}
+}
+
+// checkOptions checks that each options interface of options (interface →
+// the signature variables it serves) declares exactly the parameter names
+// of its signatures in sigs (found in where), and returns, sorted, the
+// signatures that no interface serves.
+func checkOptions(t *testing.T, f *dtscheck.File, m *dtscheck.Scope, sigs, options map[string][]string, where string) (unmapped []string) {
+	t.Helper()
 	mapped := map[string]bool{}
-	for iface, vars := range sigOptions {
+	for iface, vars := range options {
 		for _, v := range vars {
 			params, ok := sigs[v]
 			if !ok {
-				t.Errorf("%s: no signature %s in the bindings", iface, v)
+				t.Errorf("%s: no signature %s in %s", iface, v, where)
 				continue
 			}
 			mapped[v] = true
 			same(t, iface+" ("+v+")", params, members(t, f, m, iface))
 		}
 	}
-	var unmapped []string
 	for v := range sigs {
 		if !mapped[v] {
 			unmapped = append(unmapped, v)
 		}
 	}
 	sort.Strings(unmapped)
-	if len(unmapped) > 0 {
-		t.Errorf("signatures with no options interface in aioamqp.d.ts (add one, and map it in sigOptions): %s", strings.Join(unmapped, ", "))
-	}
+	return unmapped
 }
 
 // signatures reads the `x = newSig("method", params...)` declarations of a
