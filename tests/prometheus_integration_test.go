@@ -20,6 +20,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/amqpjs/amqpjs/internal/testutil"
 )
 
 // prometheusServer is a Prometheus started for one test: a free loopback
@@ -302,21 +304,7 @@ func TestIntegrationPrometheusRemoteWrite(t *testing.T) {
 // time at, with the dashboard's variables set to the run.
 func checkDashboard(t *testing.T, prom *prometheusServer, runID string, at time.Time) {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(repoRoot, "docs", "grafana", "amqpjs.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var d struct {
-		Panels []struct {
-			Title   string `json:"title"`
-			Targets []struct {
-				Expr string `json:"expr"`
-			} `json:"targets"`
-		} `json:"panels"`
-	}
-	if err := json.Unmarshal(b, &d); err != nil {
-		t.Fatal(err)
-	}
+	d := testutil.ReadGrafanaDashboard(t, filepath.Join(repoRoot, "docs", "grafana", "amqpjs.json"))
 	vars := strings.NewReplacer("$run_id", runID, "$scenario", ".*", "$__rate_interval", "1m", "$__range", "1h")
 	n := 0
 	for _, p := range d.Panels {

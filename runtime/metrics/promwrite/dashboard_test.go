@@ -1,8 +1,6 @@
 package promwrite
 
 import (
-	"encoding/json"
-	"os"
 	"regexp"
 	"slices"
 	"sort"
@@ -11,6 +9,7 @@ import (
 	"time"
 
 	"github.com/amqpjs/amqpjs/bindings"
+	"github.com/amqpjs/amqpjs/internal/testutil"
 	"github.com/amqpjs/amqpjs/runtime/metrics"
 	"github.com/amqpjs/amqpjs/runtime/scenario"
 )
@@ -38,28 +37,7 @@ var (
 // variables) names metrics that amqpjs writes, and trend statistics that
 // it writes; and every built-in metric of the AMQP side is on it.
 func TestGrafanaDashboard(t *testing.T) {
-	b, err := os.ReadFile("../../../docs/grafana/amqpjs.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var d struct {
-		Panels []struct {
-			Title   string `json:"title"`
-			Targets []struct {
-				Expr string `json:"expr"`
-			} `json:"targets"`
-		} `json:"panels"`
-		Templating struct {
-			List []struct {
-				Name       string `json:"name"`
-				Type       string `json:"type"`
-				Definition string `json:"definition"`
-			} `json:"list"`
-		} `json:"templating"`
-	}
-	if err := json.Unmarshal(b, &d); err != nil {
-		t.Fatal(err)
-	}
+	d := testutil.ReadGrafanaDashboard(t, "../../../docs/grafana/amqpjs.json")
 	written := writtenNames()
 	used := map[string]bool{}
 	check := func(where, expr string) {
