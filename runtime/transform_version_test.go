@@ -1,10 +1,11 @@
 package runtime
 
 import (
-	"encoding/json"
 	"os"
 	"regexp"
 	"testing"
+
+	"github.com/amqpjs/amqpjs/internal/testutil"
 )
 
 // TestEsbuildVersion checks that the Go module esbuild (go.mod: the native
@@ -24,32 +25,18 @@ func TestEsbuildVersion(t *testing.T) {
 		t.Errorf("go.mod has esbuild v%s, esbuildVersion is %s", m[1], esbuildVersion)
 	}
 
-	var pkg struct {
+	pkg := testutil.ReadJSON[struct {
 		Dependencies map[string]string `json:"dependencies"`
-	}
-	b, err := os.ReadFile("../wasm/host/package.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &pkg); err != nil {
-		t.Fatal(err)
-	}
+	}](t, "../wasm/host/package.json")
 	if v := pkg.Dependencies["esbuild"]; v != esbuildVersion {
 		t.Errorf("wasm/host/package.json depends on esbuild %q, want exactly %q", v, esbuildVersion)
 	}
 
-	var lock struct {
+	lock := testutil.ReadJSON[struct {
 		Packages map[string]struct {
 			Version string `json:"version"`
 		} `json:"packages"`
-	}
-	b, err = os.ReadFile("../wasm/host/package-lock.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &lock); err != nil {
-		t.Fatal(err)
-	}
+	}](t, "../wasm/host/package-lock.json")
 	if v := lock.Packages["node_modules/esbuild"].Version; v != esbuildVersion {
 		t.Errorf("wasm/host/package-lock.json locks esbuild %q, want %q", v, esbuildVersion)
 	}

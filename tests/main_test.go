@@ -5,7 +5,6 @@ package tests
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -280,13 +279,5 @@ type exportDoc struct {
 
 func readExport(t *testing.T, path string) exportDoc {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var d exportDoc
-	if err := json.Unmarshal(b, &d); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return d
+	return testutil.ReadJSON[exportDoc](t, path)
 }

@@ -304,7 +304,7 @@ func TestIntegrationPrometheusRemoteWrite(t *testing.T) {
 // time at, with the dashboard's variables set to the run.
 func checkDashboard(t *testing.T, prom *prometheusServer, runID string, at time.Time) {
 	t.Helper()
-	d := testutil.ReadGrafanaDashboard(t, filepath.Join(repoRoot, "docs", "grafana", "amqpjs.json"))
+	d := testutil.ReadJSON[testutil.GrafanaDashboard](t, filepath.Join(repoRoot, "docs", "grafana", "amqpjs.json"))
 	vars := strings.NewReplacer("$run_id", runID, "$scenario", ".*", "$__rate_interval", "1m", "$__range", "1h")
 	n := 0
 	for _, p := range d.Panels {

@@ -47,8 +47,8 @@ func WriteFiles(t testing.TB, dir string, files map[string]string) {
 	}
 }
 
-// GrafanaDashboard is what the tests read of docs/grafana/amqpjs.json: the
-// panels' queries and the template variables.
+// GrafanaDashboard is what the tests read of docs/grafana/amqpjs.json
+// (with ReadJSON): the panels' queries and the template variables.
 type GrafanaDashboard struct {
 	Panels []struct {
 		Title   string `json:"title"`
@@ -65,16 +65,16 @@ type GrafanaDashboard struct {
 	} `json:"templating"`
 }
 
-// ReadGrafanaDashboard reads the dashboard at path (docs/grafana/amqpjs.json).
-func ReadGrafanaDashboard(t testing.TB, path string) GrafanaDashboard {
+// ReadJSON reads the JSON file at path into a T.
+func ReadJSON[T any](t testing.TB, path string) T {
 	t.Helper()
+	var v T
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var d GrafanaDashboard
-	if err := json.Unmarshal(b, &d); err != nil {
+	if err := json.Unmarshal(b, &v); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
-	return d
+	return v
 }

@@ -37,7 +37,7 @@ var (
 // variables) names metrics that amqpjs writes, and trend statistics that
 // it writes; and every built-in metric of the AMQP side is on it.
 func TestGrafanaDashboard(t *testing.T) {
-	d := testutil.ReadGrafanaDashboard(t, "../../../docs/grafana/amqpjs.json")
+	d := testutil.ReadJSON[testutil.GrafanaDashboard](t, "../../../docs/grafana/amqpjs.json")
 	written := writtenNames()
 	used := map[string]bool{}
 	check := func(where, expr string) {
