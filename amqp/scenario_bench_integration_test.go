@@ -28,7 +28,6 @@ package amqp_test
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"sync"
@@ -39,6 +38,7 @@ import (
 	amqp091 "github.com/rabbitmq/amqp091-go"
 
 	"github.com/amqpjs/amqpjs/bindings"
+	"github.com/amqpjs/amqpjs/internal/testutil"
 	"github.com/amqpjs/amqpjs/runtime"
 	"github.com/amqpjs/amqpjs/runtime/metrics"
 	"github.com/amqpjs/amqpjs/runtime/scenario"
@@ -181,16 +181,9 @@ func vuPublishRate(b *testing.B, src string) float64 {
 	if code := sc.Finish(rt, err); code != 0 {
 		b.Fatalf("scenario exit %d: %v", code, err)
 	}
-	raw, err := os.ReadFile(export)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var s metrics.JSONSummary
-	if err := json.Unmarshal(raw, &s); err != nil {
-		b.Fatal(err)
-	}
+	s := testutil.ReadJSON[metrics.JSONSummary](b, export)
 	if s.Metrics["errors"].Values["count"] != 0 {
-		b.Fatalf("iteration errors: %s", raw)
+		b.Fatalf("iteration errors: %+v", s.Metrics["errors"])
 	}
 	return s.Metrics["amqp_published"].Values["count"] / (s.DurationMs / 1000)
 }

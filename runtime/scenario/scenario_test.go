@@ -447,16 +447,9 @@ export default async function () { lat.add(5, { kind: 'a' }); lat.add(500, { kin
 		t.Fatalf("csv: %v, %d rows", err, len(rows))
 	}
 	// The JSON summary.
-	b, err := os.ReadFile(export)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var js metrics.JSONSummary
-	if err := json.Unmarshal(b, &js); err != nil {
-		t.Fatal(err)
-	}
+	js := testutil.ReadJSON[metrics.JSONSummary](t, export)
 	if js.ThresholdsFailed || js.Metrics["iterations"].Values["count"] != r.sum("iterations") || js.Metrics["lat{kind:a}"].Values["p(99)"] != 5 {
-		t.Errorf("summary %s", b)
+		t.Errorf("summary %+v", js)
 	}
 	if !strings.Contains(r.stderr, "running [") || !strings.Contains(r.stderr, "done [") {
 		t.Errorf("no progress lines:\n%s", r.stderr)
