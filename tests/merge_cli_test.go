@@ -61,6 +61,34 @@ func runInstances(t *testing.T, script string) []mergeRun {
 	return runs
 }
 
+// allSamples is one histogram of every sample of a metric in the
+// instances' exports, and the samples' min and max.
+type allSamples struct {
+	h      *hdr.Histogram
+	lo, hi float64
+}
+
+func mergeSamples(t *testing.T, parts []exportDoc, metric string) allSamples {
+	t.Helper()
+	a := allSamples{h: hdr.New(1, 1e12, 3), lo: math.Inf(1), hi: math.Inf(-1)}
+	for _, p := range parts {
+		d := p.Metrics[metric].Data
+		h, err := hdr.Decode([]byte(d.HDR))
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.h.Merge(h)
+		a.lo, a.hi = math.Min(a.lo, d.Min), math.Max(a.hi, d.Max)
+	}
+	return a
+}
+
+// percentile is the percentile pc of the samples in ms, within their min
+// and max.
+func (a allSamples) percentile(pc float64) float64 {
+	return math.Max(a.lo, math.Min(a.hi, float64(a.h.ValueAtPercentile(pc))/1000))
+}
+
 func TestMergeCLI(t *testing.T) {
 	t.Parallel()
 	script := WriteScript(t, "split.js", mergeSrc)
@@ -131,25 +159,15 @@ func TestMergeCLI(t *testing.T) {
 	}
 
 	// The merged percentiles are those of one histogram of every sample.
-	all := hdr.New(1, 1e12, 3)
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, p := range parts {
-		d := p.Metrics["work_ms"].Data
-		h, err := hdr.Decode([]byte(d.HDR))
-		if err != nil {
-			t.Fatal(err)
-		}
-		all.Merge(h)
-		lo, hi = math.Min(lo, d.Min), math.Max(hi, d.Max)
-	}
+	all := mergeSamples(t, parts, "work_ms")
 	for _, pc := range []float64{50, 90, 95, 99} {
-		want := math.Max(lo, math.Min(hi, float64(all.ValueAtPercentile(pc))/1000))
+		want := all.percentile(pc)
 		if got := m.Metrics["work_ms"].Values[fmt.Sprintf("p(%v)", pc)]; got != want {
 			t.Errorf("work_ms p(%v): merged %v, all samples %v", pc, got, want)
 		}
 	}
-	if all.TotalCount() != m.Metrics["work_ms"].Data.Count {
-		t.Errorf("histogram of all samples: %d values, merged count %d", all.TotalCount(), m.Metrics["work_ms"].Data.Count)
+	if all.h.TotalCount() != m.Metrics["work_ms"].Data.Count {
+		t.Errorf("histogram of all samples: %d values, merged count %d", all.h.TotalCount(), m.Metrics["work_ms"].Data.Count)
 	}
 
 	// The JSON lines files merge the same, and make the report.

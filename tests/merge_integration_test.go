@@ -10,8 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	hdr "github.com/HdrHistogram/hdrhistogram-go"
 )
 
 // Three instances of scripts/load-pubsub.js run at once against RabbitMQ
@@ -67,19 +65,9 @@ func TestMergeInstancesAgainstRabbitMQ(t *testing.T) {
 			t.Errorf("%s: merged %+v, the instances add up to %d, %v", key, got, count, sum)
 		}
 	}
-	all := hdr.New(1, 1e12, 3)
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, p := range parts {
-		d := p.Metrics["amqp_e2e_latency"].Data
-		h, err := hdr.Decode([]byte(d.HDR))
-		if err != nil {
-			t.Fatal(err)
-		}
-		all.Merge(h)
-		lo, hi = math.Min(lo, d.Min), math.Max(hi, d.Max)
-	}
+	all := mergeSamples(t, parts, "amqp_e2e_latency")
 	for _, pc := range []float64{90, 95, 99} {
-		want := math.Max(lo, math.Min(hi, float64(all.ValueAtPercentile(pc))/1000))
+		want := all.percentile(pc)
 		if got := m.Metrics["amqp_e2e_latency"].Values[fmt.Sprintf("p(%v)", pc)]; got != want {
 			t.Errorf("amqp_e2e_latency p(%v): merged %v, all deliveries %v", pc, got, want)
 		}
