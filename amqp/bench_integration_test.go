@@ -39,16 +39,18 @@ func timeBodies(b *testing.B) func() {
 	return measureCPU(b)
 }
 
-func rawChannel(b *testing.B) (*amqp091.Connection, *amqp091.Channel) {
-	b.Helper()
-	cfg := amqp091.Config{Properties: amqp091.Table{"connection_name": b.Name()}}
+// rawChannel opens a channel with amqp091-go itself, on a connection named
+// after the test.
+func rawChannel(tb testing.TB) (*amqp091.Connection, *amqp091.Channel) {
+	tb.Helper()
+	cfg := amqp091.Config{Properties: amqp091.Table{"connection_name": tb.Name()}}
 	conn, err := amqp091.DialConfig(amqpURL(), cfg)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	ch, err := conn.Channel()
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	return conn, ch
 }

@@ -24,15 +24,8 @@ func (inlineRec) InlineDeliveries() {}
 // delivery, converted as the pump used to.
 func rawConsume(t *testing.T, queue string) *Delivery {
 	t.Helper()
-	conn, err := amqp091.Dial(amqpURL())
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn, ch := rawChannel(t)
 	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
 	msgs, err := ch.Consume(queue, "", true, false, false, false, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -86,15 +79,8 @@ func TestTapDeliveriesMatchAmqp091(t *testing.T) {
 	ch := openCh(t, c)
 	q1 := declareQ(t, ch, QueueDeclareArgs{Name: uniq(t, "a"), AutoDelete: true})
 	q2 := declareQ(t, ch, QueueDeclareArgs{Name: uniq(t, "b"), AutoDelete: true})
-	conn, err := amqp091.Dial(amqpURL())
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn, rch := rawChannel(t)
 	defer conn.Close()
-	rch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
 	headers, _ := toAMQPTable(fullPublishing(nil).Properties.Headers)
 	headers["dec"] = amqp091.Decimal{Scale: 3, Value: 1234}
 	headers["f32"] = float32(0.75)
