@@ -6,9 +6,13 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io"
 	"net"
 	"os"
+	"strings"
 	"testing"
 
 	amqp091 "github.com/rabbitmq/amqp091-go"
@@ -131,23 +135,37 @@ func TestErrorString(t *testing.T) {
 	}
 }
 
+// TestKindString: every Kind constant (as declared in errors.go, so that a
+// new kind is checked too) prints as its name; other values as Kind(n).
 func TestKindString(t *testing.T) {
-	for k, want := range map[Kind]string{
-		KindUnknown:           "KindUnknown",
-		KindConnectionClosed:  "KindConnectionClosed",
-		KindChannelClosed:     "KindChannelClosed",
-		KindNoChannel:         "KindNoChannel",
-		KindTimeout:           "KindTimeout",
-		KindSync:              "KindSync",
-		KindPublishNacked:     "KindPublishNacked",
-		KindDuplicateConsumer: "KindDuplicateConsumer",
-		KindConsumerCancelled: "KindConsumerCancelled",
-		KindConnecting:        "KindConnecting",
-		KindInvalid:           "KindInvalid",
-		Kind(99):              "Kind(99)",
-		Kind(-1):              "Kind(-1)",
-	} {
-		if got := k.String(); got != want {
+	f, err := parser.ParseFile(token.NewFileSet(), "errors.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, d := range f.Decls {
+		g, ok := d.(*ast.GenDecl)
+		if !ok || g.Tok != token.CONST {
+			continue
+		}
+		for _, sp := range g.Specs {
+			for _, n := range sp.(*ast.ValueSpec).Names {
+				if strings.HasPrefix(n.Name, "Kind") {
+					names = append(names, n.Name)
+				}
+			}
+		}
+	}
+	if len(names) < 11 || names[0] != "KindUnknown" || names[2] != KindChannelClosed.String() {
+		t.Fatalf("Kind constants read from errors.go: %v", names)
+	}
+	for i, want := range names { // declared with iota, in this order
+		if got := Kind(i).String(); got != want {
+			t.Errorf("Kind(%d): %q, want %q", i, got, want)
+		}
+	}
+	for _, k := range []Kind{Kind(len(names)), 99, -1} {
+		if got, want := k.String(), fmt.Sprintf("Kind(%d)", int(k)); got != want {
 			t.Errorf("%d: %q, want %q", int(k), got, want)
 		}
 	}
