@@ -8,8 +8,6 @@ import (
 	"testing"
 
 	amqp091 "github.com/rabbitmq/amqp091-go"
-
-	"github.com/amqpjs/amqpjs/internal/cpuusage"
 )
 
 // The benchmarks publish to amq.direct with a key nothing is bound to, so the
@@ -20,15 +18,6 @@ const benchWindow = 10000
 
 var benchSizes = []int{128, 16 << 10}
 
-// measureCPU reports the client's CPU time per operation, which the
-// broker's speed (on the same machine) does not blur like ns/op.
-func measureCPU(b *testing.B) func() {
-	start := cpuusage.Total()
-	return func() {
-		b.ReportMetric(float64(cpuusage.Total()-start)/float64(b.N), "cpu-ns/op")
-	}
-}
-
 // timeBodies starts timing b's loop over benchBody messages after its
 // setup: bytes and allocations per op, and, through the function it
 // returns (deferred), CPU time per op.
@@ -36,7 +25,7 @@ func timeBodies(b *testing.B) func() {
 	b.SetBytes(int64(len(benchBody)))
 	b.ReportAllocs()
 	b.ResetTimer()
-	return measureCPU(b)
+	return cpuPerOp(b)
 }
 
 // rawChannel opens a channel with amqp091-go itself, on a connection named
@@ -174,7 +163,7 @@ func BenchmarkIntegrationPublishAwait(b *testing.B) {
 		defer conn.Close()
 		msg := amqp091.Publishing{Body: body}
 		b.ResetTimer()
-		defer measureCPU(b)()
+		defer cpuPerOp(b)()
 		for i := 0; i < b.N; i++ {
 			if err := ch.Publish("amq.direct", "nowhere", false, false, msg); err != nil {
 				b.Fatal(err)
@@ -189,7 +178,7 @@ func BenchmarkIntegrationPublishAwait(b *testing.B) {
 		done := func(err error) { wait <- err }
 		ctx := bg()
 		b.ResetTimer()
-		defer measureCPU(b)()
+		defer cpuPerOp(b)()
 		for i := 0; i < b.N; i++ {
 			ch.Publish(ctx, p, false, done)
 			if err := <-wait; err != nil {

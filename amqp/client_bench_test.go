@@ -202,6 +202,18 @@ type inlineCounting struct{ *countingHandler }
 
 func (inlineCounting) InlineDeliveries() {}
 
+// timeDeliveries starts timing b and has srv's newest consumer delivered
+// b.N messages of benchBody; the function it returns (deferred) reports the
+// CPU time per op.
+func timeDeliveries(b *testing.B, srv *fakebroker.Server) func() {
+	k := srv.NextConsumer()
+	b.ReportAllocs()
+	b.ResetTimer()
+	stop := cpuPerOp(b)
+	go func() { _ = k.Deliver(b.N, benchBody) }()
+	return stop
+}
+
 // BenchmarkClientConsume: deliveries of 100 bytes to a no_ack consumer.
 func BenchmarkClientConsume(b *testing.B) {
 	b.Run("raw", func(b *testing.B) {
@@ -211,11 +223,7 @@ func BenchmarkClientConsume(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		k := srv.NextConsumer()
-		b.ReportAllocs()
-		b.ResetTimer()
-		defer cpuPerOp(b)()
-		go func() { _ = k.Deliver(b.N, benchBody) }()
+		defer timeDeliveries(b, srv)()
 		for i := 0; i < b.N; i++ {
 			<-msgs
 		}
@@ -238,11 +246,7 @@ func BenchmarkClientConsume(b *testing.B) {
 			if err := <-errc; err != nil {
 				b.Fatal(err)
 			}
-			k := srv.NextConsumer()
-			b.ReportAllocs()
-			b.ResetTimer()
-			defer cpuPerOp(b)()
-			go func() { _ = k.Deliver(b.N, benchBody) }()
+			defer timeDeliveries(b, srv)()
 			<-h.done
 		})
 	}
