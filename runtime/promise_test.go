@@ -157,25 +157,36 @@ func TestResolverSettlesOnce(t *testing.T) {
 	}
 }
 
-func TestResolverSettleOnLoop(t *testing.T) {
-	t.Parallel()
+// settlePromise runs a loop whose first task makes a promise p, runs then
+// (JS that reports through seen(s)) and calls settle with p's resolver; it
+// returns what seen was last called with.
+func settlePromise(t *testing.T, then string, settle func(vm *goja.Runtime, r *Resolver) error) string {
+	t.Helper()
 	l := newTestLoop()
 	var got string
 	err := runLoop(t, l, func(vm *goja.Runtime) error {
 		p, r := l.NewPromise()
 		must(vm.Set("p", p))
 		must(vm.Set("seen", func(s string) { got = s }))
-		if _, err := vm.RunString(`p.then(v => seen('resolved ' + v))`); err != nil {
+		if _, err := vm.RunString(then); err != nil {
 			return err
 		}
+		return settle(vm, r)
+	})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	return got
+}
+
+func TestResolverSettleOnLoop(t *testing.T) {
+	t.Parallel()
+	got := settlePromise(t, `p.then(v => seen('resolved ' + v))`, func(vm *goja.Runtime, r *Resolver) error {
 		if err := r.SettleOnLoop(vm, 7, nil); err != nil {
 			return err
 		}
 		return r.SettleOnLoop(vm, 8, nil) // ignored
 	})
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
 	if got != "resolved 7" {
 		t.Errorf("got %q, want %q", got, "resolved 7")
 	}
@@ -211,21 +222,10 @@ func TestResolverSettleErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			l := newTestLoop()
-			var got string
-			err := runLoop(t, l, func(vm *goja.Runtime) error {
-				p, r := l.NewPromise()
-				must(vm.Set("p", p))
-				must(vm.Set("seen", func(s string) { got = s }))
-				if _, err := vm.RunString(`p.then(v => seen('resolved ' + v.a), e => seen('rejected ' + (e instanceof RangeError ? 'RangeError' : e instanceof Error ? 'Error' : typeof e) + ': ' + e.message))`); err != nil {
-					return err
-				}
+			got := settlePromise(t, `p.then(v => seen('resolved ' + v.a), e => seen('rejected ' + (e instanceof RangeError ? 'RangeError' : e instanceof Error ? 'Error' : typeof e) + ': ' + e.message))`, func(_ *goja.Runtime, r *Resolver) error {
 				go r.Settle(tc.build)
 				return nil
 			})
-			if err != nil {
-				t.Fatalf("Run: %v", err)
-			}
 			if got != tc.want {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
