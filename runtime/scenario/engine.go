@@ -295,27 +295,35 @@ func (e *engine) endAfter(d time.Duration, drained <-chan struct{}) {
 // next says so, until d.
 func (e *engine) looping(pool []*vu, d time.Duration, next func(int) bool) {
 	e.setActive(int64(len(pool)))
+	drained := e.driveAll(pool, func(slot int, _ bool) bool {
+		select {
+		case <-e.stopC:
+			return false
+		default:
+		}
+		return next(slot)
+	})
+	e.endAfter(d, drained)
+}
+
+// driveAll drives every VU of pool on its own goroutine (slot i: pool[i])
+// while next says so (see drive); the channel it returns is closed once
+// they have all stopped.
+func (e *engine) driveAll(pool []*vu, next func(slot int, wait bool) bool) <-chan struct{} {
 	drained := make(chan struct{})
 	var wg sync.WaitGroup
 	for i, v := range pool {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			e.drive(i, v, func(slot int, _ bool) bool {
-				select {
-				case <-e.stopC:
-					return false
-				default:
-				}
-				return next(slot)
-			})
+			e.drive(i, v, next)
 		}()
 	}
 	go func() {
 		wg.Wait()
 		close(drained)
 	}()
-	e.endAfter(d, drained)
+	return drained
 }
 
 // rampTarget is the number of VUs the stages ask for at elapsed.
@@ -359,39 +367,27 @@ func (e *engine) ramping(pool []*vu) {
 	e.target.Store(-1)
 	e.setTarget(min(e.sh.target(g.VUs), len(pool)))
 	total := g.Total()
-	drained := make(chan struct{})
-	var wg sync.WaitGroup
-	for i, v := range pool {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			e.drive(i, v, func(slot int, wait bool) bool {
-				for {
-					ch := e.targetChanged()
-					select {
-					case <-e.stopC:
-						return false
-					default:
-					}
-					if int64(slot) < e.target.Load() {
-						return true
-					}
-					if !wait {
-						return false
-					}
-					select {
-					case <-ch:
-					case <-e.stopC:
-						return false
-					}
-				}
-			})
-		}()
-	}
-	go func() {
-		wg.Wait()
-		close(drained)
-	}()
+	drained := e.driveAll(pool, func(slot int, wait bool) bool {
+		for {
+			ch := e.targetChanged()
+			select {
+			case <-e.stopC:
+				return false
+			default:
+			}
+			if int64(slot) < e.target.Load() {
+				return true
+			}
+			if !wait {
+				return false
+			}
+			select {
+			case <-ch:
+			case <-e.stopC:
+				return false
+			}
+		}
+	})
 	rampDone := make(chan struct{})
 	go func() {
 		defer close(rampDone)
