@@ -23,6 +23,20 @@ const safety = 30 * time.Second
 
 type out struct{ stdout, stderr testutil.SyncBuffer }
 
+// checkEach checks the runs of runtimes side by side: run i ended without
+// an error and printed want(i).
+func checkEach(t *testing.T, errs []error, outs []*out, want func(i int) string) {
+	t.Helper()
+	for i := range errs {
+		if errs[i] != nil {
+			t.Errorf("runtime %d: %v", i, errs[i])
+		}
+		if got, want := outs[i].stdout.String(), want(i); got != want {
+			t.Errorf("runtime %d: stdout %q, want %q", i, got, want)
+		}
+	}
+}
+
 func newRuntime(t *testing.T, o *out, opts amqpjs.Options) *amqpjs.Runtime {
 	t.Helper()
 	if o != nil {

@@ -286,14 +286,7 @@ console.log(id, got)
 		}()
 	}
 	wg.Wait()
-	for i := 0; i < n; i++ {
-		if errs[i] != nil {
-			t.Errorf("runtime %d: %v", i, errs[i])
-		}
-		if got, want := outs[i].stdout.String(), fmt.Sprintf("%d 200\n", i); got != want {
-			t.Errorf("runtime %d: %q, want %q", i, got, want)
-		}
-	}
+	checkEach(t, errs, outs, func(i int) string { return fmt.Sprintf("%d 200\n", i) })
 	p.waitActive(t, 0)
 }
 

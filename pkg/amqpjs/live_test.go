@@ -224,12 +224,5 @@ console.log(id, host.hit(), ticks)
 		}()
 	}
 	wg.Wait()
-	for i := 0; i < n; i++ {
-		if errs[i] != nil {
-			t.Errorf("runtime %d: %v", i, errs[i])
-		}
-		if got, want := outs[i].stdout.String(), fmt.Sprintf("%d 51 20\n", i); got != want {
-			t.Errorf("runtime %d: stdout %q, want %q", i, got, want)
-		}
-	}
+	checkEach(t, errs, outs, func(i int) string { return fmt.Sprintf("%d 51 20\n", i) })
 }
