@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,11 +24,25 @@ const safety = 30 * time.Second
 
 type out struct{ stdout, stderr testutil.SyncBuffer }
 
-// checkEach checks the runs of runtimes side by side: run i ended without
-// an error and printed want(i).
-func checkEach(t *testing.T, errs []error, outs []*out, want func(i int) string) {
+// runEach runs n runtimes side by side: setup(i, o) makes runtime i, its
+// output going to o, and returns its run, which goroutine i calls. Each run
+// must end without an error, having printed want(i).
+func runEach(t *testing.T, n int, setup func(i int, o *out) (run func() error), want func(i int) string) {
 	t.Helper()
-	for i := range errs {
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	outs := make([]*out, n)
+	for i := range n {
+		outs[i] = &out{}
+		run := setup(i, outs[i])
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = run()
+		}()
+	}
+	wg.Wait()
+	for i := range n {
 		if errs[i] != nil {
 			t.Errorf("runtime %d: %v", i, errs[i])
 		}

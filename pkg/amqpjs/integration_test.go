@@ -252,21 +252,14 @@ func TestLiveRuntimeWithBroker(t *testing.T) {
 // publish and consume concurrently (run with -race).
 func TestConcurrentRuntimesWithBroker(t *testing.T) {
 	p := startProxy(t)
-	const n = 6
-	var wg sync.WaitGroup
-	errs := make([]error, n)
-	outs := make([]*out, n)
-	for i := 0; i < n; i++ {
-		outs[i] = &out{}
+	runEach(t, 6, func(i int, o *out) func() error {
 		var asked []string
 		var mu sync.Mutex
-		rt := newRuntime(t, outs[i], amqpjs.Options{Dial: p.dial(&asked, &mu), Env: map[string]string{"ID": fmt.Sprint(i)}})
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		rt := newRuntime(t, o, amqpjs.Options{Dial: p.dial(&asked, &mu), Env: map[string]string{"ID": fmt.Sprint(i)}})
+		return func() error {
 			ctx, cancel := context.WithTimeout(context.Background(), safety)
 			defer cancel()
-			errs[i] = rt.RunSource(ctx, "main.js", `
+			return rt.RunSource(ctx, "main.js", `
 const id = process.env.ID
 const [, protocol] = await require('aioamqp').connect()
 const ch = await protocol.channel()
@@ -283,10 +276,8 @@ await done
 await protocol.close()
 console.log(id, got)
 `)
-		}()
-	}
-	wg.Wait()
-	checkEach(t, errs, outs, func(i int) string { return fmt.Sprintf("%d 200\n", i) })
+		}
+	}, func(i int) string { return fmt.Sprintf("%d 200\n", i) })
 	p.waitActive(t, 0)
 }
 

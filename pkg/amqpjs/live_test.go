@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -183,13 +182,8 @@ func TestEvalDuringRun(t *testing.T) {
 // instances, host modules, timers and output, and they run concurrently
 // (run with -race).
 func TestRuntimesShareNoState(t *testing.T) {
-	const n = 8
-	var wg sync.WaitGroup
-	errs := make([]error, n)
-	outs := make([]*out, n)
-	for i := 0; i < n; i++ {
-		outs[i] = &out{}
-		rt, err := amqpjs.New(amqpjs.Options{Stdout: &outs[i].stdout, Stderr: &outs[i].stderr,
+	runEach(t, 8, func(i int, o *out) func() error {
+		rt, err := amqpjs.New(amqpjs.Options{Stdout: &o.stdout, Stderr: &o.stderr,
 			Env: map[string]string{"ID": fmt.Sprint(i)}, URL: fmt.Sprintf("amqp://u%d:p@h%d/", i, i)})
 		if err != nil {
 			t.Fatal(err)
@@ -204,10 +198,8 @@ func TestRuntimesShareNoState(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = rt.RunSource(context.Background(), fmt.Sprintf("rt%d.js", i), `
+		return func() error {
+			return rt.RunSource(context.Background(), fmt.Sprintf("rt%d.js", i), `
 const id = process.env.ID
 const util = require('util'), aioamqp = require('aioamqp'), host = require('host')
 if (globalThis.mark !== undefined || util.mark !== undefined || aioamqp.mark !== undefined) throw new Error('shared state')
@@ -221,8 +213,6 @@ if (echoed[19] !== id + ':19') throw new Error('echo ' + echoed[19])
 if (({}).polluted !== id || globalThis.mark !== id || util.mark !== id) throw new Error('state changed under us')
 console.log(id, host.hit(), ticks)
 `)
-		}()
-	}
-	wg.Wait()
-	checkEach(t, errs, outs, func(i int) string { return fmt.Sprintf("%d 51 20\n", i) })
+		}
+	}, func(i int) string { return fmt.Sprintf("%d 51 20\n", i) })
 }
