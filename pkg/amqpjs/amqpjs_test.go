@@ -24,6 +24,17 @@ const safety = 30 * time.Second
 
 type out struct{ stdout, stderr testutil.SyncBuffer }
 
+// closedWithin waits for ch to be closed, failing the test with msg when
+// it is not within the safety timeout.
+func closedWithin[T any](t *testing.T, ch <-chan T, msg string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(safety):
+		t.Fatal(msg)
+	}
+}
+
 // runEach runs n runtimes side by side: setup(i, o) makes runtime i, its
 // output going to o, and returns its run, which goroutine i calls. Each run
 // must end without an error, having printed want(i).
@@ -373,11 +384,7 @@ func TestHostPromiseKeepsRunAlive(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("got %v", err)
 	}
-	select {
-	case <-stopped:
-	case <-time.After(safety):
-		t.Fatal("the host goroutine did not see the run end")
-	}
+	closedWithin(t, stopped, "the host goroutine did not see the run end")
 }
 
 func TestInvalidURL(t *testing.T) {

@@ -39,11 +39,7 @@ func TestCancelDuringDial(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("got %v", err)
 	}
-	select {
-	case <-dialCtxDone:
-	case <-time.After(safety):
-		t.Fatal("the dialer's context did not end with the run")
-	}
+	closedWithin(t, dialCtxDone, "the dialer's context did not end with the run")
 	close(release)
 	// The connection returned after the end is closed: its far end reads EOF.
 	var far net.Conn

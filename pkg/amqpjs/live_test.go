@@ -119,11 +119,7 @@ func TestEvalNotRunning(t *testing.T) {
 func TestLiveRuntimeEndsOnUncaught(t *testing.T) {
 	rt := startLive(t, nil, amqpjs.Options{})
 	eval(t, rt, "setTimeout(() => { throw new Error('late failure') }, 1); 0")
-	select {
-	case <-rt.Done():
-	case <-time.After(safety):
-		t.Fatal("runtime did not end")
-	}
+	closedWithin(t, rt.Done(), "runtime did not end")
 	var se *amqpjs.ScriptError
 	if !errors.As(rt.Err(), &se) || se.Message != "late failure" {
 		t.Fatalf("Err() = %v", rt.Err())
