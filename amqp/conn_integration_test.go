@@ -129,23 +129,11 @@ func TestIntegrationConnectErrors(t *testing.T) {
 	})
 	t.Run("Timeout", func(t *testing.T) {
 		// A server that accepts and never speaks.
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		accepted := make(chan net.Conn, 1)
-		go func() {
-			c, err := l.Accept()
-			if err == nil {
-				accepted <- c
-			}
-			close(accepted)
-		}()
+		l, accepted := acceptOne(t)
 		cfg := testConfig(t)
 		cfg.Host, cfg.Port = "127.0.0.1", l.Addr().(*net.TCPAddr).Port
 		cfg.ConnectTimeout = 300 * time.Millisecond
-		_, err = Dial(bg(), cfg)
+		_, err := Dial(bg(), cfg)
 		e := asError(t, err, KindConnectionClosed, 0)
 		if e.Reason != "timed out after 300ms" {
 			t.Errorf("reason %q", e.Reason)

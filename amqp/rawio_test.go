@@ -13,19 +13,29 @@ import (
 	"time"
 )
 
-// tcpPair is a connected pair of TCP sockets on the loopback interface.
-func tcpPair(t *testing.T) (client, server *net.TCPConn) {
+// acceptOne listens on a loopback port (closed when the test ends) and
+// accepts one connection, which it sends on the channel it returns (nil if
+// the accept failed), then closes the channel.
+func acceptOne(t *testing.T) (net.Listener, <-chan net.Conn) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	t.Cleanup(func() { ln.Close() })
 	acc := make(chan net.Conn, 1)
 	go func() {
 		c, _ := ln.Accept()
 		acc <- c
+		close(acc)
 	}()
+	return ln, acc
+}
+
+// tcpPair is a connected pair of TCP sockets on the loopback interface.
+func tcpPair(t *testing.T) (client, server *net.TCPConn) {
+	t.Helper()
+	ln, acc := acceptOne(t)
 	c, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)
