@@ -12,7 +12,7 @@ import (
 // scenario; the summary has a line per scenario.
 func TestNamedScenarios(t *testing.T) {
 	t.Parallel()
-	r := run(t, prelude+`
+	r := runOK(t, prelude+`
 import { Rate } from 'amqpjs/metrics';
 const sawEnv = new Rate('saw_env');
 export const options = {
@@ -36,9 +36,6 @@ export default async function () {
   check(__VU, { 'the slow VU is 3': (v) => v === 3 });
   await sleep(50);
 }`, nil, nil)
-	if r.code != 0 {
-		t.Fatalf("exit %d\n%s", r.code, r.stderr)
-	}
 	if n := r.series("iterations", map[string]string{"scenario": "fast", "team": "a"}).Sum; n != 10 {
 		t.Errorf("fast iterations %v, want 10 (2 VUs × 5)", n)
 	}
@@ -77,7 +74,7 @@ export default async function () {
 // only named functions (no default) is a scenario too.
 func TestScenarioStartTime(t *testing.T) {
 	t.Parallel()
-	r := run(t, prelude+`
+	r := runOK(t, prelude+`
 import { Trend } from 'amqpjs/metrics';
 const at = new Trend('started_at', true);
 export const options = {
@@ -88,9 +85,6 @@ export const options = {
 };
 export function setup() { return { t0: Date.now() }; }
 export function mark({ t0 }) { at.add(Date.now() - t0); }`, nil, nil)
-	if r.code != 0 {
-		t.Fatalf("exit %d\n%s", r.code, r.stderr)
-	}
 	first := r.series("started_at", map[string]string{"scenario": "first"})
 	later := r.series("started_at", map[string]string{"scenario": "later"})
 	if first.Count != 1 || later.Count != 1 || later.Max < 400 || later.Max < first.Max {
@@ -105,7 +99,7 @@ export function mark({ t0 }) { at.add(Date.now() - t0); }`, nil, nil)
 // dropped, and the arrival rate's VUs are in the pool's bounds.
 func TestRampingArrivalRate(t *testing.T) {
 	t.Parallel()
-	r := run(t, prelude+`
+	r := runOK(t, prelude+`
 export const options = {
   scenarios: {
     burst: { executor: 'ramping-arrival-rate', startRate: 0, timeUnit: '1s', preAllocatedVUs: 2, maxVUs: 6,
@@ -113,9 +107,6 @@ export const options = {
   },
 };
 export default async function () { await sleep(5); }`, nil, nil)
-	if r.code != 0 {
-		t.Fatalf("exit %d\n%s", r.code, r.stderr)
-	}
 	// 10 + 20 + 10 iterations are due.
 	its, dropped := r.sum("iterations"), r.sum("dropped_iterations")
 	if its+dropped != 40 || its < 20 {
@@ -186,12 +177,9 @@ export default function () {}`, func(o *Options) { o.Overrides.VUs = ptr(5) }, n
 // have scenario:default, which the summary does not show.
 func TestShorthandHidesTheScenarioTag(t *testing.T) {
 	t.Parallel()
-	r := run(t, prelude+`
+	r := runOK(t, prelude+`
 export const options = { iterations: 2, thresholds: { 'per_vu{scenario:default}': ['count==2'] } };
 export default function () { perVU.add(1, { kind: 'x' }); }`, nil, nil)
-	if r.code != 0 {
-		t.Fatalf("exit %d\n%s", r.code, r.stderr)
-	}
 	if n := r.series("per_vu", map[string]string{"kind": "x"}).Sum; n != 2 {
 		t.Errorf("per_vu{kind:x,scenario:default} %v", n)
 	}
@@ -204,7 +192,7 @@ export default function () { perVU.add(1, { kind: 'x' }); }`, nil, nil)
 // its gracefulStop is interrupted while the other one ends on its own.
 func TestScenarioGracefulStopPerScenario(t *testing.T) {
 	t.Parallel()
-	r := run(t, prelude+`
+	r := runOK(t, prelude+`
 export const options = {
   scenarios: {
     stuck: { executor: 'constant-vus', vus: 1, duration: '200ms', gracefulStop: '100ms', exec: 'stuck' },
@@ -213,9 +201,6 @@ export const options = {
 };
 export async function stuck() { await sleep(30000); }
 export default function () { perVU.add(1); }`, nil, nil)
-	if r.code != 0 {
-		t.Fatalf("exit %d\n%s", r.code, r.stderr)
-	}
 	within(t, "run seconds", r.took.Seconds(), 0.2, 10)
 	if !strings.Contains(r.stderr, "exec stuck; interrupted after ") || !strings.Contains(r.stderr, "quick  per-vu-iterations, 2 iterations for each of 1 VUs (max 10m0s); done in ") {
 		t.Errorf("summary:\n%s", r.stderr)

@@ -47,6 +47,16 @@ func (r result) series(name string, tags map[string]string) metrics.Stats {
 	return r.reg.Get(name).Series(metrics.NewTags(all)).Stats()
 }
 
+// runOK is run for a scenario that must exit 0.
+func runOK(t *testing.T, src string, mutate func(*Options), during func(*Scenario)) result {
+	t.Helper()
+	r := run(t, src, mutate, during)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	return r
+}
+
 // run runs src as a scenario through the same path as main: a main
 // runtime with the hook, Bind, Finish. during (optional) runs concurrently.
 func run(t *testing.T, src string, mutate func(*Options), during func(*Scenario)) result {
@@ -100,7 +110,7 @@ func within(t *testing.T, what string, got, lo, hi float64) {
 
 func TestConstantVUs(t *testing.T) {
 	t.Parallel()
-	r := run(t, prelude+`
+	r := runOK(t, prelude+`
 export const options = { vus: 3, duration: '1s', thresholds: { checks: ['rate==1'] } };
 let expected = 0;
 export default async function () {
@@ -108,9 +118,6 @@ export default async function () {
   perVU.add(1, { vu: String(__VU) });
   await sleep(50);
 }`, nil, nil)
-	if r.code != 0 {
-		t.Fatalf("exit %d\n%s", r.code, r.stderr)
-	}
 	// 3 VUs × 1 s / 50 ms = 60 at best; a loaded machine does fewer.
 	within(t, "iterations", r.sum("iterations"), 15, 66)
 	within(t, "run seconds", r.took.Seconds(), 0.95, 5)
@@ -126,15 +133,12 @@ export default async function () {
 
 func TestSharedIterations(t *testing.T) {
 	t.Parallel()
-	r := run(t, prelude+`
+	r := runOK(t, prelude+`
 export const options = { vus: 4, iterations: 37 };
 export default async function () {
   perVU.add(1, { vu: String(__VU) });
   await sleep(1);
 }`, nil, nil)
-	if r.code != 0 {
-		t.Fatalf("exit %d\n%s", r.code, r.stderr)
-	}
 	if n := r.sum("iterations"); n != 37 {
 		t.Errorf("iterations %v, want 37", n)
 	}
@@ -149,15 +153,12 @@ export default async function () {
 
 func TestRampingVUs(t *testing.T) {
 	t.Parallel()
-	r := run(t, prelude+`
+	r := runOK(t, prelude+`
 export const options = { startVUs: 0, stages: [{ duration: '600ms', target: 4 }, { duration: '600ms', target: 0 }] };
 export default async function () {
   perVU.add(1, { vu: String(__VU) });
   await sleep(20);
 }`, nil, nil)
-	if r.code != 0 {
-		t.Fatalf("exit %d\n%s", r.code, r.stderr)
-	}
 	within(t, "run seconds", r.took.Seconds(), 1.15, 5)
 	if st := r.reg.Get("vus").Root().Stats(); st.Max != 4 {
 		t.Errorf("vus max %v, want 4", st.Max)
@@ -174,12 +175,9 @@ export default async function () {
 
 func TestConstantArrivalRate(t *testing.T) {
 	t.Parallel()
-	r := run(t, prelude+`
+	r := runOK(t, prelude+`
 export const options = { rate: 40, duration: '1s', preAllocatedVUs: 2, maxVUs: 10 };
 export default async function () { await sleep(10); }`, nil, nil)
-	if r.code != 0 {
-		t.Fatalf("exit %d\n%s", r.code, r.stderr)
-	}
 	// 40 iterations are due in 1 s; each is run or, when both VUs are still
 	// busy (a slow machine, -race), dropped while a third VU starts.
 	within(t, "iterations+dropped", r.sum("iterations")+r.sum("dropped_iterations"), 36, 41)
@@ -189,12 +187,9 @@ export default async function () { await sleep(10); }`, nil, nil)
 
 func TestArrivalRateDropsWithoutVUs(t *testing.T) {
 	t.Parallel()
-	r := run(t, prelude+`
+	r := runOK(t, prelude+`
 export const options = { rate: 50, duration: '1s', preAllocatedVUs: 1, maxVUs: 2 };
 export default async function () { await sleep(200); }`, nil, nil)
-	if r.code != 0 {
-		t.Fatalf("exit %d\n%s", r.code, r.stderr)
-	}
 	if d := r.sum("dropped_iterations"); d < 20 {
 		t.Errorf("dropped %v, want most of 50", d)
 	}
@@ -206,7 +201,7 @@ export default async function () { await sleep(200); }`, nil, nil)
 
 func TestSetupDataIsACopy(t *testing.T) {
 	t.Parallel()
-	r := run(t, prelude+`
+	r := runOK(t, prelude+`
 export const options = { vus: 2, iterations: 6, thresholds: { checks: ['rate==1'] } };
 export function setup() { return { list: [1], at: 'setup' }; }
 export default function (data) {
@@ -214,9 +209,6 @@ export default function (data) {
   check(data, { 'own copy': (d) => d.list.length === __ITER + 2 && d.list[0] === 1 });
 }
 export function teardown(data) { console.log('teardown', JSON.stringify(data), __VU); }`, nil, nil)
-	if r.code != 0 {
-		t.Fatalf("exit %d\n%s", r.code, r.stderr)
-	}
 	if !strings.Contains(r.stdout, `teardown {"list":[1],"at":"setup"} 0`) {
 		t.Errorf("stdout %q", r.stdout)
 	}
@@ -301,16 +293,13 @@ export function teardown() { console.log('teardown ran'); }`, nil, nil)
 
 func TestDeadVUIsReplaced(t *testing.T) {
 	t.Parallel()
-	r := run(t, prelude+`
+	r := runOK(t, prelude+`
 export const options = { vus: 2, duration: '700ms' };
 export default async function () {
   perVU.add(1, { vu: String(__VU) });
   if (__VU === 1 && __ITER === 2) setTimeout(() => { throw new Error('outside the iteration'); }, 0);
   await sleep(20);
 }`, nil, nil)
-	if r.code != 0 {
-		t.Fatalf("exit %d\n%s", r.code, r.stderr)
-	}
 	if r.sum("errors") < 1 || !strings.Contains(r.stderr, "outside the iteration") || !strings.Contains(r.stderr, "restarted") {
 		t.Errorf("errors %v\n%s", r.sum("errors"), r.stderr)
 	}
@@ -406,7 +395,7 @@ func TestOutputsAndSummaryExport(t *testing.T) {
 	t.Parallel()
 	jb, cb := &closingBuf{}, &closingBuf{}
 	export := filepath.Join(t.TempDir(), "summary.json")
-	r := run(t, prelude+`
+	r := runOK(t, prelude+`
 import { Trend } from 'amqpjs/metrics';
 const lat = new Trend('lat', true);
 export const options = { vus: 2, duration: '1100ms', thresholds: { 'lat{kind:a}': ['p(99)<1000'] } };
@@ -417,9 +406,6 @@ export default async function () { lat.add(5, { kind: 'a' }); lat.add(500, { kin
 			o.Tick = 250 * time.Millisecond
 			o.Progress = ProgressPlain
 		}, nil)
-	if r.code != 0 {
-		t.Fatalf("exit %d\n%s", r.code, r.stderr)
-	}
 	if !jb.closed || !cb.closed {
 		t.Error("outputs not closed")
 	}
