@@ -87,21 +87,19 @@ func TestIntegrationConnectErrors(t *testing.T) {
 	t.Run("BadPassword", func(t *testing.T) {
 		cfg := testConfig(t)
 		cfg.Password = "s3cr3t-wrong-pw"
-		_, err := Dial(bg(), cfg)
-		e := asError(t, err, KindConnectionClosed, -1)
+		e := dialFails(t, cfg, -1)
 		want := "authentication failed for user '" + cfg.Login + "' (ACCESS_REFUSED)"
 		if e.Reason != want {
 			t.Errorf("reason %q, want %q", e.Reason, want)
 		}
-		if strings.Contains(err.Error(), cfg.Password) {
-			t.Errorf("error shows the password: %v", err)
+		if strings.Contains(e.Error(), cfg.Password) {
+			t.Errorf("error shows the password: %v", e)
 		}
 	})
 	t.Run("UnknownVhost", func(t *testing.T) {
 		cfg := testConfig(t)
 		cfg.Vhost = "no-such-vhost-" + strconv.Itoa(int(time.Now().UnixNano()))
-		_, err := Dial(bg(), cfg)
-		e := asError(t, err, KindConnectionClosed, -1)
+		e := dialFails(t, cfg, -1)
 		if want := "vhost '" + cfg.Vhost + "' not found or access refused"; e.Reason != want {
 			t.Errorf("reason %q, want %q", e.Reason, want)
 		}
@@ -109,8 +107,7 @@ func TestIntegrationConnectErrors(t *testing.T) {
 	t.Run("Refused", func(t *testing.T) {
 		cfg := testConfig(t)
 		cfg.Host, cfg.Port = "127.0.0.1", unusedPort(t)
-		_, err := Dial(bg(), cfg)
-		e := asError(t, err, KindConnectionClosed, 0)
+		e := dialFails(t, cfg, 0)
 		if want := "connection refused to 127.0.0.1:" + strconv.Itoa(cfg.Port); e.Reason != want {
 			t.Errorf("reason %q, want %q", e.Reason, want)
 		}
@@ -121,8 +118,7 @@ func TestIntegrationConnectErrors(t *testing.T) {
 	t.Run("Unresolvable", func(t *testing.T) {
 		cfg := testConfig(t)
 		cfg.Host = "no-such-host.invalid"
-		_, err := Dial(bg(), cfg)
-		e := asError(t, err, KindConnectionClosed, 0)
+		e := dialFails(t, cfg, 0)
 		if !strings.HasPrefix(e.Reason, "cannot resolve host 'no-such-host.invalid'") {
 			t.Errorf("reason %q", e.Reason)
 		}
@@ -133,8 +129,7 @@ func TestIntegrationConnectErrors(t *testing.T) {
 		cfg := testConfig(t)
 		cfg.Host, cfg.Port = "127.0.0.1", l.Addr().(*net.TCPAddr).Port
 		cfg.ConnectTimeout = 300 * time.Millisecond
-		_, err := Dial(bg(), cfg)
-		e := asError(t, err, KindConnectionClosed, 0)
+		e := dialFails(t, cfg, 0)
 		if e.Reason != "timed out after 300ms" {
 			t.Errorf("reason %q", e.Reason)
 		}

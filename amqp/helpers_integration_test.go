@@ -124,6 +124,14 @@ func declareQ(t testing.TB, ch *Channel, a QueueDeclareArgs) QueueInfo {
 
 func bg() context.Context { return context.Background() }
 
+// dialFails dials cfg, which must fail with a KindConnectionClosed error
+// (of code, when code >= 0), and returns the error.
+func dialFails(t *testing.T, cfg Config, code int) *Error {
+	t.Helper()
+	_, err := Dial(bg(), cfg)
+	return asError(t, err, KindConnectionClosed, code)
+}
+
 // asError asserts err is an *Error of kind k (and code when code >= 0).
 func asError(t testing.TB, err error, k Kind, code int) *Error {
 	t.Helper()

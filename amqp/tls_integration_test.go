@@ -117,8 +117,7 @@ func TestIntegrationTLS(t *testing.T) {
 	t.Run("UnknownCA", func(t *testing.T) {
 		cfg := cfg
 		cfg.TLS = &TLSOptions{}
-		_, err := Dial(bg(), cfg)
-		e := asError(t, err, KindConnectionClosed, 0)
+		e := dialFails(t, cfg, 0)
 		if !strings.HasPrefix(e.Reason, "TLS handshake failed: the server's certificate could not be verified: x509: certificate signed by unknown authority") {
 			t.Errorf("reason %q", e.Reason)
 		}
@@ -126,8 +125,7 @@ func TestIntegrationTLS(t *testing.T) {
 	t.Run("WrongName", func(t *testing.T) {
 		cfg := cfg
 		cfg.TLS = &TLSOptions{CAFile: caFile, ServerName: "rabbit.example"}
-		_, err := Dial(bg(), cfg)
-		e := asError(t, err, KindConnectionClosed, 0)
+		e := dialFails(t, cfg, 0)
 		if !strings.HasPrefix(e.Reason, "TLS handshake failed: the server's certificate could not be verified: x509: certificate is valid for localhost, not rabbit.example") {
 			t.Errorf("reason %q", e.Reason)
 		}
@@ -140,8 +138,7 @@ func TestIntegrationTLS(t *testing.T) {
 	t.Run("MissingCAFile", func(t *testing.T) {
 		cfg := cfg
 		cfg.TLS = &TLSOptions{CAFile: filepath.Join(t.TempDir(), "nope.pem")}
-		_, err := Dial(bg(), cfg)
-		e := asError(t, err, KindConnectionClosed, 0)
+		e := dialFails(t, cfg, 0)
 		if !strings.HasPrefix(e.Reason, "TLS configuration: reading CA file") {
 			t.Errorf("reason %q", e.Reason)
 		}
@@ -149,8 +146,7 @@ func TestIntegrationTLS(t *testing.T) {
 	t.Run("PlainToTLS", func(t *testing.T) {
 		cfg := cfg
 		cfg.ConnectTimeout = 2 * time.Second
-		_, err := Dial(bg(), cfg)
-		e := asError(t, err, KindConnectionClosed, 0)
+		e := dialFails(t, cfg, 0)
 		t.Logf("AMQP to a TLS port: %v", e)
 	})
 }
