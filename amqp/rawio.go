@@ -34,6 +34,9 @@ func (t *tap) sockRead(p []byte) (int, error) {
 		err = rr.err
 	}
 	rr.p, rr.err = nil, nil
+	if err == errFaultPath {
+		return t.Conn.Read(p) // a fault is set: read through fault.go
+	}
 	if err != nil && err != io.EOF {
 		err = t.readError(err)
 	}
