@@ -170,6 +170,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	}
 
 	reg := metrics.NewRegistry()
+	faultScope := bindings.NewFaultScope() // every VU's connections, for amqpjs/faults
 	newRuntime := func(int) (*runtime.Runtime, error) {
 		rt := runtime.New(runtime.Options{
 			Stdout: stdout,
@@ -178,7 +179,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 			Args:   scriptArgs,
 			Argv0:  os.Args[0],
 		})
-		bindings.Register(rt, bindings.Options{Defaults: defaults})
+		bindings.Register(rt, bindings.Options{Defaults: defaults, Faults: faultScope})
 		scenario.RegisterModule(rt, reg)
 		return rt, nil
 	}

@@ -60,6 +60,12 @@ type Options struct {
 	// lines written to the runtime's stderr. It is called on the loop
 	// goroutine.
 	Logger *slog.Logger
+
+	// Faults, when not nil, is the set of connections that the
+	// amqpjs/faults module's connections() lists: give every runtime of a
+	// run the same one so that a VU can inject faults into the connections
+	// of the others. Nil: each runtime lists only its own.
+	Faults *FaultScope
 }
 
 // Register installs the aioamqp module in rt. Call before rt runs.
@@ -72,6 +78,7 @@ func Register(rt *runtime.Runtime, opts Options) {
 	rt.Loop().OnShutdown(m.endRun)
 	rt.RegisterModule(ModuleName, m.load)
 	rt.RegisterModule("node:"+ModuleName, m.load)
+	rt.RegisterModule(FaultsModuleName, m.loadFaults) // faults.go
 }
 
 // module is the per-runtime state of the aioamqp module. loop-owned.
@@ -89,6 +96,8 @@ type module struct {
 	mx       moduleMetrics     // metrics.go
 	siteBuf  []goja.StackFrame // scratch of site (callsite.go)
 	lastSite callSite          // the last capture, shared by calls from its place
+
+	faultsExports *goja.Object // amqpjs/faults (faults.go)
 }
 
 func (m *module) load(vm *goja.Runtime, module *goja.Object) {
