@@ -206,8 +206,9 @@ func faultModuleChaosEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := filepath.Join(t.TempDir(), "run.json")
-	res := runAmqpjs(t, script, []string{"--out", "json=" + out}, 2*time.Minute)
+	dir := t.TempDir()
+	out, page := filepath.Join(dir, "run.json"), filepath.Join(dir, "report.html")
+	res := runAmqpjs(t, script, []string{"--out", "json=" + out, "--out", "html=" + page}, 2*time.Minute)
 	if res.exit != 0 {
 		t.Fatalf("exit %d\n--- stdout:\n%s\n--- stderr:\n%s", res.exit, res.stdout, res.stderr)
 	}
@@ -246,4 +247,27 @@ func faultModuleChaosEvents(t *testing.T) {
 			t.Errorf("%d events %q, want %d (all: %v)", seen[k], k, n, seen)
 		}
 	}
+
+	// The HTML report lists the events and marks them on its charts.
+	p := pageData(t, page)
+	labels := map[string]bool{}
+	for _, e := range p.Events {
+		labels[strings.Join(strings.Fields(e.Label)[:2], " ")] = true
+		if e.Elapsed < 1 || e.T == 0 {
+			t.Errorf("report event %+v: before the chaos scenario's start", e)
+		}
+	}
+	for k := range want {
+		if !labels[k] {
+			t.Errorf("the report has no event %q (events %+v)", k, p.Events)
+		}
+	}
+	t.Run("Browser", func(t *testing.T) {
+		bin := chromiumPath(t)
+		checkRendered(t, bin, page, []string{"--window-size=1400,2400", "--virtual-time-budget=3000"}, "all")
+		dom, _ := chromium(t, bin, page, "--window-size=1400,2400", "--virtual-time-budget=3000", "--dump-dom")
+		if !strings.Contains(dom, `<section id="events">`) || !strings.Contains(dom, "fault.stall consumers VU") {
+			t.Errorf("the drawn report lists no events")
+		}
+	})
 }
