@@ -138,6 +138,8 @@ export async function consume({ queue }) {
 
 export async function chaos() {
   const one = (scenario) => faults.connections({ scenario })[0];
+  // The others connect on their first iteration: wait for them (a slow start).
+  for (let i = 0; i < 100 && !(one('producers') && one('consumers')); i++) await sleep(100);
   const p = one('producers');
   const c = one('consumers');
   if (!p || !c) throw new Error('chaos: no producer or consumer connection to break');
