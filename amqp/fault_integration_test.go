@@ -148,7 +148,9 @@ func TestFaultLatencyBandwidthBroker(t *testing.T) {
 	c.ClearFaults()
 	ctx, cancel := context.WithTimeout(bg(), callTimeout)
 	defer cancel()
-	must(t, func(done func(error)) { ch.Publish(ctx, &Publishing{RoutingKey: q.Name, Body: []byte("after")}, true, done) })
+	must(t, func(done func(error)) {
+		ch.Publish(ctx, &Publishing{RoutingKey: q.Name, Body: []byte("after")}, true, done)
+	})
 	if st := c.Faults(); st.Latency != 0 || st.Bandwidth != 0 || c.IsClosed() {
 		t.Errorf("after clear: %+v, closed %v", st, c.IsClosed())
 	}
