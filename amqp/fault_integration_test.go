@@ -5,6 +5,8 @@ package amqp
 import (
 	"bytes"
 	"context"
+	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -153,5 +155,51 @@ func TestFaultLatencyBandwidthBroker(t *testing.T) {
 	})
 	if st := c.Faults(); st.Latency != 0 || st.Bandwidth != 0 || c.IsClosed() {
 		t.Errorf("after clear: %+v, closed %v", st, c.IsClosed())
+	}
+}
+
+// The fault layer lies under TLS: latency and a bandwidth limit delay TLS
+// records without breaking them, and a cut resets the connection.
+func TestFaultUnderTLS(t *testing.T) {
+	base := testConfig(t)
+	port, caFile := tlsProxy(t, net.JoinHostPort(base.Host, strconv.Itoa(base.Port)))
+	cfg := base
+	cfg.Host, cfg.Port = "127.0.0.1", port
+	cfg.TLS = &TLSOptions{CAFile: caFile}
+	c, err := Dial(bg(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Abort(); <-c.Done() })
+	ends := make(chan *Error, 1)
+	c.OnClose(func(e *Error) { ends <- e })
+	ch := openCh(t, c)
+	q := declareQ(t, ch, QueueDeclareArgs{Exclusive: true})
+	c.SetLatency(10 * time.Millisecond)
+	c.SetBandwidth(1_000_000)
+	body := bytes.Repeat([]byte("tls"), 70_000)
+	must(t, func(d func(error)) { ch.Publish(bg(), &Publishing{RoutingKey: q.Name, Body: body}, false, d) })
+	var got []byte
+	must(t, func(d func(error)) {
+		ch.Get(bg(), q.Name, true, func(m *Delivery, ok bool, err error) {
+			if ok {
+				got = m.Body
+			}
+			d(err)
+		})
+	})
+	if !bytes.Equal(got, body) {
+		t.Fatalf("got %d bytes back, want %d", len(got), len(body))
+	}
+	if !c.Cut() {
+		t.Fatal("Cut reported nothing to cut")
+	}
+	select {
+	case e := <-ends:
+		if e == nil || e.Kind != KindConnectionClosed || !strings.Contains(e.Reason, "connection reset by peer") {
+			t.Errorf("OnClose got %v; want a reset", e)
+		}
+	case <-time.After(callTimeout):
+		t.Fatal("OnClose was not called")
 	}
 }
