@@ -14,15 +14,10 @@ import (
 	"runtime/pprof"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/spf13/pflag"
 
-	"github.com/amqpjs/amqpjs/bindings"
-	"github.com/amqpjs/amqpjs/repl"
-	"github.com/amqpjs/amqpjs/runtime"
-	"github.com/amqpjs/amqpjs/runtime/metrics"
-	"github.com/amqpjs/amqpjs/runtime/scenario"
+	"github.com/amqpjs/amqpjs/pkg/amqpjs"
 )
 
 func main() {
@@ -51,7 +46,7 @@ Run 'amqpjs run --help', 'amqpjs repl --help' or 'amqpjs report --help' for thei
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		return runtime.ExitUsage
+		return amqpjs.ExitUsage
 	}
 	switch args[0] {
 	case "run":
@@ -63,7 +58,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "report":
 		return reportCmd(args[1:], stdin, stdout, stderr)
 	case "version", "--version":
-		fmt.Fprintf(stdout, "amqpjs %s\n", runtime.Version)
+		fmt.Fprintf(stdout, "amqpjs %s\n", amqpjs.Version())
 		return 0
 	case "help", "-h", "--help":
 		if len(args) > 1 && args[1] == "run" {
@@ -79,7 +74,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	default:
 		fmt.Fprintf(stderr, "amqpjs: unknown command %q\n\n%s", args[0], usage)
-		return runtime.ExitUsage
+		return amqpjs.ExitUsage
 	}
 }
 
@@ -118,7 +113,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		fmt.Fprintf(stderr, "amqpjs run: %v\n", err)
 		fmt.Fprintln(stderr, "Run 'amqpjs run --help' for usage.")
-		return runtime.ExitUsage
+		return amqpjs.ExitUsage
 	}
 	if *help {
 		fmt.Fprint(stdout, runUsage)
@@ -129,7 +124,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	if len(rest) == 0 {
 		fmt.Fprintln(stderr, "amqpjs run: missing script path")
 		fmt.Fprintln(stderr, "Run 'amqpjs run --help' for usage.")
-		return runtime.ExitUsage
+		return amqpjs.ExitUsage
 	}
 	script := rest[0]
 	scriptArgs := rest[1:]
@@ -139,29 +134,44 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 			msg = "is a directory"
 		}
 		fmt.Fprintf(stderr, "amqpjs run: cannot open script '%s': %s\n", script, msg)
-		return runtime.ExitUsage
+		return amqpjs.ExitUsage
 	}
 	amqpURL := *url
 	if amqpURL == "" {
 		amqpURL = os.Getenv("AMQP_URL")
 	}
-	defaults, err := bindings.DefaultsFromURL(amqpURL)
+	so, err := sf.scenario(stderr)
 	if err != nil {
-		fmt.Fprintf(stderr, "amqpjs run: --url: %v\n", err)
-		return runtime.ExitUsage
+		fmt.Fprintf(stderr, "amqpjs run: %v\n", err)
+		return amqpjs.ExitUsage
 	}
+	r, err := amqpjs.New(amqpjs.Options{
+		Stdout:   stdout,
+		Stderr:   stderr,
+		Env:      environ(),
+		Args:     scriptArgs,
+		Argv0:    os.Args[0],
+		URL:      amqpURL,
+		Scenario: &amqpjs.ScenarioOptions{Options: so, Started: scenarioProcs},
+	})
+	if err != nil {
+		sf.closeOutputs()
+		fmt.Fprintf(stderr, "amqpjs run: --url: %v\n", errors.Unwrap(err))
+		return amqpjs.ExitUsage
+	}
+	defer r.Close()
 
 	singleLoopProcs()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
 			fmt.Fprintf(stderr, "amqpjs run: --cpuprofile: %v\n", err)
-			return runtime.ExitUsage
+			return amqpjs.ExitUsage
 		}
 		if err := pprof.StartCPUProfile(f); err != nil {
 			f.Close()
 			fmt.Fprintf(stderr, "amqpjs run: --cpuprofile: %v\n", err)
-			return runtime.ExitUsage
+			return amqpjs.ExitUsage
 		}
 		defer func() {
 			pprof.StopCPUProfile()
@@ -169,35 +179,15 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 		}()
 	}
 
-	reg := metrics.NewRegistry()
-	faultScope := bindings.NewFaultScope() // every VU's connections, for amqpjs/faults
-	newRuntime := func(int) (*runtime.Runtime, error) {
-		rt := runtime.New(runtime.Options{
-			Stdout: stdout,
-			Stderr: stderr,
-			Env:    environ(),
-			Args:   scriptArgs,
-			Argv0:  os.Args[0],
-		})
-		bindings.Register(rt, bindings.Options{Defaults: defaults, Faults: faultScope})
-		scenario.RegisterModule(rt, reg)
-		return rt, nil
-	}
-	rt, _ := newRuntime(0)
-	sc, err := sf.scenario(script, reg, newRuntime, stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "amqpjs run: %v\n", err)
-		return runtime.ExitUsage
-	}
-
+	// Ctrl-C (or SIGTERM) interrupts the run: a scenario stops its VUs,
+	// runs teardown and prints its summary. A second one exits at once.
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	if *timeout > 0 {
 		var stop context.CancelFunc
-		ctx, stop = context.WithTimeoutCause(ctx, *timeout, &runtime.TimeoutError{After: *timeout})
+		ctx, stop = context.WithTimeoutCause(ctx, *timeout, &amqpjs.TimeoutError{After: *timeout})
 		defer stop()
 	}
-	ctx = sc.Bind(ctx)
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
@@ -206,31 +196,23 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	go func() {
 		select {
 		case <-sigs:
-			if sc.Active() {
-				sc.Interrupt() // stop the VUs, teardown, summary, exit 130
-			} else {
-				cancel(runtime.ErrInterrupted)
-			}
+			cancel(amqpjs.ErrInterrupted)
 		case <-done:
 			return
 		}
 		select {
 		case <-sigs:
 			fmt.Fprintln(stderr, "amqpjs: interrupted twice, exiting at once")
-			os.Exit(runtime.ExitInterrupted)
+			os.Exit(amqpjs.ExitInterrupted)
 		case <-done:
 		}
 	}()
 
-	_, err = rt.RunFileThen(ctx, script, scenarioProcs(sc.Hook(rt)))
-	if sc.Active() {
-		return sc.Finish(rt, err)
-	}
-	sf.closeOutputs()
-	if msg := rt.FormatError(err); msg != "" {
+	err = r.RunFile(ctx, script)
+	if msg := amqpjs.Message(err); msg != "" {
 		fmt.Fprintln(stderr, msg)
 	}
-	return rt.ExitCodeOf(err)
+	return amqpjs.ExitCode(err)
 }
 
 func environ() map[string]string {
@@ -242,9 +224,6 @@ func environ() map[string]string {
 	}
 	return env
 }
-
-var _ = errors.New
-var _ = time.Second
 
 const replUsage = `Usage: amqpjs repl [flags]
 
@@ -278,7 +257,7 @@ func replCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		fmt.Fprintf(stderr, "amqpjs repl: %v\n", err)
 		fmt.Fprintln(stderr, "Run 'amqpjs repl --help' for usage.")
-		return runtime.ExitUsage
+		return amqpjs.ExitUsage
 	}
 	if *help {
 		fmt.Fprint(stdout, replUsage)
@@ -288,16 +267,11 @@ func replCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "amqpjs repl: unexpected argument %q\n", fs.Arg(0))
 		fmt.Fprintln(stderr, "Run 'amqpjs repl --help' for usage.")
-		return runtime.ExitUsage
+		return amqpjs.ExitUsage
 	}
 	amqpURL := *url
 	if amqpURL == "" {
 		amqpURL = os.Getenv("AMQP_URL")
-	}
-	defaults, err := bindings.DefaultsFromURL(amqpURL)
-	if err != nil {
-		fmt.Fprintf(stderr, "amqpjs repl: --url: %v\n", err)
-		return runtime.ExitUsage
 	}
 	historyFile := *history
 	if !fs.Changed("history") {
@@ -307,21 +281,15 @@ func replCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			historyFile = filepath.Join(home, ".amqpjs_history")
 		}
 	}
-	banner := "aioamqp is preloaded; connect() defaults to amqp://guest:***@localhost:5672/."
-	if amqpURL != "" {
-		banner = "aioamqp is preloaded; connect() defaults to " + bindings.RedactURL(amqpURL) + "."
+	code, err := amqpjs.REPL(context.Background(), amqpjs.Options{
+		Stdout: stdout,
+		Stderr: stderr,
+		Env:    environ(),
+		Argv0:  os.Args[0],
+		URL:    amqpURL,
+	}, amqpjs.REPLOptions{HistoryFile: historyFile, NoColor: *noColor, Stdin: stdin})
+	if err != nil {
+		fmt.Fprintf(stderr, "amqpjs repl: --url: %v\n", errors.Unwrap(err))
 	}
-	return repl.Run(context.Background(), repl.Options{
-		Runtime: runtime.Options{Env: environ(), Argv0: os.Args[0]},
-		Setup: func(rt *runtime.Runtime) {
-			bindings.Register(rt, bindings.Options{Defaults: defaults})
-		},
-		Globals:     map[string]string{"aioamqp": bindings.ModuleName},
-		HistoryFile: historyFile,
-		NoColor:     *noColor,
-		Banner:      banner,
-		Stdin:       stdin,
-		Stdout:      stdout,
-		Stderr:      stderr,
-	})
+	return code
 }

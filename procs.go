@@ -3,10 +3,6 @@ package main
 import (
 	"os"
 	goruntime "runtime"
-
-	"github.com/dop251/goja"
-
-	"github.com/amqpjs/amqpjs/runtime/scenario"
 )
 
 /*
@@ -41,13 +37,11 @@ func singleLoopProcs() {
 	}
 }
 
-// scenarioProcs wraps a main-module hook: before a scenario starts its VUs,
-// GOMAXPROCS goes back to the number of CPUs (when amqpjs chose it).
-func scenarioProcs(hook func(*goja.Runtime, *goja.Object) error) func(*goja.Runtime, *goja.Object) error {
-	return func(vm *goja.Runtime, exports *goja.Object) error {
-		if scenario.IsScenario(exports) && procsAuto() {
-			goruntime.GOMAXPROCS(goruntime.NumCPU())
-		}
-		return hook(vm, exports)
+// scenarioProcs is called when the script has turned out to be a scenario
+// (pkg/amqpjs decides, before the VUs start): GOMAXPROCS goes back to the
+// number of CPUs (when amqpjs chose it).
+func scenarioProcs() {
+	if procsAuto() {
+		goruntime.GOMAXPROCS(goruntime.NumCPU())
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"regexp"
 	goruntime "runtime"
 	"strconv"
@@ -22,7 +23,10 @@ const (
 	// ExitInternal (70) is in internal.go.
 )
 
-// ErrInterrupted is the cause given to the run context on Ctrl-C.
+// ErrInterrupted is the cause given to a run's context to interrupt it (as
+// Ctrl-C does to `amqpjs run`): [ExitCode] maps it, and any error that is
+// it by errors.Is, to 130. It is the one "interrupted" of amqpjs: the
+// facade's InterruptedError is it, unless it is a timeout.
 var ErrInterrupted = errors.New("interrupted")
 
 // TimeoutError is the cause given to the run context by --timeout.
@@ -33,28 +37,52 @@ func (e *TimeoutError) Error() string {
 	return fmt.Sprintf("run timed out after %s (--timeout)", e.After)
 }
 
-// ExitCodeOf maps the error of [Runtime.RunFile] to the process exit code and
-// tells whether the error should be printed. Loop goroutine or after Run
-// returned (for a nil error it reads process.exitCode).
-func (r *Runtime) ExitCodeOf(err error) int {
+// ExitCoder is an error that chooses its exit code (a scenario's end,
+// whose reasons were already written with its summary).
+type ExitCoder interface {
+	error
+	ExitCode() int
+}
+
+// ExitCode maps the error of a run to the process exit code of docs/api.md
+// §1; it is the one mapping of amqpjs (the CLI, the REPL, scenarios, the
+// facade and the wasm module use it):
+//
+//   - 0 for nil;
+//   - 70 for an [*InternalError] (a Go panic inside amqpjs);
+//   - the code an [ExitCoder] chooses (a scenario: 99 thresholds failed…);
+//   - the code of an [*ExitError] (process.exit(n), process.exitCode);
+//   - 2 for a [*SyntaxError] (also one thrown by an import) or a script
+//     that cannot be read (*fs.PathError);
+//   - 1 for a timeout ([*TimeoutError] or context.DeadlineExceeded);
+//   - 130 for an interrupted run ([ErrInterrupted], context.Canceled);
+//   - 1 for anything else (an uncaught exception, an unhandled rejection).
+//
+// For a nil error it does not read process.exitCode: see
+// [Runtime.ExitCodeOf].
+func ExitCode(err error) int {
 	if err == nil {
-		return r.ExitCode()
+		return ExitOK
 	}
+	var ie *InternalError
+	var ec ExitCoder
 	var ee *ExitError
 	var se *SyntaxError
+	var pe *fs.PathError
 	var te *TimeoutError
-	var ie *InternalError
 	switch {
 	case errors.As(err, &ie):
 		return ExitInternal
+	case errors.As(err, &ec):
+		return ec.ExitCode()
 	case errors.As(err, &ee):
 		return ee.Code
-	case errors.As(err, &se):
+	case errors.As(err, &se), errors.As(err, &pe):
 		return ExitUsage
-	case errors.Is(err, ErrInterrupted):
-		return ExitInterrupted
-	case errors.As(err, &te):
+	case errors.As(err, &te), errors.Is(err, context.DeadlineExceeded):
 		return ExitFailure
+	case errors.Is(err, ErrInterrupted), errors.Is(err, context.Canceled):
+		return ExitInterrupted
 	}
 	if v := thrownValue(err); v != nil {
 		if se := syntaxOf(v); se != nil {
@@ -62,6 +90,15 @@ func (r *Runtime) ExitCodeOf(err error) int {
 		}
 	}
 	return ExitFailure
+}
+
+// ExitCodeOf is [ExitCode], with process.exitCode for a nil error. Loop
+// goroutine or after Run returned.
+func (r *Runtime) ExitCodeOf(err error) int {
+	if err == nil {
+		return r.ExitCode()
+	}
+	return ExitCode(err)
 }
 
 func thrownValue(err error) goja.Value {

@@ -198,10 +198,6 @@ func (l *Loop) call(t Task) (err error) {
 
 type softInterrupt struct{}
 
-// ErrTaskInterrupted is what [Loop.InterruptTask] makes the interrupted
-// code see, in the REPL's printout for example.
-var ErrTaskInterrupted = errors.New("interrupted")
-
 // InterruptTask stops the JavaScript running in the current task (a script
 // stuck in a loop at the REPL) without ending the loop: the task ends, the
 // hook set with [Loop.SetSoftInterruptHook] runs, and the loop goes on. When

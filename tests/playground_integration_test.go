@@ -24,13 +24,21 @@ import (
 // wasm/host/playground/drive.mjs (npm playwright-core with Debian's
 // /usr/bin/chromium):
 //
-//   - every example of scripts/ that is not a scenario (scenarios need the
-//     scenario runner of `amqpjs run`, which the wasm module does not
-//     have): the first opened as /?example=NAME&autorun=1 (a first visit),
-//     the others picked in the page's menu and run with its Run button;
-//     exit code 0 and stdout equal to the native run's golden file
+//   - every example of scripts/ but those in playgroundExclusions: the
+//     first opened as /?example=NAME&autorun=1 (a first visit), the others
+//     picked in the page's menu and run with its Run button; exit code 0
+//     (a scenario: see below) and stdout equal to the native run's golden file
 //     (testdata/scripts/NAME.golden, normalised as TestScripts does), and
-//     the page requests nothing of another server;
+//     the page requests nothing of another server. The load and test
+//     scenarios (load-*.js, test-rpc.js: a default export or
+//     options.scenarios) run with their VUs as `amqpjs run` runs them:
+//     their stdout (setup's and teardown's lines) is deterministic, and
+//     their stderr must hold the end-of-test summary, which a plain
+//     script's must not; see checkScriptRun for their thresholds;
+//   - a scenario whose threshold fails ends with data-exit-code 99 and the
+//     failed threshold in the summary; Stop ends a scenario as Ctrl-C
+//     does (teardown runs, the summary says "(interrupted)", 130); the
+//     page's ?env= reaches the script's process.env and __ENV;
 //   - Stop ends a script stuck in a consumer (exit 130, "interrupted") and
 //     its connection is closed (the server has no relay open), and ends a
 //     script that never yields (its worker is terminated);
@@ -119,23 +127,31 @@ func TestPlayground(t *testing.T) {
 	var jobs []job
 	var examples []string
 	files, _ := filepath.Glob(filepath.Join(repoRoot, "scripts", "*.js"))
-	scenarioRe := regexp.MustCompile(`(?m)^export default\b|^\s*scenarios\s*:`) // a default export or options.scenarios
+	scenarios := map[string]bool{}
+	for name := range playgroundExclusions {
+		if _, err := os.Stat(filepath.Join(repoRoot, "scripts", name+".js")); err != nil {
+			t.Errorf("playgroundExclusions names scripts/%s.js, which does not exist", name)
+		}
+	}
 	for _, f := range files {
 		src, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
 		name := strings.TrimSuffix(filepath.Base(f), ".js")
-		if scenarioRe.Match(src) {
-			t.Logf("scripts/%s.js is a scenario: not run in the page", name)
+		if why, ok := playgroundExclusions[name]; ok {
+			t.Logf("scripts/%s.js is not run in the page: %s", name, why)
 			continue
 		}
+		scenarios[name] = scenarioSource.Match(src)
 		// The first by URL (?example=…&autorun=1, a first visit), the
 		// others from the menu of the same page (Run: amqpjs.wasm stays
 		// loaded).
 		j := job{Name: name, Select: name, Screenshot: filepath.Join(shots, name+".png"), TimeoutMs: 120000}
 		if len(examples) == 0 {
-			j.Select, j.Query = "", "example="+url.QueryEscape(name)+"&autorun=1"
+			// The page's env (for every run in it): PLAYGROUND_ENV is
+			// what the "env" job prints.
+			j.Select, j.Query = "", "example="+url.QueryEscape(name)+"&autorun=1&env=PLAYGROUND_ENV=from-the-url,OTHER=1"
 		}
 		examples = append(examples, name)
 		jobs = append(jobs, j)
@@ -160,12 +176,28 @@ const [transport, protocol] = await aioamqp.connect();
 console.log('spinning');
 for (;;) {}
 `
+	// A scenario whose threshold cannot pass, and one that only Stop ends.
+	failing := `export const options = { vus: 2, iterations: 4, thresholds: { iterations: ['count>1000'] } };
+export default function () {}
+`
+	endless := `export const options = { vus: 1, duration: '1h' };
+let said = false;
+export default async function () {
+  if (!said) { said = true; console.log('iterating on VU', __VU); }
+  await new Promise((r) => setTimeout(r, 20));
+}
+export function teardown() { console.log('teardown after Stop'); }
+`
+	envScript := "console.log(process.env.PLAYGROUND_ENV, __ENV.OTHER);\n"
 	thrower := "function fail(what) {\n  throw new Error(`boom: ${what}`);\n}\nconsole.log('before');\nfail('ü');\n"
 	b64 := base64.RawURLEncoding.EncodeToString
 	// Scripts in the editor of the same page, then two by URL (?source=,
 	// ?source64=); the loop last, as it costs the page its worker.
 	jobs = append(jobs,
 		job{Name: "stop", Source: stuck, StopWhen: "consuming", Screenshot: filepath.Join(shots, "stop.png"), TimeoutMs: 60000},
+		job{Name: "thresholds", Source: failing, TimeoutMs: 60000},
+		job{Name: "stop scenario", Source: endless, StopWhen: "iterating", TimeoutMs: 60000},
+		job{Name: "env", Source: envScript, TimeoutMs: 60000},
 		job{Name: "elsewhere", Source: elsewhere, TimeoutMs: 60000},
 		job{Name: "syntax", Source: "console.log('never');\nlet = ;\n", TimeoutMs: 60000},
 		job{Name: "thrower", Query: "source=" + url.QueryEscape(thrower) + "&autorun=1",
@@ -237,9 +269,7 @@ for (;;) {}
 				t.Logf("%s, a first visit: the page downloaded %d bytes; amqpjs.wasm ready at %.0f ms, connected at %.0f ms (from the navigation's start)",
 					name, r.DownloadBytes, r.ReadyMs, r.ConnectedMs)
 			}
-			if *r.ExitCode != 0 {
-				t.Fatalf("exit code %d, want 0\n--- stdout:\n%s\n--- stderr:\n%s", *r.ExitCode, r.Stdout, r.Stderr)
-			}
+			checkScriptRun(t, name, scenarios[name], *r.ExitCode, r.Stderr)
 			want, err := os.ReadFile(filepath.Join("testdata", "scripts", name+".golden"))
 			if err != nil {
 				t.Fatal(err)
@@ -271,6 +301,33 @@ for (;;) {}
 		// The relay's TCP connection to the broker is gone too.
 		if r.RelaysAfter != 0 {
 			t.Errorf("%d relay connection(s) still open after Stop\n--- server:\n%s", r.RelaysAfter, serverLog())
+		}
+	})
+
+	t.Run("thresholds", func(t *testing.T) {
+		r := get(t, "thresholds")
+		if *r.ExitCode != 99 || !strings.Contains(r.Stderr, "✗ iterations") {
+			t.Errorf("exit code %d, want 99 and the failed threshold in the summary:\n%s", *r.ExitCode, r.Stderr)
+		}
+	})
+
+	t.Run("stop a scenario", func(t *testing.T) {
+		r := get(t, "stop scenario")
+		if !strings.Contains(r.Stdout, "iterating on VU 1") {
+			t.Fatalf("the VU did not iterate before Stop:\n%s\n%s", r.Stdout, r.Stderr)
+		}
+		if *r.ExitCode != 130 || !strings.Contains(r.Stdout, "teardown after Stop") || !strings.Contains(r.Stderr, "(interrupted)") {
+			t.Errorf("after Stop: exit code %d\n--- stdout:\n%s\n--- stderr:\n%s\nwant 130, teardown run and the summary of an interrupted run", *r.ExitCode, r.Stdout, r.Stderr)
+		}
+		if r.RelaysAfter != 0 {
+			t.Errorf("%d relay connection(s) still open after Stop", r.RelaysAfter)
+		}
+	})
+
+	t.Run("env", func(t *testing.T) {
+		r := get(t, "env")
+		if *r.ExitCode != 0 || r.Stdout != "from-the-url 1\n" {
+			t.Errorf("exit code %d, stdout %q; want the page's ?env= in process.env and __ENV", *r.ExitCode, r.Stdout)
 		}
 	})
 
@@ -314,6 +371,70 @@ for (;;) {}
 			t.Errorf("stderr has no error with its stack:\n%s", r.Stderr)
 		}
 	})
+}
+
+// playgroundExclusions are the examples of scripts/ that TestPlayground
+// does not run in the page, each with the reason. Every other example,
+// including one added later, runs there: an example that cannot must be
+// listed here (with why), or the test fails.
+var playgroundExclusions = map[string]string{
+	// none: every example needs only the broker and its own process
+}
+
+// scenarioSource tells a load or test scenario by its source (a default
+// export or options.scenarios), to know which summary to expect.
+var scenarioSource = regexp.MustCompile(`(?m)^export (default|(async )?function default)\b|^\s*scenarios\s*:`)
+
+// checkScriptRun checks a run of an example to its end on the wasm build
+// (Node's host or the page). A plain script exits 0 and prints no summary.
+// A scenario prints its end-of-test summary (the scenario line, the
+// metrics, the thresholds' verdicts); its thresholds that say the run was
+// correct (count==0: no errors, no nacks; rate==1: every check passed) must
+// pass. Its other thresholds are on rates, latencies and counts in a time
+// window: on this slower host (every VU on one thread) and a loaded machine
+// they may fail, and the exit code is then 99 — but 99 only with a failed
+// threshold shown, 0 otherwise.
+func checkScriptRun(t *testing.T, name string, isScenario bool, exit int, stderr string) {
+	t.Helper()
+	summary := regexp.MustCompile(`(?m)^  scenarios?: .*ran `)
+	if !isScenario {
+		if exit != 0 {
+			t.Fatalf("exit code %d, want 0\n--- stderr:\n%s", exit, stderr)
+		}
+		if summary.MatchString(stderr) {
+			t.Errorf("scripts/%s.js is not a scenario, but stderr has a summary:\n%s", name, stderr)
+		}
+		return
+	}
+	if !summary.MatchString(stderr) {
+		t.Fatalf("scripts/%s.js is a scenario: stderr has no end-of-test summary (exit code %d):\n%s", name, exit, stderr)
+	}
+	for _, want := range []string{"METRIC", "iterations"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("the summary of scripts/%s.js has no %q:\n%s", name, want, stderr)
+		}
+	}
+	thresholds := ""
+	if i := strings.Index(stderr, "\n  thresholds\n"); i >= 0 {
+		thresholds = stderr[i:]
+	}
+	verdict := regexp.MustCompile(`(?m)^    ([✓✗]) (\S+)\s+(\S+)`)
+	failed := 0
+	for _, m := range verdict.FindAllStringSubmatch(thresholds, -1) {
+		if m[1] != "✗" {
+			continue
+		}
+		failed++
+		if m[3] == "count==0" || m[3] == "rate==1" {
+			t.Errorf("scripts/%s.js: the threshold %s %s failed: the run went wrong, not just slow:\n%s", name, m[2], m[3], stderr)
+		} else {
+			t.Logf("scripts/%s.js: the timing threshold %s %s failed on this host (exit code 99)", name, m[2], m[3])
+		}
+	}
+	switch {
+	case failed == 0 && exit != 0, failed > 0 && exit != 99:
+		t.Errorf("scripts/%s.js: exit code %d with %d failed thresholds; want 0 with none, 99 with some:\n%s", name, exit, failed, stderr)
+	}
 }
 
 // startPlayground starts `node bin.mjs serve` on a free port of 127.0.0.1

@@ -5,7 +5,9 @@
 #   1. go mod download
 #   2. gofmt (every tracked .go file must be formatted)
 #   3. go vet, without and with the integration tag
-#   4. unit tests: go test -race ./... (no broker needed; includes the
+#   4. tests/kubectl.sh: a kubectl client (Debian's kubernetes-client if
+#      missing), used offline by the Kubernetes recipe's tests; then unit
+#      tests: go test -race ./... (no broker needed; includes the
 #      end-to-end CLI tests in tests/)
 #   5. tests/broker.sh: RabbitMQ on 127.0.0.1:5672 (installed/started if needed);
 #      tests/prometheus.sh: Debian's prometheus binary (installed if needed;
@@ -48,6 +50,10 @@ ok
 
 stage "go vet -tags integration ./..."
 go vet -tags integration ./...
+ok
+
+stage "kubectl: tests/kubectl.sh (offline checks of deploy/kubernetes, no cluster)"
+tests/kubectl.sh >/dev/null
 ok
 
 stage "unit tests: go test -race -count=1 ./..."

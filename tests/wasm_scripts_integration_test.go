@@ -5,6 +5,7 @@ package tests
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,10 +14,13 @@ import (
 	"time"
 )
 
-// TestWasmScripts runs scripts/hello.js, topology.js and confirms.js on the
-// WebAssembly build (node wasm/host/bin.mjs) against RabbitMQ, and compares
-// their stdout, normalised as TestScripts does, with the native run's golden
-// files in testdata/scripts/. The build is wasm/host/dist/amqpjs.wasm, made
+// TestWasmScripts runs scripts/hello.js, topology.js and confirms.js, and
+// the load and test scenarios load-publish.js, load-pubsub.js,
+// load-burst.js and test-rpc.js (with their VUs, as `amqpjs run` runs
+// them), on the WebAssembly build (node wasm/host/bin.mjs) against
+// RabbitMQ, and compares their stdout, normalised as TestScripts does, with
+// the native run's golden files in testdata/scripts/; a scenario's stderr
+// must hold its end-of-test summary (checkScriptRun). The build is wasm/host/dist/amqpjs.wasm, made
 // by wasm/build.sh; without it (or without node) the test is skipped, unless
 // AMQPJS_WASM_REQUIRED is set (tests/run.sh sets it after building). The
 // host's npm dependencies (esbuild) are installed with npm ci when missing.
@@ -52,7 +56,7 @@ func TestWasmScripts(t *testing.T) {
 		}
 	}
 	host := filepath.Join(hostDir, "bin.mjs")
-	for _, name := range []string{"hello", "topology", "confirms"} {
+	for _, name := range []string{"hello", "topology", "confirms", "load-publish", "load-pubsub", "load-burst", "test-rpc"} {
 		t.Run(name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
@@ -71,9 +75,18 @@ func TestWasmScripts(t *testing.T) {
 			start := time.Now()
 			err := cmd.Run()
 			t.Logf("%s.js on wasm: %v in %s", name, err, time.Since(start).Round(time.Millisecond))
-			if err != nil {
+			exit := 0
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				exit = ee.ExitCode()
+			} else if err != nil {
 				t.Fatalf("node %s scripts/%s.js: %v\n--- stdout:\n%s\n--- stderr:\n%s", filepath.Base(host), name, err, stdout.String(), stderr.String())
 			}
+			src, err := os.ReadFile(script)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkScriptRun(t, name, scenarioSource.Match(src), exit, stderr.String())
 			want, err := os.ReadFile(filepath.Join("testdata", "scripts", name+".golden"))
 			if err != nil {
 				t.Fatal(err)

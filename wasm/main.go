@@ -27,7 +27,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -36,7 +35,6 @@ import (
 	"time"
 
 	"github.com/amqpjs/amqpjs/pkg/amqpjs"
-	rt "github.com/amqpjs/amqpjs/runtime"
 )
 
 // DefaultMemoryLimit is the Go heap's soft limit (debug.SetMemoryLimit)
@@ -69,7 +67,7 @@ func main() {
 
 	quit := make(chan struct{})
 	exports := jsObject.New()
-	exports.Set("version", rt.Version)
+	exports.Set("version", amqpjs.Version())
 	exports.Set("run", js.FuncOf(func(_ js.Value, args []js.Value) any {
 		return startRun(dialer, args, nil)
 	}))
@@ -128,6 +126,8 @@ type runOptions struct {
 	argv0   string
 	timeout time.Duration
 	signal  js.Value
+	// progress of a scenario: a line a second on stderr, none when quiet
+	progress amqpjs.Progress
 }
 
 // startRun validates run's arguments on the calling (JavaScript) goroutine
@@ -190,11 +190,11 @@ func startRun(dialer *nodeDialer, args []js.Value, cb *js.Value) js.Value {
 			runCtx := ctx
 			if opts.timeout > 0 {
 				var stop context.CancelFunc
-				runCtx, stop = context.WithTimeoutCause(ctx, opts.timeout, &rt.TimeoutError{After: opts.timeout})
+				runCtx, stop = context.WithTimeoutCause(ctx, opts.timeout, &amqpjs.TimeoutError{After: opts.timeout})
 				defer stop()
 			}
 			runErr := runOne(runCtx, dialer, name, src, hasSource, opts, stdout, stderr)
-			msg := errorText(runErr, name)
+			msg := amqpjs.Message(runErr)
 			if msg != "" {
 				fmt.Fprintln(stderr, msg)
 			}
@@ -216,14 +216,21 @@ func startRun(dialer *nodeDialer, args []js.Value, cb *js.Value) js.Value {
 
 // runOne is one run on a fresh runtime.
 func runOne(ctx context.Context, dialer *nodeDialer, name, src string, hasSource bool, opts runOptions, stdout, stderr io.Writer) error {
+	// A script with a default export or options.scenarios runs as `amqpjs
+	// run` runs it: VUs (each a runtime on a goroutine of its own),
+	// thresholds, the summary on stderr.
+	so := &amqpjs.ScenarioOptions{}
+	so.E2EHeader = true
+	so.Progress = opts.progress
 	r, err := amqpjs.New(amqpjs.Options{
-		Stdout: stdout,
-		Stderr: stderr,
-		Env:    opts.env,
-		Args:   opts.args,
-		Argv0:  opts.argv0,
-		URL:    opts.url,
-		Dial:   dialer.DialContext,
+		Stdout:   stdout,
+		Stderr:   stderr,
+		Env:      opts.env,
+		Args:     opts.args,
+		Argv0:    opts.argv0,
+		URL:      opts.url,
+		Dial:     dialer.DialContext,
+		Scenario: so,
 	})
 	if err != nil {
 		return err
@@ -233,35 +240,6 @@ func runOne(ctx context.Context, dialer *nodeDialer, name, src string, hasSource
 		return r.RunSource(ctx, name, src)
 	}
 	return r.RunFile(ctx, name)
-}
-
-// errorText is what `amqpjs run` prints on stderr for a run's error.
-func errorText(err error, script string) string {
-	var ee *amqpjs.ExitError
-	var ie *amqpjs.InterruptedError
-	var pe *fs.PathError
-	switch {
-	case err == nil, errors.As(err, &ee):
-		return ""
-	case errors.As(err, &ie):
-		var te *rt.TimeoutError
-		if errors.As(ie.Cause, &te) {
-			return "amqpjs: run timed out after " + te.After.String()
-		}
-		return "amqpjs: interrupted: " + ie.Cause.Error()
-	case errors.As(err, &pe):
-		msg := "no such file"
-		if !errors.Is(err, fs.ErrNotExist) {
-			msg = pe.Err.Error()
-		}
-		return fmt.Sprintf("amqpjs run: cannot open script '%s': %s", script, msg)
-	}
-	var se *amqpjs.ScriptError
-	var sy *amqpjs.SyntaxError
-	if errors.As(err, &se) || errors.As(err, &sy) {
-		return err.Error()
-	}
-	return "amqpjs: " + err.Error()
 }
 
 // parseSpec reads run's first argument: a source string (run as
@@ -297,7 +275,7 @@ func parseSpec(v js.Value) (name, src string, hasSource bool, err error) {
 }
 
 // parseOptions reads run's second argument: { args, env, url, timeout,
-// argv0, signal }, all optional.
+// argv0, signal, quiet }, all optional.
 func parseOptions(v js.Value) (runOptions, error) {
 	var o runOptions
 	if v.Type() == js.TypeUndefined || v.Type() == js.TypeNull {
@@ -342,6 +320,10 @@ func parseOptions(v js.Value) (runOptions, error) {
 		return o, errors.New("run: options.timeout must be a number of milliseconds")
 	}
 	o.signal = v.Get("signal")
+	o.progress = amqpjs.ProgressPlain
+	if q := v.Get("quiet"); q.Truthy() {
+		o.progress = amqpjs.ProgressNone
+	}
 	return o, nil
 }
 

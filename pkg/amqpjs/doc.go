@@ -34,14 +34,25 @@ script at once (even in a busy loop), runs its shutdown (every open AMQP
 connection is closed, with a 2-second grace) and ends the run with an
 [*InterruptedError].
 
+# Scenarios and the REPL
+
+With [Options].Scenario set, a script whose exports have a default function
+or options.scenarios runs as a load or test scenario, as `amqpjs run` runs
+it: virtual users (each a runtime made from the same Options, with the host
+modules), thresholds and the end-of-test summary; see [ScenarioOptions] and
+[ScenarioError]. [REPL] runs the session of `amqpjs repl`. The amqpjs
+command is built on this package: its run and repl commands, and the
+WebAssembly module, go through it.
+
 # Errors and exit codes
 
 A run returns nil, or one of: [*ScriptError] (an uncaught exception or an
 unhandled rejection, with the JavaScript stack), [*SyntaxError] (with the
 position), [*ExitError] (process.exit(n) or process.exitCode with n ≠ 0),
 [*InterruptedError] (the context ended: cancelled, timed out, or
-[Runtime.Close]), or a host-side error such as an *fs.PathError. [ExitCode]
-maps any of them to the exit code `amqpjs run` would give.
+[Runtime.Close]), [*ScenarioError], or a host-side error such as an
+*fs.PathError. [ExitCode] maps any of them to the exit code `amqpjs run`
+would give, and [Message] to the line it prints.
 
 # Goroutines
 

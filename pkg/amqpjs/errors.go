@@ -3,6 +3,7 @@ package amqpjs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"strconv"
 
@@ -122,6 +123,12 @@ func (e *InterruptedError) Error() string {
 // works.
 func (e *InterruptedError) Unwrap() error { return e.Cause }
 
+// Is reports whether target is [runtime.ErrInterrupted] and the run did
+// not time out: every interruption but a timeout is that one sentinel.
+func (e *InterruptedError) Is(target error) bool {
+	return target == runtime.ErrInterrupted && !e.Timeout()
+}
+
 // Timeout reports whether the run ended because of a deadline
 // (context.DeadlineExceeded, or a [runtime.TimeoutError] cause, as
 // `amqpjs run --timeout` uses).
@@ -130,34 +137,61 @@ func (e *InterruptedError) Timeout() bool {
 	return errors.Is(e.Cause, context.DeadlineExceeded) || errors.As(e.Cause, &te)
 }
 
-// ExitCode maps the error of a run to the exit code `amqpjs run` gives it:
-// 0 for nil; the code of an [*ExitError]; 2 for a [*SyntaxError] or a
-// script that cannot be read (fs errors); 1 for a [*ScriptError] or a
-// timeout; 130 for any other [*InterruptedError]; 70 for an
-// [*InternalError]; 1 for anything else.
-func ExitCode(err error) int {
-	if err == nil {
-		return ExitOK
-	}
+// ExitCode maps the error of a run to the exit code `amqpjs run` gives it
+// (the CLI uses this function): 0 for nil; 70 for an [*InternalError]; the
+// Code of a [*ScenarioError] or an [*ExitError]; 2 for a [*SyntaxError] or
+// a script that cannot be read (fs errors); 1 for a [*ScriptError] or a
+// timeout; 130 for any other [*InterruptedError]; 1 for anything else. It
+// is [runtime.ExitCode], the one mapping of amqpjs.
+func ExitCode(err error) int { return runtime.ExitCode(err) }
+
+// TimeoutError is the cause `amqpjs run --timeout` gives the run's
+// context; a run that ends with it is a timeout (exit code 1).
+type TimeoutError = runtime.TimeoutError
+
+// Version is the amqpjs version.
+func Version() string { return runtime.Version }
+
+// Message returns what `amqpjs run` prints on stderr for a run's error, or
+// "" when it prints nothing (nil, process.exit, a scenario, whose messages
+// and summary are already written): the error with its stack or source
+// line, "amqpjs: interrupted", "amqpjs: run timed out after …", the line of
+// an internal error, "amqpjs run: cannot open script …".
+func Message(err error) string {
 	var ee *ExitError
-	var se *SyntaxError
+	var sc *ScenarioError
 	var ie *InterruptedError
 	var pe *fs.PathError
 	var ne *InternalError
 	switch {
+	case err == nil, errors.As(err, &ee), errors.As(err, &sc):
+		return ""
 	case errors.As(err, &ne):
-		return ExitInternal
-	case errors.As(err, &ee):
-		return ee.Code
-	case errors.As(err, &se), errors.As(err, &pe):
-		return ExitUsage
+		return "amqpjs: " + ne.Error()
 	case errors.As(err, &ie):
-		if ie.Timeout() {
-			return ExitFailure
+		var te *TimeoutError
+		switch {
+		case errors.As(ie.Cause, &te):
+			return "amqpjs: " + te.Error()
+		case ie.Timeout():
+			return "amqpjs: run timed out: " + ie.Cause.Error()
+		case errors.Is(ie.Cause, runtime.ErrInterrupted):
+			return "amqpjs: interrupted"
 		}
-		return ExitInterrupted
+		return "amqpjs: interrupted: " + ie.Cause.Error()
+	case errors.As(err, &pe):
+		msg := "no such file"
+		if !errors.Is(err, fs.ErrNotExist) {
+			msg = pe.Err.Error()
+		}
+		return fmt.Sprintf("amqpjs run: cannot open script '%s': %s", pe.Path, msg)
 	}
-	return ExitFailure
+	var se *ScriptError
+	var sy *SyntaxError
+	if errors.As(err, &se) || errors.As(err, &sy) {
+		return err.Error()
+	}
+	return "amqpjs: " + err.Error()
 }
 
 // scriptError makes a *ScriptError (or the *SyntaxError of a module that

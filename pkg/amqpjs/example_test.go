@@ -191,3 +191,27 @@ func ExampleOptions_dial() {
 	}
 	fmt.Println("exit code:", amqpjs.ExitCode(err))
 }
+
+// A load or test scenario: VUs run the default function, thresholds decide
+// the exit code. The summary goes to Stderr (discarded here: it has
+// timings).
+func ExampleOptions_scenario() {
+	so := &amqpjs.ScenarioOptions{}
+	so.Progress = amqpjs.ProgressNone
+	rt, err := amqpjs.New(amqpjs.Options{Stdout: os.Stdout, Scenario: so})
+	if err != nil {
+		panic(err)
+	}
+	defer rt.Close()
+	err = rt.RunSource(context.Background(), "scenario.js", `
+import { check } from 'amqpjs/metrics';
+export const options = { vus: 2, iterations: 10, thresholds: { checks: ['rate==1'], iterations: ['count>10'] } };
+export default function () { check(__ITER, { 'an iteration number': (n) => n >= 0 }); }
+export function teardown() { console.log('teardown'); }
+`)
+	var se *amqpjs.ScenarioError
+	fmt.Println(errors.As(err, &se), amqpjs.ExitCode(err))
+	// Output:
+	// teardown
+	// true 99
+}

@@ -46,6 +46,20 @@ func (r *Runtime) RegisterModule(name string, fn ModuleFunc) error {
 		return fmt.Errorf("amqpjs: RegisterModule: module %q already registered", name)
 	}
 	r.hosts[name] = true
+	r.modules = append(r.modules, hostModule{name, fn})
+	registerHostModule(r, name, fn)
+	return nil
+}
+
+// hostModule is a module registered with RegisterModule.
+type hostModule struct {
+	name string
+	fn   ModuleFunc
+}
+
+// registerHostModule registers fn as module name of r's lower-level
+// runtime. Before r runs.
+func registerHostModule(r *Runtime, name string, fn ModuleFunc) {
 	r.rt.RegisterModule(name, func(vm *goja.Runtime, module *goja.Object) {
 		exports, _ := module.Get("exports").(*goja.Object)
 		if exports == nil {
@@ -57,7 +71,6 @@ func (r *Runtime) RegisterModule(name string, fn ModuleFunc) error {
 			panic(errorValue(vm, fmt.Errorf("module '%s': %w", name, err)))
 		}
 	})
-	return nil
 }
 
 // Module is the module being defined by a [ModuleFunc]. Use it on the loop

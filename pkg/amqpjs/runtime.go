@@ -14,6 +14,8 @@ import (
 
 	"github.com/amqpjs/amqpjs/bindings"
 	"github.com/amqpjs/amqpjs/runtime"
+	"github.com/amqpjs/amqpjs/runtime/metrics"
+	"github.com/amqpjs/amqpjs/runtime/scenario"
 )
 
 // Options configure a [Runtime]. The zero value is valid: output discarded,
@@ -58,6 +60,14 @@ type Options struct {
 	// of each run at level Debug. It is called from the loop goroutine and
 	// from the goroutine that called the run.
 	Logger *slog.Logger
+
+	// Scenario, when not nil, runs a script that is a load or test
+	// scenario (its exports have a default function or options.scenarios)
+	// as `amqpjs run` does: setup(), virtual users under executors,
+	// teardown(), thresholds and the end-of-test summary on its Stderr;
+	// see [ScenarioOptions]. Its module 'amqpjs/metrics' is then
+	// available to every script. nil runs only such a script's top level.
+	Scenario *ScenarioOptions
 }
 
 // Runtime is one embedded amqpjs runtime: a JavaScript engine with its
@@ -73,9 +83,14 @@ type Runtime struct {
 
 	done chan struct{} // closed when the run has ended (or Close before any)
 
+	defaults *bindings.ConnectDefaults // connect()'s, from Options.URL
+	faults   *bindings.FaultScope      // the connections amqpjs/faults lists: this runtime's and its VUs'
+	scen     *ScenarioOptions          // a copy of Options.Scenario, Registry set; nil: none
+
 	mu      sync.Mutex
 	started bool
 	hosts   map[string]bool
+	modules []hostModule            // in the order registered, for the VUs' runtimes
 	ctx     context.Context         // the run's context; ends with the run
 	cancel  context.CancelCauseFunc // of ctx
 	err     error                   // the run's error, once done
@@ -85,6 +100,11 @@ type Runtime struct {
 // [Runtime.Close], and what Eval reports once the runtime has ended
 // (wrapped, with the reason).
 var ErrClosed = errors.New("amqpjs: runtime closed")
+
+// ErrInterrupted is the cause to give a run's context to interrupt it as
+// Ctrl-C does `amqpjs run` (its error then prints "amqpjs: interrupted").
+// Every [*InterruptedError] but a timeout is it, for errors.Is.
+var ErrInterrupted = runtime.ErrInterrupted
 
 // ErrNotRunning is returned by [Runtime.Eval] on a runtime that was not
 // started.
@@ -101,15 +121,46 @@ func New(opts Options) (*Runtime, error) {
 	if err != nil {
 		return nil, fmt.Errorf("amqpjs: Options.URL: %w", err)
 	}
-	rt := runtime.New(runtime.Options{
-		Stdout: opts.Stdout,
-		Stderr: opts.Stderr,
-		Env:    opts.Env,
-		Args:   opts.Args,
-		Argv0:  opts.Argv0,
-	})
-	bindings.Register(rt, bindings.Options{Defaults: defaults, Dial: opts.Dial, Logger: opts.Logger})
-	return &Runtime{rt: rt, opts: opts, log: opts.Logger, done: make(chan struct{}), hosts: map[string]bool{}}, nil
+	r := &Runtime{opts: opts, log: opts.Logger, defaults: defaults, faults: bindings.NewFaultScope(), done: make(chan struct{}), hosts: map[string]bool{}}
+	if opts.Scenario != nil {
+		so := *opts.Scenario
+		if so.Registry == nil {
+			so.Registry = metrics.NewRegistry()
+		}
+		bindings.RegisterMetrics(so.Registry)
+		r.scen = &so
+	}
+	r.rt = r.newLowRuntime()
+	return r, nil
+}
+
+// newLowRuntime makes a lower-level runtime as Options say, with the
+// aioamqp module (and 'amqpjs/metrics' for scenarios): the main one, or a
+// VU's.
+func (r *Runtime) newLowRuntime() *runtime.Runtime {
+	rt := runtime.New(lowOptions(r.opts))
+	r.setup(rt)
+	return rt
+}
+
+// lowOptions are the lower-level runtime's options for o.
+func lowOptions(o Options) runtime.Options {
+	return runtime.Options{
+		Stdout: o.Stdout,
+		Stderr: o.Stderr,
+		Env:    o.Env,
+		Args:   o.Args,
+		Argv0:  o.Argv0,
+	}
+}
+
+// setup registers the modules of Options on rt (before it runs): aioamqp,
+// and 'amqpjs/metrics' for scenarios.
+func (r *Runtime) setup(rt *runtime.Runtime) {
+	bindings.Register(rt, bindings.Options{Defaults: r.defaults, Dial: r.opts.Dial, Logger: r.opts.Logger, Faults: r.faults})
+	if r.scen != nil {
+		scenario.RegisterModule(rt, r.scen.Registry)
+	}
 }
 
 // Runtime returns the lower-level runtime this one wraps, for hosts that
@@ -133,8 +184,7 @@ func (r *Runtime) RunFile(ctx context.Context, path string) error {
 		return &os.PathError{Op: "run", Path: path, Err: errors.New("is a directory")}
 	}
 	return r.run(ctx, path, func(ctx context.Context) error {
-		_, err := r.rt.RunFile(ctx, path)
-		return err
+		return r.runMain(ctx, path, "", false)
 	})
 }
 
@@ -143,9 +193,11 @@ func (r *Runtime) RunFile(ctx context.Context, path string) error {
 // syntax (".ts" for TypeScript; "" is "main.js"), and relative imports
 // resolve against its directory (relative to the working directory).
 func (r *Runtime) RunSource(ctx context.Context, name, src string) error {
+	if name == "" {
+		name = "main.js"
+	}
 	return r.run(ctx, name, func(ctx context.Context) error {
-		_, err := r.rt.RunSource(ctx, name, src)
-		return err
+		return r.runMain(ctx, name, src, true)
 	})
 }
 
@@ -264,6 +316,10 @@ func (r *Runtime) run(ctx context.Context, what string, body func(ctx context.Co
 // convert turns the runtime's error into the package's types. It runs once
 // the loop has stopped (so the VM may be read) or on the loop.
 func (r *Runtime) convert(runCtx context.Context, err error) error {
+	var sc *ScenarioError
+	if errors.As(err, &sc) {
+		return sc
+	}
 	if err == nil {
 		if code := r.rt.ExitCode(); code != 0 {
 			return &ExitError{Code: code}

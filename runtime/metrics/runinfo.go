@@ -23,6 +23,10 @@ type RunInfo struct {
 	// Status is "" for a run that ended on its own, else "interrupted" or
 	// "aborted by a threshold".
 	Status string `json:"status,omitempty"`
+	// Segment is the part of a run split between instances that this
+	// instance ran, as --execution-segment reads it ("1/3:2/3"); "" for
+	// the whole run.
+	Segment string `json:"segment,omitempty"`
 }
 
 // SummaryOutput is an [Output] that also records how the run ended: a

@@ -68,6 +68,10 @@ type Plan struct {
 	Scenarios  []*Config // declaration order
 	Named      bool      // options.scenarios (else the shorthand options: one scenario, "default")
 	Thresholds []metrics.ThresholdSpec
+	// SetupOnce and TeardownOnce (options.setupOnce, options.teardownOnce):
+	// in a run split between instances, only the instance whose segment
+	// starts at 0 runs setup() (teardown()); no effect on a whole run.
+	SetupOnce, TeardownOnce bool
 }
 
 // Total is the plan's scheduled length: the latest end of a scenario
@@ -172,6 +176,8 @@ type options struct {
 	Thresholds       json.RawMessage `json:"thresholds"`
 	SummaryTrendStat json.RawMessage `json:"summaryTrendStats"` // accepted, ignored
 	Scenarios        json.RawMessage `json:"scenarios"`
+	SetupOnce        *bool           `json:"setupOnce"`
+	TeardownOnce     *bool           `json:"teardownOnce"`
 }
 
 type stageJSON struct {
@@ -262,7 +268,7 @@ func Resolve(optionsJSON []byte, ov Overrides) (*Plan, error) {
 		if err := dec.Decode(&o); err != nil {
 			msg := err.Error()
 			if name, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
-				return nil, configErr("unknown option %s (expected one of: scenarios, executor, vus, duration, iterations, stages, startVUs, rate, timeUnit, preAllocatedVUs, maxVUs, maxDuration, gracefulStop, thresholds)", name)
+				return nil, configErr("unknown option %s (expected one of: scenarios, executor, vus, duration, iterations, stages, startVUs, rate, timeUnit, preAllocatedVUs, maxVUs, maxDuration, gracefulStop, thresholds, setupOnce, teardownOnce)", name)
 			}
 			return nil, configErr("%s", strings.TrimPrefix(msg, "json: "))
 		}
@@ -282,14 +288,16 @@ func Resolve(optionsJSON []byte, ov Overrides) (*Plan, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &Plan{Scenarios: scs, Named: true, Thresholds: thresholds}, nil
+		return &Plan{Scenarios: scs, Named: true, Thresholds: thresholds, SetupOnce: isTrue(o.SetupOnce), TeardownOnce: isTrue(o.TeardownOnce)}, nil
 	}
 	c, err := resolveShorthand(&o, ov)
 	if err != nil {
 		return nil, err
 	}
-	return &Plan{Scenarios: []*Config{c}, Thresholds: thresholds}, nil
+	return &Plan{Scenarios: []*Config{c}, Thresholds: thresholds, SetupOnce: isTrue(o.SetupOnce), TeardownOnce: isTrue(o.TeardownOnce)}, nil
 }
+
+func isTrue(b *bool) bool { return b != nil && *b }
 
 // shorthandSet names the shorthand options that o sets.
 func (o *options) shorthandSet() []string {

@@ -19,7 +19,8 @@ import (
 // controller goroutine; the ticker reads its atomics.
 type engine struct {
 	s    *Scenario
-	cfg  *Config
+	cfg  *Config // its share in the run's segment (the scenario itself without one)
+	sh   *share
 	tags metrics.Tags       // every sample of its VUs: scenario and the scenario's tags
 	ctx  context.Context    // ends on the hard stop: interrupts iterations, stops VUs
 	end  context.CancelFunc // ends ctx
@@ -62,9 +63,11 @@ func phaseName(p int32) string {
 	return [...]string{"init", "waiting", "running", "stopping", "done"}[p]
 }
 
-// newEngine makes the engine of cfg, with a context from parent.
-func (s *Scenario) newEngine(parent context.Context, cfg *Config) *engine {
-	e := &engine{s: s, cfg: cfg, tags: cfg.SampleTags(), stopC: make(chan struct{}), hardC: make(chan struct{}), over: make(chan struct{})}
+// newEngine makes the engine of a scenario's share, with a context from
+// parent.
+func (s *Scenario) newEngine(parent context.Context, sh *share) *engine {
+	cfg := sh.cfg
+	e := &engine{s: s, cfg: cfg, sh: sh, tags: cfg.SampleTags(), stopC: make(chan struct{}), hardC: make(chan struct{}), over: make(chan struct{})}
 	e.ctx, e.end = context.WithCancel(parent)
 	e.iterations = s.reg.Get(MetricIterations).Series(e.tags)
 	e.iterationDuration = s.reg.Get(MetricIterationDuration).Series(e.tags)
@@ -95,17 +98,6 @@ func (e *engine) hardStop() {
 	})
 }
 
-// initialVUs is the number of VUs made before the start.
-func (e *engine) initialVUs() int {
-	switch e.cfg.Executor {
-	case RampingVUs:
-		return e.cfg.MaxActiveVUs()
-	case ConstantArrivalRate, RampingArrivalRate:
-		return e.cfg.PreAllocatedVUs
-	}
-	return e.cfg.VUs
-}
-
 // setActive sets the scenario's active VUs and the run's vus gauge.
 func (e *engine) setActive(n int64) {
 	e.active.Store(n)
@@ -122,6 +114,9 @@ func (e *engine) execute(pool []*vu) {
 		e.stopAll()
 		e.state.Store(phaseDone)
 	}()
+	if e.sh.none {
+		return // no share in the run's segment: the summary says so
+	}
 	if st := e.cfg.StartTime; st > 0 {
 		e.state.Store(phaseWaiting)
 		t := time.NewTimer(st)
@@ -146,14 +141,8 @@ func (e *engine) execute(pool []*vu) {
 		e.looping(pool, e.cfg.Duration, func(slot int) bool { return done[slot].Add(1) <= int64(e.cfg.Iterations) })
 	case RampingVUs:
 		e.ramping(pool)
-	case ConstantArrivalRate:
-		interval := time.Duration(float64(e.cfg.TimeUnit) / e.cfg.Rate)
-		e.arrivalRate(pool, func(i int64) (time.Duration, bool) {
-			d := time.Duration(i) * interval
-			return d, d < e.cfg.Duration
-		})
-	case RampingArrivalRate:
-		e.arrivalRate(pool, rampingArrivals(e.cfg.StartRate, e.cfg.Stages, e.cfg.TimeUnit))
+	case ConstantArrivalRate, RampingArrivalRate:
+		e.arrivalRate(pool, e.sh.global.arrivals())
 	}
 }
 
@@ -165,12 +154,17 @@ func (e *engine) started() time.Time {
 	return time.Time{}
 }
 
-// makeVUs makes n VUs in parallel (a few at a time: init runs the script's
-// top level and, for a .ts or ES module, a transform).
-func (e *engine) makeVUs(n int) ([]*vu, error) {
+// makeVUs makes the share's VUs of before the start in parallel (a few at
+// a time: init runs the script's top level and, for a .ts or ES module, a
+// transform), with their ids in slot order.
+func (e *engine) makeVUs() ([]*vu, error) {
+	ids := append([]int(nil), e.sh.ids...)
+	for range e.sh.extra {
+		ids = append(ids, e.s.ids.next())
+	}
+	n := len(ids)
 	vus := make([]*vu, n)
 	errs := make([]error, n)
-	first := int(e.s.nextID.Add(int64(n))) - n + 1 // ids in slot order
 	sem := make(chan struct{}, max(2, goruntime.GOMAXPROCS(0)*2))
 	var wg sync.WaitGroup
 	for i := range n {
@@ -179,7 +173,7 @@ func (e *engine) makeVUs(n int) ([]*vu, error) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			vus[i], errs[i] = e.newVU(first + i)
+			vus[i], errs[i] = e.newVU(ids[i])
 		}()
 	}
 	wg.Wait()
@@ -356,13 +350,15 @@ func (e *engine) targetChanged() <-chan struct{} {
 	return e.targetC
 }
 
-// ramping is ramping-vus: slot i iterates while i < the stages' target; a
-// slot above the target finishes its iteration and waits.
+// ramping is ramping-vus: slot i iterates while i < the stages' target (in
+// a segment, the segment's share of the whole run's target); a slot above
+// the target finishes its iteration and waits.
 func (e *engine) ramping(pool []*vu) {
+	g := e.sh.global
 	e.targetC = make(chan struct{})
 	e.target.Store(-1)
-	e.setTarget(min(e.cfg.VUs, len(pool)))
-	total := e.cfg.Total()
+	e.setTarget(min(e.sh.target(g.VUs), len(pool)))
+	total := g.Total()
 	drained := make(chan struct{})
 	var wg sync.WaitGroup
 	for i, v := range pool {
@@ -407,7 +403,7 @@ func (e *engine) ramping(pool []*vu) {
 			if el >= total {
 				return
 			}
-			e.setTarget(min(rampTarget(e.cfg.VUs, e.cfg.Stages, el), len(pool)))
+			e.setTarget(min(e.sh.target(rampTarget(g.VUs, g.Stages, el)), len(pool)))
 			select {
 			case <-t.C:
 			case <-e.stopC:
@@ -420,7 +416,8 @@ func (e *engine) ramping(pool []*vu) {
 }
 
 // arrivalRate is constant- and ramping-arrival-rate: iteration i starts at
-// due(i) after the start (while due says so) on an idle VU of the pool;
+// due(i) after the start (while due says so) on an idle VU of the pool,
+// when the run's segment owns it (every iteration without a segment);
 // with none idle, the iteration is dropped (counted) and a VU is made in
 // the background while fewer than MaxVUs exist.
 func (e *engine) arrivalRate(pool []*vu, due func(i int64) (time.Duration, bool)) {
@@ -441,6 +438,9 @@ func (e *engine) arrivalRate(pool []*vu, due func(i int64) (time.Duration, bool)
 		at, ok := due(i)
 		if !ok {
 			break
+		}
+		if !e.sh.owns.Owns(i) {
+			continue // another instance's
 		}
 		if wait := time.Until(start.Add(at)); wait > 0 {
 			timer.Reset(wait)
@@ -482,7 +482,7 @@ func (e *engine) arrivalRate(pool []*vu, due func(i int64) (time.Duration, bool)
 				go func() {
 					defer inflight.Done()
 					defer creating.Store(false)
-					if v, err := e.newVU(int(s.nextID.Add(1))); err == nil {
+					if v, err := e.newVU(s.ids.next()); err == nil {
 						idle <- v
 					} else if e.ctx.Err() == nil {
 						s.errs.print(fmt.Sprintf("%sa new VU failed to start: %v", e.label(), err))

@@ -93,7 +93,7 @@ func (s *Scenario) progressLine(now time.Time, pubRate, consRate float64, final 
 	}
 	elapsed := now.Sub(s.started)
 	fmt.Fprintf(&b, "%s [%s", state, fmtSeconds(elapsed))
-	if c := s.plan.Scenarios[0]; !s.plan.Named && c.Executor == SharedIterations {
+	if c := s.engines[0].cfg; !s.plan.Named && c.Executor == SharedIterations {
 		fmt.Fprintf(&b, ", %d/%d iterations]", int64(s.iterations.Stats().Sum), c.Iterations)
 	} else {
 		fmt.Fprintf(&b, "/%s]", fmtSeconds(s.plan.Total()))
@@ -101,6 +101,9 @@ func (s *Scenario) progressLine(now time.Time, pubRate, consRate float64, final 
 	}
 	fmt.Fprintf(&b, ", %d/%d VUs, %s published/s, %s consumed/s, %d errors",
 		int64(s.vus.Stats().Value), s.made.Load(), metrics.FormatValue(pubRate, metrics.Default), metrics.FormatValue(consRate, metrics.Default), int64(s.errorsM.Stats().Sum))
+	if seg := s.opts.Segment; !seg.IsWhole() {
+		fmt.Fprintf(&b, ", segment %s", seg)
+	}
 	if s.plan.Named {
 		for _, e := range s.engines {
 			fmt.Fprintf(&b, " | %s %s", e.cfg.Name, e.status(now))
@@ -114,6 +117,9 @@ func (s *Scenario) progressLine(now time.Time, pubRate, consRate float64, final 
 func (e *engine) status(now time.Time) string {
 	p := e.state.Load()
 	st := e.started()
+	if e.sh.none {
+		return "no share in this segment"
+	}
 	if st.IsZero() {
 		if p == phaseDone {
 			return "stopped before its start"
@@ -149,4 +155,41 @@ func (e *engine) label() string {
 
 func fmtSeconds(d time.Duration) string {
 	return fmt.Sprintf("%.1fs", d.Seconds())
+}
+
+// holdUntil holds the start until at (--start-at), with the VUs made and
+// setup done, showing the wait in the progress; it returns false when the
+// run was stopped meanwhile (Ctrl-C). An instance that comes to the hold
+// after at starts at once and says how late it is. Controller goroutine.
+func (s *Scenario) holdUntil(at time.Time) bool {
+	when := at.UTC().Format("2006-01-02T15:04:05.000Z07:00")
+	if late := time.Since(at); late >= 0 {
+		s.errs.always(fmt.Sprintf("--start-at %s: this instance is %s late; it starts now, its load shifted by as much", when, late.Round(time.Millisecond)))
+		return true
+	}
+	timer := time.NewTimer(time.Until(at))
+	defer timer.Stop()
+	tick := time.NewTicker(s.opts.Tick)
+	defer tick.Stop()
+	show := func() {
+		if s.opts.Progress == ProgressNone {
+			return
+		}
+		line := fmt.Sprintf("waiting for the start at %s: %s, %d VUs ready", when, fmtSeconds(max(0, time.Until(at))), s.made.Load())
+		if seg := s.opts.Segment; !seg.IsWhole() {
+			line += fmt.Sprintf(", segment %s", seg)
+		}
+		s.errs.progress(line, false)
+	}
+	show()
+	for {
+		select {
+		case <-timer.C:
+			return true
+		case <-tick.C:
+			show()
+		case <-s.stopC:
+			return false
+		}
+	}
 }

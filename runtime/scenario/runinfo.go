@@ -22,6 +22,9 @@ func (s *Scenario) reportRun(sum *metrics.Summary) {
 		Start:   s.started,
 		End:     s.ended,
 	}
+	if !s.opts.Segment.IsWhole() {
+		info.Segment = s.opts.Segment.String()
+	}
 	if s.plan != nil {
 		var parts []string
 		for _, c := range s.plan.Scenarios {

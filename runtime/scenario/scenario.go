@@ -46,6 +46,7 @@ import (
 
 	"github.com/amqpjs/amqpjs/runtime"
 	"github.com/amqpjs/amqpjs/runtime/metrics"
+	"github.com/amqpjs/amqpjs/runtime/scenario/segment"
 )
 
 // ExitThresholds is the exit code of a run whose thresholds failed.
@@ -65,6 +66,10 @@ const (
 type Options struct {
 	// Script is the path of the main module, run by every VU.
 	Script string
+	// Source, when not empty, is the main module's source, run by every
+	// VU under the name Script instead of the file (a host without files:
+	// the browser playground, an embedding host's string).
+	Source string
 	// NewRuntime makes VU id's runtime with the native modules registered
 	// (aioamqp, amqpjs/metrics). The scenario sets its metrics and globals.
 	NewRuntime func(id int) (*runtime.Runtime, error)
@@ -84,6 +89,12 @@ type Options struct {
 	SummaryExport string
 	// Tick is the progress and time-series interval (1s when 0).
 	Tick time.Duration
+	// Segment is this instance's part of a run split between instances
+	// (--execution-segment, --instance); the zero Segment is the whole.
+	Segment segment.Segment
+	// StartAt holds the start (after init and setup) until that instant
+	// (--start-at); zero: start at once.
+	StartAt time.Time
 }
 
 // Scenario is one scenario run. Make it with [New].
@@ -94,7 +105,7 @@ type Scenario struct {
 	active      atomic.Bool
 	plan        *Plan
 	engines     []*engine    // one per scenario; set before the ticker starts
-	nextID      atomic.Int64 // the last VU id given
+	ids         *idStream    // ids of the VUs beyond the scenarios' blocks
 	made        atomic.Int64 // VUs made, all scenarios
 	vusMu       sync.Mutex   // orders the vus gauge's updates
 	dataJSON    string       // setup's result, JSON; "" for undefined
@@ -282,7 +293,12 @@ func (s *Scenario) Hook(rt *runtime.Runtime) func(vm *goja.Runtime, exports *goj
 			go s.control(rt, ref, exports)
 			return nil
 		}
-		if setup, ok := goja.AssertFunction(exports.Get("setup")); ok {
+		setup, ok := goja.AssertFunction(exports.Get("setup"))
+		if ok && plan.SetupOnce && s.opts.Segment.From().Sign() != 0 {
+			ok = false
+			fmt.Fprintf(s.opts.Stderr, "amqpjs: setup() not run: options.setupOnce, and segment %s does not start at 0 (the instance whose segment does runs it); the VUs get undefined as data\n", s.opts.Segment)
+		}
+		if ok {
 			ret, err := setup(goja.Undefined())
 			if err != nil {
 				ref.Close()
@@ -377,6 +393,11 @@ func (s *Scenario) control(rt *runtime.Runtime, ref *runtime.Ref, exports *goja.
 			finish("")
 			return nil
 		}
+		if s.plan.TeardownOnce && s.opts.Segment.From().Sign() != 0 {
+			fmt.Fprintf(s.opts.Stderr, "amqpjs: teardown() not run: options.teardownOnce, and segment %s does not start at 0 (the instance whose segment does runs it)\n", s.opts.Segment)
+			finish("")
+			return nil
+		}
 		data := goja.Undefined()
 		if s.dataJSON != "" {
 			parse, _ := goja.AssertFunction(vm.Get("JSON").ToObject(vm).Get("parse"))
@@ -427,9 +448,11 @@ func (s *Scenario) control(rt *runtime.Runtime, ref *runtime.Ref, exports *goja.
 // and their VUs are stopped. It returns an error only when a VU's init
 // failed before the start. Controller goroutine.
 func (s *Scenario) runScenarios(ctx context.Context) error {
-	engines := make([]*engine, len(s.plan.Scenarios))
-	for i, c := range s.plan.Scenarios {
-		engines[i] = s.newEngine(ctx, c)
+	shares, base := s.plan.shares(s.opts.Segment)
+	s.ids = &idStream{base: base, own: s.opts.Segment.Stream()}
+	engines := make([]*engine, len(shares))
+	for i, sh := range shares {
+		engines[i] = s.newEngine(ctx, sh)
 	}
 	s.vusMu.Lock()
 	s.engines = engines
@@ -442,7 +465,7 @@ func (s *Scenario) runScenarios(ctx context.Context) error {
 	}()
 	pools := make([][]*vu, len(engines))
 	for i, e := range engines {
-		pool, err := e.makeVUs(e.initialVUs())
+		pool, err := e.makeVUs()
 		if err != nil {
 			for _, e := range engines {
 				e.stopAll()
@@ -463,6 +486,13 @@ func (s *Scenario) runScenarios(ctx context.Context) error {
 		}
 		return nil
 	default:
+	}
+	if at := s.opts.StartAt; !at.IsZero() && !s.holdUntil(at) {
+		s.errs.always("stopped while waiting for the start (--start-at): no iteration ran")
+		for _, e := range engines {
+			e.stopAll()
+		}
+		return nil
 	}
 
 	s.started = time.Now()
@@ -591,10 +621,16 @@ func (s *Scenario) writeSummary(sum *metrics.Summary) {
 	if !s.plan.Named {
 		c := s.plan.Scenarios[0]
 		fmt.Fprintf(w, "\n  scenario: %s, %s; ran %s%s\n", c.Executor, describe(c), sum.Duration.Round(time.Millisecond), how)
+		if seg := s.opts.Segment; !seg.IsWhole() {
+			fmt.Fprintf(w, "  segment %s: %s\n", seg, s.engines[0].sh.shareLine())
+		}
 		// Every sample has scenario:default: the tag says nothing here.
 		sum.HideTag("scenario")
 	} else {
 		fmt.Fprintf(w, "\n  scenarios: %d, ran %s%s\n", len(s.engines), sum.Duration.Round(time.Millisecond), how)
+		if seg := s.opts.Segment; !seg.IsWhole() {
+			fmt.Fprintf(w, "  segment %s: this instance ran its share of each scenario, as its line says\n", seg)
+		}
 		nameW := 0
 		for _, e := range s.engines {
 			nameW = max(nameW, len(e.cfg.Name))
@@ -619,7 +655,7 @@ func (s *Scenario) writeSummary(sum *metrics.Summary) {
 // summaryLine is a scenario's line in the summary of a run with
 // options.scenarios: executor and configuration, then what it did.
 func (e *engine) summaryLine() string {
-	c := e.cfg
+	c := e.sh.global
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s, %s", c.Executor, describe(c))
 	if c.StartTime > 0 {
@@ -628,7 +664,13 @@ func (e *engine) summaryLine() string {
 	if c.Exec != "default" {
 		fmt.Fprintf(&b, ", exec %s", c.Exec)
 	}
+	if !e.sh.seg.IsWhole() {
+		fmt.Fprintf(&b, "; this segment: %s", e.sh.shareLine())
+	}
 	st := e.started()
+	if e.sh.none {
+		return b.String()
+	}
 	if st.IsZero() {
 		b.WriteString("; stopped before its start")
 		return b.String()

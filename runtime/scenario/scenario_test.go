@@ -349,7 +349,11 @@ export function teardown() { console.log('teardown ran'); }`, nil, func(sc *Scen
 	if r.code != runtime.ExitInterrupted {
 		t.Fatalf("exit %d, want 130\n%s", r.code, r.stderr)
 	}
-	within(t, "run seconds", r.took.Seconds(), 0.1, 5)
+	// The interrupt ends the run, not the 30s duration (how soon it came
+	// after the start depends on the machine: no lower bound).
+	if r.took >= 20*time.Second {
+		t.Errorf("the run took %v: the interrupt did not end it", r.took)
+	}
 	if !strings.Contains(r.stdout, "teardown ran") || !strings.Contains(r.stderr, "(interrupted)") {
 		t.Errorf("stdout %q\nstderr %s", r.stdout, r.stderr)
 	}

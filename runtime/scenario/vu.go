@@ -71,7 +71,7 @@ func (s *Scenario) startVU(ctx context.Context, e *engine, id int) (*vu, error) 
 	v := &vu{id: id, s: s, e: e, rt: rt, cancel: cancel, done: make(chan struct{})}
 	ready := make(chan error, 1)
 	go func() {
-		_, err := rt.RunFileThen(vctx, s.opts.Script, func(vm *goja.Runtime, exports *goja.Object) error {
+		_, err := s.runMain(vctx, rt, func(vm *goja.Runtime, exports *goja.Object) error {
 			fn, ok := goja.AssertFunction(exports.Get(e.cfg.Exec))
 			if !ok {
 				return fmt.Errorf("VU %d: the script exports no function %q", id, e.cfg.Exec)
@@ -114,6 +114,15 @@ func (s *Scenario) startVU(ctx context.Context, e *engine, id int) (*vu, error) 
 		v.stop()
 		return nil, context.Cause(ctx)
 	}
+}
+
+// runMain runs the main module (Options.Script, or Options.Source under
+// that name) on rt, then hook. VU goroutine.
+func (s *Scenario) runMain(ctx context.Context, rt *runtime.Runtime, hook func(*goja.Runtime, *goja.Object) error) (*goja.Object, error) {
+	if s.opts.Source != "" {
+		return rt.RunSourceThen(ctx, s.opts.Script, s.opts.Source, hook)
+	}
+	return rt.RunFileThen(ctx, s.opts.Script, hook)
 }
 
 // finish ends the iteration in flight: it is recorded, then the next one

@@ -41,15 +41,20 @@ export default async function () {
 	s := New(Options{Script: path, NewRuntime: newRT, Registry: reg})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	e := s.newEngine(ctx, &Config{Name: DefaultName, Exec: "default"})
+	c := &Config{Name: DefaultName, Exec: "default"}
+	e := s.newEngine(ctx, &share{global: c, cfg: c, ids: []int{1}})
 	defer close(e.over)
 	// One VU first, so that what all VUs share (compiled built-ins, the
 	// transform's caches) is not counted per VU.
-	if _, err := e.makeVUs(1); err != nil {
+	if _, err := e.makeVUs(); err != nil {
 		tb.Fatal(err)
 	}
+	e.sh.ids = nil
+	for i := range n {
+		e.sh.ids = append(e.sh.ids, 2+i)
+	}
 	before := heapInUse()
-	vus, err := e.makeVUs(n)
+	vus, err := e.makeVUs()
 	if err != nil {
 		tb.Fatal(err)
 	}

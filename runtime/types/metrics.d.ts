@@ -152,5 +152,9 @@ declare module 'amqpjs/metrics' {
     thresholds?: { [metric: string]: (string | ThresholdObject)[] };
     /** Accepted, ignored. */
     summaryTrendStats?: string[];
+    /** In a run split between instances (--execution-segment, --instance): only the instance whose segment starts at 0 runs setup(); the others' VUs get undefined. */
+    setupOnce?: boolean;
+    /** In a run split between instances: only the instance whose segment starts at 0 runs teardown(). */
+    teardownOnce?: boolean;
   }
 }

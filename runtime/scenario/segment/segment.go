@@ -210,3 +210,59 @@ func Cover(segs []Segment) error {
 	}
 	return nil
 }
+
+// Stream is the segment's [Segment.Owns] made cheap for a hot loop (an
+// arrival-rate schedule asks it for every iteration): the bounds are
+// precomputed as 64-bit integers, so a call does no allocation.
+type Stream struct {
+	all  bool   // the whole: every unit
+	none bool   // no 64-bit point lies in the segment (a tiny segment near 1)
+	lo   uint64 // first point owned: ceil(From·2^64)
+	hi   uint64 // first point not owned: ceil(To·2^64), unless end
+	end  bool   // To is 1: no upper bound
+}
+
+// Stream returns the segment's stream owner; its Owns agrees with the
+// segment's Owns for every unit.
+func (s Segment) Stream() Stream {
+	if s.IsWhole() {
+		return Stream{all: true}
+	}
+	two64 := new(big.Int).Lsh(big.NewInt(1), 64)
+	ceil64 := func(r *big.Rat) *big.Int {
+		p := new(big.Int).Mul(r.Num(), two64)
+		q, m := new(big.Int).QuoRem(p, r.Denom(), new(big.Int))
+		if m.Sign() > 0 {
+			q.Add(q, big.NewInt(1))
+		}
+		return q
+	}
+	st := Stream{end: s.To().Cmp(one) == 0}
+	lo := ceil64(s.From())
+	if lo.Cmp(two64) >= 0 {
+		return Stream{none: true}
+	}
+	st.lo = lo.Uint64()
+	if !st.end {
+		// ceil(To·2^64) is 2^64 when To > 1-2^-64: no upper bound then.
+		if hi := ceil64(s.To()); hi.Cmp(two64) >= 0 {
+			st.end = true
+		} else {
+			st.hi = hi.Uint64()
+		}
+	}
+	return st
+}
+
+// Owns reports whether unit k of the stream belongs to the segment, as
+// [Segment.Owns].
+func (t Stream) Owns(k int64) bool {
+	switch {
+	case k < 0 || t.none:
+		return false
+	case t.all:
+		return true
+	}
+	p := bits.Reverse64(uint64(k))
+	return p >= t.lo && (t.end || p < t.hi)
+}

@@ -130,3 +130,33 @@ func TestCoverErrors(t *testing.T) {
 		t.Errorf("short: %v", err)
 	}
 }
+
+// The stream owner agrees with Owns, unit by unit, for whole, thirds,
+// uneven, dyadic and tiny segments.
+func TestStreamAgreesWithOwns(t *testing.T) {
+	for _, spec := range []string{"0:1", "0:1/3", "1/3:2/3", "2/3:1", "0.1:0.15", "1/2:3/4", "3/7:0.9", "0:1/1000000", "999999/1000000:1"} {
+		s := mustParse(t, spec)
+		st := s.Stream()
+		for k := int64(0); k < 5000; k++ {
+			if st.Owns(k) != s.Owns(k) {
+				t.Fatalf("%s unit %d: Stream.Owns %v, Owns %v", spec, k, st.Owns(k), s.Owns(k))
+			}
+		}
+		for _, k := range []int64{1 << 40, 1<<62 + 12345, 1<<63 - 1} {
+			if st.Owns(k) != s.Owns(k) {
+				t.Fatalf("%s unit %d: Stream.Owns %v, Owns %v", spec, k, st.Owns(k), s.Owns(k))
+			}
+		}
+	}
+}
+
+func BenchmarkStreamOwns(b *testing.B) {
+	st := mustParse(&testing.T{}, "1/3:2/3").Stream()
+	n := 0
+	for i := 0; i < b.N; i++ {
+		if st.Owns(int64(i)) {
+			n++
+		}
+	}
+	_ = n
+}

@@ -25,10 +25,7 @@ export function readExamples(dir = path.join(repo, 'scripts')) {
   return fs.readdirSync(dir).filter((f) => f.endsWith('.js')).sort().map((f) => {
     const source = fs.readFileSync(path.join(dir, f), 'utf8');
     const first = /^\/\/\s*[\w.-]+\s+—\s+(.*)$/m.exec(source);
-    // A load or test scenario (a default export, or options.scenarios) needs the scenario runner
-    // of `amqpjs run`, which the wasm module does not have.
-    const scenario = /^export default\b|^\s*scenarios\s*:/m.test(source); // or options.scenarios
-    return { name: f.slice(0, -3), title: (first?.[1] ?? '').replace(/[,:.]$/, ''), scenario, source };
+    return { name: f.slice(0, -3), title: (first?.[1] ?? '').replace(/[,:.]$/, ''), source };
   });
 }
 

@@ -4,7 +4,11 @@
 //
 // Testable by URL: ?example=hello (an example's name) or ?source=… (the
 // script, URL-encoded) or ?source64=… (base64 or base64url of its UTF-8),
-// with &autorun=1 to run it as soon as amqpjs.wasm is loaded. The output
+// with &autorun=1 to run it as soon as amqpjs.wasm is loaded, and
+// &env=K=V,K2=V2 for its process.env. A load or test scenario (a default
+// export or options.scenarios) runs as `amqpjs run` runs it: its VUs, a
+// progress line a second and the end-of-test summary on stderr, exit code
+// 99 when a threshold failed. The output
 // goes into #output (stdout in span.stdout, stderr in span.stderr), and
 // when the run ends #output gets data-exit-code. document.body gets
 // data-ready-ms (amqpjs.wasm loaded, from the navigation's start) and
@@ -28,6 +32,14 @@ const stateEl = $('conn');
 const statusEl = $('status');
 
 const params = new URLSearchParams(location.search);
+
+// ?env=K=V,K2=V2: the scripts' process.env (and __ENV), e.g. knobs that
+// make a scenario shorter. A value may not hold a comma.
+const env = {};
+for (const kv of (params.get('env') ?? '').split(',')) {
+  const i = kv.indexOf('=');
+  if (i > 0) env[kv.slice(0, i)] = kv.slice(i + 1);
+}
 
 function decodeSource64(s) {
   const b64 = s.replace(/-/g, '+').replace(/_/g, '/').replace(/\s/g, '');
@@ -58,7 +70,7 @@ function setSource(src) {
 for (const ex of examples) {
   const o = document.createElement('option');
   o.value = ex.name;
-  o.textContent = `${ex.name}.js — ${ex.scenario ? '(scenario: needs amqpjs run) ' : ''}${ex.title}`;
+  o.textContent = `${ex.name}.js — ${ex.title}`;
   select.append(o);
 }
 const custom = document.createElement('option');
@@ -208,10 +220,7 @@ function run() {
   stopButton.disabled = false;
   statusEl.textContent = `running ${scriptName}…`;
   const source = editor.state.doc.toString();
-  if (/^export default\b|^\s*scenarios\s*:/m.test(source)) {
-    append('stderr', 'amqpjs: this script is a load or test scenario (a default export or options.scenarios): the playground runs only its top level, not its VUs; run it with amqpjs run\n');
-  }
-  worker.postMessage({ type: 'run', runId: running.runId, name: scriptName, source });
+  worker.postMessage({ type: 'run', runId: running.runId, name: scriptName, source, env });
 }
 
 // Stop aborts the run (the script is interrupted and its connections

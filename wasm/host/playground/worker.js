@@ -1,6 +1,6 @@
 // The playground's Web Worker: it runs amqpjs.wasm (the same module as the
 // Node host's, ../index.mjs), so that a busy script does not freeze the
-// page. The page posts { type: 'run', name, source } and { type: 'stop' };
+// page. The page posts { type: 'run', name, source, env } and { type: 'stop' };
 // the worker posts 'loading', 'ready', 'out', 'conn', 'stopping', 'done'
 // and 'fatal' messages (see page.js).
 //
@@ -302,7 +302,7 @@ self.onmessage = async (e) => {
       signal: ac.signal,
       argv0: 'amqpjs',
       args: [],
-      env: {},
+      env: m.env ?? {},
     }, {
       onStdout: (s) => post({ type: 'out', runId: m.runId, stream: 'stdout', text: s }),
       onStderr: (s) => post({ type: 'out', runId: m.runId, stream: 'stderr', text: s }),
