@@ -153,13 +153,19 @@ func (f *faultConn) opErr(op string, err error) error {
 func (f *faultConn) Read(p []byte) (int, error) {
 	if !f.engaged.Load() {
 		n, err := f.Conn.Read(p)
-		if err == nil || !f.engaged.Load() {
+		if !f.engaged.Load() {
 			return n, err
 		}
+		// A fault was set meanwhile: the read was interrupted (engage,
+		// a cut), or it returned bytes that may have arrived after the
+		// fault was set (the netpoller lets readiness win over the
+		// interrupting deadline). Those go through the queue, first.
 		if n > 0 {
-			return n, nil
+			f.mu.Lock()
+			f.rq = append(f.rq, faultChunk{b: append([]byte(nil), p[:n]...), due: time.Now().Add(f.latency)})
+			f.rqBytes += n
+			f.mu.Unlock()
 		}
-		// Interrupted by engage (or by a cut): read through the queue.
 	}
 	return f.faultRead(p)
 }
@@ -414,29 +420,49 @@ func (f *faultConn) SyscallConn() (syscall.RawConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return faultRaw{RawConn: rc, f: f}, nil
+	r := &faultRaw{RawConn: rc, f: f}
+	r.wrap = r.attempt
+	return r, nil
 }
 
 // faultRaw is the socket's raw connection as the tap sees it: once the
 // layer is engaged, reads report errFaultPath and writes decline (write
-// nothing), so the bytes take faultConn's queues.
+// nothing), so the bytes take faultConn's queues. Read is called by one
+// goroutine at a time (the connection's reader).
 type faultRaw struct {
 	syscall.RawConn
 	f *faultConn
+
+	fn      func(fd uintptr) bool // Read's callback, during Read
+	stopped bool                  // attempt found the layer engaged
+	wrap    func(fd uintptr) bool // attempt, made once (no closure per read)
 }
 
-func (r faultRaw) Read(fn func(fd uintptr) bool) error {
+func (r *faultRaw) Read(fn func(fd uintptr) bool) error {
 	if r.f.engaged.Load() {
 		return errFaultPath
 	}
-	err := r.RawConn.Read(fn)
-	if err != nil && r.f.engaged.Load() {
+	r.fn, r.stopped = fn, false
+	err := r.RawConn.Read(r.wrap)
+	r.fn = nil
+	if r.stopped || (err != nil && r.f.engaged.Load()) {
 		return errFaultPath // interrupted by engage, or by a cut
 	}
 	return err
 }
 
-func (r faultRaw) Write(fn func(fd uintptr) bool) error {
+// attempt is one read attempt of Read: none once a fault is set (a read
+// woken by the socket's readiness just after engage would otherwise hand
+// on bytes that arrived during the fault).
+func (r *faultRaw) attempt(fd uintptr) bool {
+	if r.f.engaged.Load() {
+		r.stopped = true
+		return true
+	}
+	return r.fn(fd)
+}
+
+func (r *faultRaw) Write(fn func(fd uintptr) bool) error {
 	if r.f.engaged.Load() {
 		return nil
 	}

@@ -93,11 +93,21 @@ func TestFaultStallInterruptsWaitingRawRead(t *testing.T) {
 	}
 	// The interrupted read came back through the fault layer, whose pump
 	// does not read the socket while the stall lasts.
+	var early *res
 	eventually(t, "the read goes through the fault layer", func() bool {
+		select {
+		case r := <-got:
+			early = &r
+			return true
+		default:
+		}
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		return f.rpump
 	})
+	if early != nil {
+		t.Fatalf("the read returned during the stall: %+v", *early)
+	}
 	time.Sleep(20 * time.Millisecond) // a wrong implementation would hand "late" on by now
 	select {
 	case r := <-got:
@@ -111,6 +121,52 @@ func TestFaultStallInterruptsWaitingRawRead(t *testing.T) {
 	}
 	if st := c.Faults(); !st.Engaged || !st.StallUntil.IsZero() {
 		t.Fatalf("state after clear: %+v", st)
+	}
+}
+
+// The same through net.Conn's Read (the path under TLS): a read woken with
+// bytes that arrived after the fault was set hands them to the fault layer.
+func TestFaultStallInterruptsWaitingPlainRead(t *testing.T) {
+	c, f, peer := faultPair(t)
+	type res struct {
+		b   string
+		err error
+	}
+	got := make(chan res, 1)
+	go func() {
+		buf := make([]byte, 16)
+		n, err := f.Read(buf)
+		got <- res{string(buf[:n]), err}
+	}()
+	time.Sleep(20 * time.Millisecond)
+	c.Stall(time.Hour)
+	if _, err := peer.Write([]byte("late")); err != nil {
+		t.Fatal(err)
+	}
+	var early *res
+	eventually(t, "the read goes through the fault layer", func() bool {
+		select {
+		case r := <-got:
+			early = &r
+			return true
+		default:
+		}
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return f.rpump
+	})
+	if early != nil {
+		t.Fatalf("the read returned during the stall: %+v", *early)
+	}
+	time.Sleep(20 * time.Millisecond)
+	select {
+	case r := <-got:
+		t.Fatalf("a read returned during the stall: %+v", r)
+	default:
+	}
+	c.ClearFaults()
+	if r := <-got; r.err != nil || r.b != "late" {
+		t.Fatalf("after clear: %+v", r)
 	}
 }
 
