@@ -122,10 +122,9 @@ func faultModuleRun(t *testing.T, fault string) {
 			if !cut.First || cut.Second {
 				t.Errorf("cut() returned %v then %v; want true then false", cut.First, cut.Second)
 			}
-		} else {
-			var s string
-			get("stall", &s)
 		}
+		var s string
+		get("stall", &s) // the stall's promise settled when the connection ended
 		var pending []faultCallResult
 		get("pending", &pending)
 		for _, p := range pending {

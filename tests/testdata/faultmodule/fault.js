@@ -66,6 +66,9 @@ const track = (name, p) => pending.push(p.then(
 ));
 let stall;
 if (FAULT === 'cut' || FAULT === 'stall') {
+  // Stalled first, so that the calls below are certainly pending when the
+  // connection goes (no reply can come back in between).
+  stall = faults.stall(protocol, '30s'); // longer than the heartbeat timeout
   for (let i = 0; i < 5; i++) {
     const id = `m${++n}`;
     track(`publish ${id}`, channel.publish(id, '', QUEUE, { properties: { message_id: id, delivery_mode: 2 } }).then(() => confirmed.push(id)));
@@ -73,8 +76,6 @@ if (FAULT === 'cut' || FAULT === 'stall') {
   track('queue_declare', channel.queue_declare(QUEUE, { passive: true }));
   if (FAULT === 'cut') {
     out('cut', { first: faults.cut(protocol), second: faults.cut(protocol) });
-  } else {
-    stall = faults.stall(protocol, '30s'); // longer than the heartbeat timeout
   }
   track('wait_closed', protocol.wait_closed());
   out('pending', await Promise.all(pending));
