@@ -99,6 +99,8 @@ func Dial(ctx context.Context, cfg Config) (*Conn, error) {
 		}
 		return nil, dialError(addr, host, err)
 	}
+	// The fault layer (fault.go): a pass-through until a fault is set.
+	nc = newFaultConn(nc)
 	conn := nc
 	if tcfg != nil {
 		tc := tls.Client(nc, tcfg)

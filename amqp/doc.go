@@ -108,7 +108,10 @@ Goroutines, per connection:
     OnBlocked/OnUnblocked, and when the connection ends waits for every
     channel to finish, calls the OnClose callbacks and closes Done();
   - short-lived helpers of OpenChannel and Close (they end with the
-    handshake they wait for, or with the connection).
+    handshake they wait for, or with the connection);
+  - once a fault was set (Cut, Stall, SetLatency, SetBandwidth; see
+    fault.go), the fault layer's read pump and write pump, which move the
+    socket's bytes through its queues until the socket is closed.
 
 Per channel:
   - the executor (executor.loop): runs the channel's operations in call
@@ -137,7 +140,8 @@ copy-on-write (atomic pointer), so the reader never locks to find a ring.
 Locks: Conn.openMu is held around amqp091's Connection.Channel; tapWriter.wmu
 is taken inside amqp091's sendM (amqp091 → tap.Write); tapWriter.sockMu,
 which serialises socket writes, inside tapWriter.wmu (or alone, by
-flushAsync); tapChans.mu inside Channel.cbmu (Channel.deliveries). Every other lock of this
+flushAsync); tapChans.mu inside Channel.cbmu (Channel.deliveries);
+faultConn.mu (fault.go) is taken inside tapWriter.sockMu, or alone. Every other lock of this
 package (Conn.mu, Channel.cmu, confirmRing.mu, executor.mu,
 tapDeliveries.mu, tapConsumer.mu) is a leaf: nothing else is locked while it
 is held. An executor claim (TryPublish, TryAck) is not a lock: it makes the

@@ -34,6 +34,9 @@ func (rd *tapReader) sockRead(p []byte) (int, error) {
 		err = rr.err
 	}
 	rr.p, rr.err = nil, nil
+	if err == errFaultPath {
+		return rd.conn.Read(p) // a fault is set: read through fault.go
+	}
 	if err != nil && err != io.EOF {
 		err = rd.readError(err)
 	}

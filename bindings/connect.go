@@ -306,6 +306,7 @@ func (c *connection) open(vm *goja.Runtime, conn *amqp.Conn) goja.Value {
 	_ = proto.Set("client_properties", c.clientProps)
 	_ = proto.Set("connection_tunning", c.tuning)
 	getter("channels_ids_count", func() any { return conn.ChannelsInUse() })
+	m.faultsOpened(c, proto) // amqpjs/faults can act on it (faults.go)
 
 	transport := vm.NewObject()
 	setMethod(vm, transport, "close", func(goja.FunctionCall) goja.Value {

@@ -66,6 +66,12 @@ type Options struct {
 	// derives it from Defaults: http://HOST:15672 with the AMQP URL's host,
 	// user and password (see ManagementConfig).
 	ManagementURL string
+
+	// Faults, when not nil, is the set of connections that the
+	// amqpjs/faults module's connections() lists: give every runtime of a
+	// run the same one so that a VU can inject faults into the connections
+	// of the others. Nil: each runtime lists only its own.
+	Faults *FaultScope
 }
 
 // Register installs the aioamqp module in rt. Call before rt runs.
@@ -79,6 +85,7 @@ func Register(rt *runtime.Runtime, opts Options) {
 	rt.RegisterModule(ModuleName, m.load)
 	rt.RegisterModule("node:"+ModuleName, m.load)
 	registerRabbitMQ(m)
+	rt.RegisterModule(FaultsModuleName, m.loadFaults) // faults.go
 }
 
 // module is the per-runtime state of the aioamqp module. loop-owned.
@@ -96,6 +103,8 @@ type module struct {
 	mx       moduleMetrics     // metrics.go
 	siteBuf  []goja.StackFrame // scratch of site (callsite.go)
 	lastSite callSite          // the last capture, shared by calls from its place
+
+	faultsExports *goja.Object // amqpjs/faults (faults.go)
 }
 
 func (m *module) load(vm *goja.Runtime, module *goja.Object) {

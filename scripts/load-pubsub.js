@@ -8,11 +8,22 @@
 // tag `scenario`, so thresholds can look at one scenario. Every publish
 // carries the x-amqpjs-sent-at header and every delivery records now minus
 // that time into amqp_e2e_latency (turn it off with --no-e2e-header).
+//
+// Split between instances (amqpjs run --instance I/N, docs/distributed.md),
+// all instances share one queue: give each the same name in $QUEUE, e.g.
+//   QUEUE=load-$(date +%s) amqpjs run --instance 0/3 --start-at T scripts/load-pubsub.js
+// (and 1/3, 2/3 with the same QUEUE and T). The instance at 0 declares it
+// (setupOnce) and deletes it at the end (teardownOnce); an instance without
+// a consumer VU (2 consumers over 3 instances are 1 + 1 + 0) only publishes,
+// and the others' consumers take its messages. Alone, without $QUEUE, the
+// run declares a queue of its own.
 import * as aioamqp from 'aioamqp';
 import { setTimeout as sleep } from 'timers/promises';
 import { Counter } from 'amqpjs/metrics';
 
 export const options = {
+  setupOnce: true, // only the instance at 0 of a split run (a run alone: always)
+  teardownOnce: true,
   scenarios: {
     producers: {
       executor: 'constant-arrival-rate', exec: 'produce',
@@ -38,7 +49,7 @@ const acked = new Counter('acked'); // a custom metric: it gets the scenario tag
 export async function setup() {
   const [transport, protocol] = await aioamqp.connect();
   const channel = await protocol.channel();
-  const queue = `amqpjs.load-pubsub.${Date.now().toString(36)}`;
+  const queue = process.env.QUEUE || `amqpjs.load-pubsub.${Date.now().toString(36)}`;
   await channel.queue_declare(queue, { arguments: { 'x-max-length': 100000 } });
   await protocol.close();
   transport.close();
@@ -46,10 +57,19 @@ export async function setup() {
   return { queue };
 }
 
+// The queue: setup()'s, or (an instance of a split run other than the one
+// at 0, whose VUs get no data) $QUEUE.
+function queueOf(data) {
+  if (data) return data.queue;
+  if (process.env.QUEUE) return process.env.QUEUE;
+  throw new Error('a run split between instances needs one queue: give every instance the same QUEUE=name');
+}
+
 // Each VU opens its connection on its first iteration and keeps it.
 let channel;
 
-export async function produce({ queue }) {
+export async function produce(data) {
+  const queue = queueOf(data);
   if (!channel) {
     const [, protocol] = await aioamqp.connect();
     channel = await protocol.channel();
@@ -58,7 +78,8 @@ export async function produce({ queue }) {
   await channel.publish(`message ${__VU}.${__ITER}`, '', queue);
 }
 
-export async function consume({ queue }) {
+export async function consume(data) {
+  const queue = queueOf(data);
   if (!channel) {
     const [, protocol] = await aioamqp.connect();
     channel = await protocol.channel();

@@ -20,13 +20,17 @@ import (
 func TestMergeInstancesAgainstRabbitMQ(t *testing.T) {
 	script := filepath.Join(repoRoot, "scripts", "load-pubsub.js")
 	dir := t.TempDir()
+	// The instances share one queue (the script's $QUEUE), which the one at
+	// 0 declares and deletes, and start together.
+	queue := fmt.Sprintf("amqpjs-merge-pubsub-%d", time.Now().UnixNano())
+	at := time.Now().Add(4 * time.Second).UTC().Format(time.RFC3339Nano)
 	var procs []*Proc
 	var sums, series []string
 	for i, seg := range mergeSegments {
 		sum, jl := filepath.Join(dir, fmt.Sprintf("summary%d.json", i)), filepath.Join(dir, fmt.Sprintf("series%d.jsonl", i))
 		sums, series = append(sums, sum), append(series, jl)
-		procs = append(procs, Start(t, Opts{Args: []string{"run", "--quiet", "--execution-segment", seg, "--summary-export", sum, "--out", "json=" + jl, script},
-			Env: []string{"AMQP_URL=" + aioamqpURL()}, Timeout: 2 * time.Minute}))
+		procs = append(procs, Start(t, Opts{Args: []string{"run", "--quiet", "--execution-segment", seg, "--start-at", at, "--summary-export", sum, "--out", "json=" + jl, script},
+			Env: []string{"AMQP_URL=" + aioamqpURL(), "QUEUE=" + queue}, Timeout: 2 * time.Minute}))
 	}
 	for i, p := range procs {
 		// 99: a loaded machine can miss the producers' rate threshold.
@@ -64,6 +68,11 @@ func TestMergeInstancesAgainstRabbitMQ(t *testing.T) {
 		if got := m.Metrics[key].Data; count == 0 || got.Count != count || math.Abs(got.Sum-sum) > 1e-9*sum {
 			t.Errorf("%s: merged %+v, the instances add up to %d, %v", key, got, count, sum)
 		}
+	}
+	// One queue for the three: every message published by any instance was
+	// consumed by some instance's consumer (instance 2 has none of the 2).
+	if pub, acked := m.Metrics["amqp_published"].Data.Count, m.Metrics["acked"].Data.Count; acked != pub {
+		t.Errorf("%d published, %d acked by the consumers of the three", pub, acked)
 	}
 	all := mergeSamples(t, parts, "amqp_e2e_latency")
 	for _, pc := range []float64{90, 95, 99} {

@@ -16,7 +16,7 @@ import (
 
 // refPages are the pages this package checks, and, for each, the classes
 // ("## " sections with members) that must all be checked.
-var refPages = []string{"aioamqp.md", "protocol.md", "transport.md", "channel.md", "message.md", "exceptions.md"}
+var refPages = []string{"aioamqp.md", "protocol.md", "transport.md", "channel.md", "message.md", "exceptions.md", "faults.md"}
 
 type refChecker struct {
 	t       *testing.T
@@ -84,6 +84,12 @@ func TestReference(t *testing.T) {
 		}
 	}
 	rc.check("aioamqp.md", "aioamqp", mod)
+
+	fv, err := rt.Require("amqpjs/faults")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc.check("faults.md", "amqpjs/faults", ownNames(vm, fv.ToObject(vm)))
 
 	// Exceptions: a section per class; each documented field is an own
 	// field of that class's instances; every field is documented somewhere.

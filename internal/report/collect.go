@@ -50,6 +50,8 @@ type Data struct {
 	// Notes are shown above the charts (such as how the data was merged).
 	Notes []string
 	extra int // run lines of further files (their summary is not shown)
+
+	events []PageEvent // faults injected by the script (amqpjs/faults)
 }
 
 // NewData makes an empty report.
@@ -226,4 +228,25 @@ func bucketed(tl timeline, kind string, ss []*series) []agg {
 		}
 	}
 	return out
+}
+
+// AddEvent adds an event of the run (a fault injected by the script): a
+// marker on every chart.
+func (d *Data) AddEvent(e metrics.JSONEvent) {
+	label := e.Event
+	if ts := e.Tags["target_scenario"]; ts != "" {
+		label += " " + ts
+		if vu := e.Tags["target_vu"]; vu != "" {
+			label += " VU " + vu
+		}
+	}
+	for _, k := range []string{"duration", "bytes_per_second"} {
+		if v := e.Tags[k]; v != "" {
+			if k == "bytes_per_second" {
+				v += " B/s"
+			}
+			label += " " + v
+		}
+	}
+	d.events = append(d.events, PageEvent{T: math.Round(unix(e.Time)*1000) / 1000, Elapsed: e.Elapsed, Label: label})
 }

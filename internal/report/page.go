@@ -30,6 +30,15 @@ type Page struct {
 	Head       []string       `json:"head"`
 	Summary    []SummaryRow   `json:"summary"`
 	Failed     bool           `json:"failed"`
+	Events     []PageEvent    `json:"events,omitempty"`
+}
+
+// PageEvent is an event of the run, marked on every chart at T (Unix
+// seconds) and listed under the charts.
+type PageEvent struct {
+	T       float64 `json:"t"`
+	Elapsed float64 `json:"elapsed"` // seconds since the run's start
+	Label   string  `json:"label"`
 }
 
 // Section is a group of charts: the whole run, or one scenario.
@@ -120,6 +129,8 @@ func (d *Data) Page(maxPoints int) *Page {
 	d.thresholds(p)
 	d.summary(p)
 	d.info(p)
+	p.Events = append([]PageEvent(nil), d.events...)
+	sort.SliceStable(p.Events, func(i, j int) bool { return p.Events[i].T < p.Events[j].T })
 	return p
 }
 

@@ -112,6 +112,16 @@ func (o *Output) Write(pts []metrics.Point) error {
 	return nil
 }
 
+// WriteEvents keeps the run's events, for markers on the charts.
+func (o *Output) WriteEvents(evs []metrics.Event) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, e := range evs {
+		o.data.AddEvent(metrics.JSONEvent{Type: "event", Event: e.Name, Time: e.Time, Elapsed: e.Elapsed, Tags: e.Tags.Map()})
+	}
+	return nil
+}
+
 // WriteSummary keeps the run's description and summary.
 func (o *Output) WriteSummary(info metrics.RunInfo, sum *metrics.Summary) error {
 	js := sum.JSON()
@@ -143,6 +153,7 @@ func (o *Output) Close() error {
 // jsonLine is any line of the JSON lines output: a point, or the run line.
 type jsonLine struct {
 	metrics.JSONPoint
+	Event   string               `json:"event"` // with Type "event": an event line
 	Run     *metrics.RunInfo     `json:"run"`
 	Summary *metrics.JSONSummary `json:"summary"`
 }
@@ -167,6 +178,8 @@ func (d *Data) ReadJSON(r io.Reader, name string) error {
 			return fmt.Errorf("%s:%d: not a line of amqpjs's JSON output: %v", name, n, err)
 		}
 		switch {
+		case l.Type == "event" && l.Event != "":
+			d.AddEvent(metrics.JSONEvent{Type: l.Type, Event: l.Event, Time: l.Time, Elapsed: l.Elapsed, Tags: l.Tags})
 		case l.Metric != "":
 			if l.Time.IsZero() || l.Type == "" {
 				return fmt.Errorf("%s:%d: a point without time or type", name, n)

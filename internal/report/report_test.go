@@ -402,3 +402,38 @@ func TestOneHourReportSize(t *testing.T) {
 		}
 	}
 }
+
+// Events (faults injected by the script) from the JSON lines and from the
+// live output become the page's markers, in time order, with a label
+// naming the fault, its target and its argument.
+func TestEvents(t *testing.T) {
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	lines := `{"type":"event","event":"fault.stall","time":"2026-01-02T03:04:07Z","elapsed":2,"tags":{"scenario":"chaos","target_scenario":"consumers","target_vu":"3","duration":"10s"}}
+{"type":"event","event":"fault.cut","time":"2026-01-02T03:04:06Z","elapsed":1,"tags":{"scenario":"chaos","target_scenario":"producers","target_vu":"7"}}
+`
+	d := NewData()
+	if err := d.ReadJSON(bytes.NewReader(append(runJSON(t, true), lines...)), "run.jsonl"); err != nil {
+		t.Fatal(err)
+	}
+	ev := d.Page(0).Events
+	if len(ev) != 2 || ev[0].Label != "fault.cut producers VU 7" || ev[1].Label != "fault.stall consumers VU 3 10s" ||
+		ev[0].T != float64(start.Add(time.Second).Unix()) || ev[1].Elapsed != 2 {
+		t.Fatalf("events %+v", ev)
+	}
+
+	path := filepath.Join(t.TempDir(), "r.html")
+	o, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := o.WriteEvents([]metrics.Event{{Time: start, Elapsed: 0.5, Name: "fault.bandwidth", Tags: metrics.NewTags(map[string]string{"bytes_per_second": "1000000"})}}); err != nil {
+		t.Fatal(err)
+	}
+	if ev := o.data.Page(0).Events; len(ev) != 1 || ev[0].Label != "fault.bandwidth 1000000 B/s" {
+		t.Fatalf("live events %+v", ev)
+	}
+	if err := o.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var _ metrics.EventOutput = o
+}

@@ -91,6 +91,7 @@ type Runtime struct {
 	done chan struct{} // closed when the run has ended (or Close before any)
 
 	defaults *bindings.ConnectDefaults // connect()'s, from Options.URL
+	faults   *bindings.FaultScope      // the connections amqpjs/faults lists: this runtime's and its VUs'
 	scen     *ScenarioOptions          // a copy of Options.Scenario, Registry set; nil: none
 
 	mu      sync.Mutex
@@ -127,7 +128,7 @@ func New(opts Options) (*Runtime, error) {
 	if err != nil {
 		return nil, fmt.Errorf("amqpjs: Options.URL: %w", err)
 	}
-	r := &Runtime{opts: opts, log: opts.Logger, defaults: defaults, done: make(chan struct{}), hosts: map[string]bool{}}
+	r := &Runtime{opts: opts, log: opts.Logger, defaults: defaults, faults: bindings.NewFaultScope(), done: make(chan struct{}), hosts: map[string]bool{}}
 	if opts.Scenario != nil {
 		so := *opts.Scenario
 		if so.Registry == nil {
@@ -163,7 +164,7 @@ func lowOptions(o Options) runtime.Options {
 // setup registers the modules of Options on rt (before it runs): aioamqp,
 // and 'amqpjs/metrics' for scenarios.
 func (r *Runtime) setup(rt *runtime.Runtime) {
-	bindings.Register(rt, bindings.Options{Defaults: r.defaults, Dial: r.opts.Dial, Logger: r.opts.Logger, ManagementURL: r.opts.ManagementURL})
+	bindings.Register(rt, bindings.Options{Defaults: r.defaults, Dial: r.opts.Dial, Logger: r.opts.Logger, ManagementURL: r.opts.ManagementURL, Faults: r.faults})
 	if r.scen != nil {
 		scenario.RegisterModule(rt, r.scen.Registry)
 	}

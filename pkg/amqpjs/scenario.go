@@ -147,7 +147,7 @@ func (r *Runtime) runMain(ctx context.Context, name, src string, hasSource bool)
 // host modules, whose calls see the run's context.
 func (r *Runtime) newVU(int) (*runtime.Runtime, error) {
 	r.mu.Lock()
-	vr := &Runtime{opts: r.opts, log: r.log, defaults: r.defaults, scen: r.scen, done: r.done,
+	vr := &Runtime{opts: r.opts, log: r.log, defaults: r.defaults, faults: r.faults, scen: r.scen, done: r.done,
 		started: true, ctx: r.ctx, cancel: r.cancel, hosts: r.hosts}
 	modules := r.modules
 	r.mu.Unlock()

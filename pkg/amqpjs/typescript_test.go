@@ -33,7 +33,7 @@ func TestWriteTypes(t *testing.T) {
 	if err := amqpjs.WriteTypes(dir); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"aioamqp.d.ts", "globals.d.ts", "buffer.d.ts", "modules.d.ts", "metrics.d.ts"} {
+	for _, name := range []string{"aioamqp.d.ts", "globals.d.ts", "buffer.d.ts", "modules.d.ts", "metrics.d.ts", "faults.d.ts"} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			t.Error(err)
 		}

@@ -207,6 +207,7 @@ type Registry struct {
 	thresh  []*Threshold
 	started atomic.Int64 // unix nanoseconds of Start; 0 before
 	info    sync.Map     // string → string: facts about the run (see SetInfo)
+	events  eventLog     // event.go
 }
 
 // NewRegistry makes an empty registry.

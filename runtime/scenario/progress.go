@@ -20,8 +20,13 @@ func (s *Scenario) ticker(stop <-chan struct{}) {
 	tick := func(now time.Time, final bool) {
 		if len(s.opts.Outputs) > 0 {
 			pts := sampler.Sample(now)
+			evs := s.reg.TakeEvents() // faults injected by the script (amqpjs/faults)
 			for _, o := range s.opts.Outputs {
-				if err := o.Write(pts); err != nil && !outErr {
+				err := o.Write(pts)
+				if eo, ok := o.(metrics.EventOutput); ok && len(evs) > 0 && err == nil {
+					err = eo.WriteEvents(evs)
+				}
+				if err != nil && !outErr {
 					outErr = true
 					s.errs.print(fmt.Sprintf("--out: %v", err))
 				}

@@ -191,7 +191,7 @@ var candidateModules = []string{
 	"perf_hooks", "process", "punycode", "querystring", "readline", "readline/promises", "repl", "stream",
 	"stream/promises", "stream/web", "string_decoder", "sys", "timers", "timers/promises", "tls",
 	"trace_events", "tty", "url", "util", "util/types", "v8", "vm", "wasi", "worker_threads", "zlib",
-	"aioamqp", "amqpjs/metrics", "metrics", "amqpjs/rabbitmq",
+	"aioamqp", "amqpjs/metrics", "metrics", "amqpjs/rabbitmq", "amqpjs/faults",
 }
 
 func TestModules(t *testing.T) {

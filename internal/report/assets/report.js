@@ -88,6 +88,7 @@
 		var nav = el("nav");
 		var links = [["#thresholds", "Thresholds"], ["#summary", "Summary"]];
 		(page.sections || []).forEach(function (s) { links.push(["#" + s.id, s.title]); });
+		if ((page.events || []).length) links.push(["#events", "Events"]);
 		links.forEach(function (l) { nav.appendChild(el("a", { href: l[0], text: l[1] })); });
 		main.appendChild(nav);
 	}
@@ -174,11 +175,51 @@
 			series: series,
 			axes: [{}, yAxis],
 			cursor: { sync: { key: "amqpjs" } },
-			legend: { live: true }
+			legend: { live: true },
+			hooks: { draw: [function (u) { markEvents(page, u); }] }
 		};
 		var u = new uPlot(opts, data, box);
 		plots.push([u, box]);
 		return u;
+	}
+
+	// markEvents draws each event of the run (an injected fault) as a
+	// dashed vertical line with its name.
+	function markEvents(page, u) {
+		var evs = page.events || [];
+		if (!evs.length) return;
+		var ctx = u.ctx, b = u.bbox, px = window.devicePixelRatio || 1;
+		ctx.save();
+		ctx.strokeStyle = "#9467bd";
+		ctx.fillStyle = "#9467bd";
+		ctx.lineWidth = px;
+		ctx.setLineDash([4 * px, 3 * px]);
+		ctx.font = (10 * px) + "px sans-serif";
+		ctx.textAlign = "left";
+		ctx.textBaseline = "top";
+		evs.forEach(function (e, i) {
+			var x = Math.round(u.valToPos(e.t, "x", true));
+			if (x < b.left || x > b.left + b.width) return;
+			ctx.beginPath();
+			ctx.moveTo(x, b.top);
+			ctx.lineTo(x, b.top + b.height);
+			ctx.stroke();
+			// On the chart the fault and its target ("cut producers"); the
+			// events table has the rest.
+			var short = e.label.replace(/^fault\./, "").split(" ").slice(0, 2).join(" ");
+			ctx.fillText(short, x + 3 * px, b.top + (2 + 11 * (i % 4)) * px);
+		});
+		ctx.restore();
+	}
+
+	function events(page) {
+		var evs = page.events || [];
+		if (!evs.length) return;
+		var rows = evs.map(function (e) {
+			return el("tr", null, [el("td", { cls: "num", text: trim(e.elapsed, 3) + " s" }), el("td", { text: e.label })]);
+		});
+		var sec = el("section", { id: "events" }, [el("h2", { text: "Events" }), el("p", { cls: "note", text: "Faults injected by the script (amqpjs/faults), marked on the charts; time since the run's start." }), table(["time", "event"], rows)]);
+		document.getElementById("report").appendChild(sec);
 	}
 
 	function sections(page) {
@@ -210,6 +251,7 @@
 		thresholds(page);
 		summary(page);
 		var n = sections(page);
+		events(page);
 		root.setAttribute("data-charts", String(n));
 		var pending = 0;
 		window.addEventListener("resize", function () {

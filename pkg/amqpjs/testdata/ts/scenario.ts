@@ -9,6 +9,7 @@ import { setTimeout as sleep, scheduler } from 'timers/promises';
 import { Buffer as B } from 'buffer';
 import { URL as U } from 'url';
 import { Counter, Trend, Rate, check, type ScenarioOptions } from 'amqpjs/metrics';
+import faults, { cut, stall, type FaultConnection } from 'amqpjs/faults';
 
 export const options: ScenarioOptions = {
   vus: 2,
@@ -34,6 +35,13 @@ const [transport, protocol] = await connect({ host: 'localhost', heartbeat: 10, 
 const [, p2] = await connect('localhost', 5672, 'guest', 'guest', '/', false, 'PLAIN', false, { timeout: 5 });
 const [, p3] = await from_url('amqp://guest:guest@localhost/', { client_properties: { connection_name: 'x' } });
 console.log(transport.local_address, protocol.state === aioamqp.OPEN, ns.CLOSED, protocol.server_properties.product);
+faults.latency(p3, '50ms');
+faults.bandwidth(p3, '1MB');
+faults.clear(p3);
+const victims: FaultConnection[] = faults.connections({ scenario: 'producers' });
+if (victims.length > 0) await stall(victims[0], 500);
+const wasCut: boolean = cut(p2);
+void wasCut;
 const ch: Channel = await protocol.channel({ return_callback: (body, env) => console.log(body.toString(), env.reply_code) });
 const { queue } = await ch.queue_declare('', { exclusive: true, arguments: { 'x-max-priority': 4, 'x-message-ttl': 2147483648 } });
 await ch.queue_declare({ queue_name: 'q', durable: true });
@@ -107,5 +115,9 @@ async function mistakes(c: Channel) {
   await c.queue_bind('q', 'ex');
   // @ts-expect-error: no such method
   await c.basic_ack(1);
+  // @ts-expect-error: a fault needs a connection
+  faults.cut(c);
+  // @ts-expect-error: filters are by scenario and VU
+  faults.connections({ queue: 'q' });
 }
 void mistakes;
