@@ -2,8 +2,10 @@ package amqp
 
 import (
 	"encoding/binary"
+	"maps"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -233,26 +235,10 @@ func equalNaN(a, b any) bool {
 		return ok && (x == y || (math.IsNaN(x) && math.IsNaN(y)))
 	case []any:
 		y, ok := b.([]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for i := range x {
-			if !equalNaN(x[i], y[i]) {
-				return false
-			}
-		}
-		return true
+		return ok && slices.EqualFunc(x, y, equalNaN)
 	case Table:
 		y, ok := b.(Table)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for k := range x {
-			if !equalNaN(x[k], y[k]) {
-				return false
-			}
-		}
-		return true
+		return ok && maps.EqualFunc(x, y, equalNaN)
 	}
 	return reflect.DeepEqual(a, b)
 }
