@@ -68,7 +68,12 @@ func ownNames(vm *goja.Runtime, o *goja.Object) []string {
 		panic(err)
 	}
 	for _, d := range v.Export().([]any) {
-		out = append(out, "["+strings.TrimPrefix(d.(string), "")+"]")
+		// Symbols described "amqpjs.…" are the runtime's own slots
+		// (non-enumerable, read-only; e.g. the faults module's link from a
+		// protocol to its connection), like the "_" names above.
+		if !strings.HasPrefix(d.(string), "amqpjs.") {
+			out = append(out, "["+d.(string)+"]")
+		}
 	}
 	return out
 }
