@@ -388,23 +388,23 @@ func (f *faultConn) SetDeadline(t time.Time) error {
 // SetReadDeadline implements net.Conn: the socket's own deadline until the
 // layer is engaged, then Read's.
 func (f *faultConn) SetReadDeadline(t time.Time) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.rdl = t
-	if !f.engaged.Load() {
-		return f.Conn.SetReadDeadline(t)
-	}
-	f.broadcast()
-	return nil
+	return f.setDeadline(&f.rdl, t, f.Conn.SetReadDeadline)
 }
 
 // SetWriteDeadline implements net.Conn, as SetReadDeadline.
 func (f *faultConn) SetWriteDeadline(t time.Time) error {
+	return f.setDeadline(&f.wdl, t, f.Conn.SetWriteDeadline)
+}
+
+// setDeadline records one direction's deadline (*dl, guarded by f.mu) and
+// hands it to the socket (set) while the layer is not engaged, else wakes
+// the waiters so that they see it.
+func (f *faultConn) setDeadline(dl *time.Time, t time.Time, set func(time.Time) error) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.wdl = t
+	*dl = t
 	if !f.engaged.Load() {
-		return f.Conn.SetWriteDeadline(t)
+		return set(t)
 	}
 	f.broadcast()
 	return nil
