@@ -70,6 +70,23 @@ func faultEnd(t *testing.T, cfg Config, fault func(c *Conn)) (end *Error, pendin
 	return end, pending, consumerEnd, info.MessageCount
 }
 
+// pendingFailed checks faultEnd's outcome: every publish pending during the
+// stall failed with the connection's close, and the queue holds the 10
+// confirmed messages.
+func pendingFailed(t *testing.T, pending []error, queued int, when string) {
+	t.Helper()
+	for _, err := range pending {
+		if err == nil {
+			t.Error("a publish was confirmed " + when)
+			continue
+		}
+		asError(t, err, KindConnectionClosed, 0)
+	}
+	if queued < 10 {
+		t.Errorf("the queue holds %d messages; the 10 confirmed ones must be there", queued)
+	}
+}
+
 func TestFaultCutBroker(t *testing.T) {
 	end, pending, consumerEnd, queued := faultEnd(t, testConfig(t), func(c *Conn) {
 		if !c.Cut() {
@@ -79,20 +96,11 @@ func TestFaultCutBroker(t *testing.T) {
 	if end == nil || end.Kind != KindConnectionClosed || end.Code != 0 || !strings.Contains(end.Reason, "connection reset by peer") {
 		t.Errorf("OnClose got %v; want KindConnectionClosed, code 0, a reset", end)
 	}
-	for _, err := range pending {
-		if err == nil {
-			t.Error("a publish was confirmed while the connection was stalled")
-			continue
-		}
-		asError(t, err, KindConnectionClosed, 0)
-	}
+	pendingFailed(t, pending, queued, "while the connection was stalled")
 	if consumerEnd != nil {
 		asError(t, consumerEnd, KindConnectionClosed, 0)
 	} else {
 		t.Error("the consumer ended without an error")
-	}
-	if queued < 10 {
-		t.Errorf("the queue holds %d messages; the 10 confirmed ones must be there", queued)
 	}
 }
 
@@ -104,16 +112,7 @@ func TestFaultStallBroker(t *testing.T) {
 	if end == nil || end.Kind != KindConnectionClosed || end.Code != 0 || !strings.Contains(end.Reason, "missed heartbeats") {
 		t.Errorf("OnClose got %v; want KindConnectionClosed, code 0, missed heartbeats", end)
 	}
-	for _, err := range pending {
-		if err == nil {
-			t.Error("a publish was confirmed during the stall")
-			continue
-		}
-		asError(t, err, KindConnectionClosed, 0)
-	}
-	if queued < 10 {
-		t.Errorf("the queue holds %d messages; the 10 confirmed ones must be there", queued)
-	}
+	pendingFailed(t, pending, queued, "during the stall")
 }
 
 // Latency and a bandwidth limit slow the connection down; every message,
