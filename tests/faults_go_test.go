@@ -54,12 +54,7 @@ func (f *faultEnv) goFaultEnds(t *testing.T, kind, name string, proxy *faultProx
 // goFaultConfig is the Config of a connection named name that the fault
 // kind can reach.
 func (f *faultEnv) goFaultConfig(t *testing.T, kind, name string) (amqp.Config, *faultProxy) {
-	url := f.url
-	var proxy *faultProxy
-	if kind == "cut" || kind == "stall" {
-		proxy = newFaultProxy(t, f.node.Addr())
-		url = proxy.URL(url)
-	}
+	url, proxy := f.faultURL(t, kind)
 	cfg := amqpConfig(t, url)
 	cfg.ClientProperties = amqp.Table{"connection_name": name}
 	if kind == "stall" {

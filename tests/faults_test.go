@@ -321,32 +321,45 @@ func (f *faultEnv) faultHandlers(t *testing.T, proxy *faultProxy, name string, w
 	}
 }
 
+// faultURL is the AMQP URL through which fault kind reaches a connection:
+// the broker's own, or a fault proxy's in front of it for a cut or a stall.
+func (f *faultEnv) faultURL(t *testing.T, kind string) (string, *faultProxy) {
+	if kind == "cut" || kind == "stall" {
+		proxy := newFaultProxy(t, f.node.Addr())
+		return proxy.URL(f.url), proxy
+	}
+	return f.url, nil
+}
+
+// runFaultKind runs the fault script with connection name, AMQP_URL and
+// FAULT_NAME set plus env, applies fault kind when the script asks for it,
+// waits for the fault's handlers, lifts a proxy's stall and checks the run.
+func (f *faultEnv) runFaultKind(t *testing.T, kind, script, name string, env ...string) faultRun {
+	t.Helper()
+	url, proxy := f.faultURL(t, kind)
+	var wg sync.WaitGroup
+	run := runFaultScript(t, f.out, faultScript(t, script),
+		append([]string{"AMQP_URL=" + url, "FAULT_NAME=" + name}, env...), f.faultHandlers(t, proxy, name, &wg), kind)
+	wg.Wait()
+	if proxy != nil {
+		proxy.Resume()
+	}
+	checkFaultRun(t, run)
+	return run
+}
+
 // consumeFault runs consume_fault.js with one fault and checks that every
 // message is in its queue afterwards or was handed to the script.
 func (f *faultEnv) consumeFault(t *testing.T, kind string) {
 	const n = 5000
 	base := uniqueName(t, "q")
 	name := uniqueName(t, "conn")
-	url := f.url
-	var proxy *faultProxy
-	if kind == "cut" || kind == "stall" {
-		proxy = newFaultProxy(t, f.node.Addr())
-		url = proxy.URL(url)
-	}
 	prep := dialSync(t, amqpConfig(t, f.url))
 	for _, q := range []string{".a", ".b", ".c"} {
 		prep.Declare(base + q)
 		prep.Fill(base+q, 0, n)
 	}
-	var wg sync.WaitGroup
-	run := runFaultScript(t, f.out, faultScript(t, "consume_fault.js"),
-		[]string{"AMQP_URL=" + url, "FAULT_QUEUE=" + base, "FAULT_NAME=" + name, "FAULT_N=" + strconv.Itoa(n)},
-		f.faultHandlers(t, proxy, name, &wg), kind)
-	wg.Wait()
-	if proxy != nil {
-		proxy.Resume()
-	}
-	checkFaultRun(t, run)
+	run := f.runFaultKind(t, kind, "consume_fault.js", name, "FAULT_QUEUE="+base, "FAULT_N="+strconv.Itoa(n))
 	t.Log(lastLine(run.Stdout))
 	received := map[string]map[int]bool{}
 	for _, v := range run.Values("received") {
@@ -380,20 +393,7 @@ func (f *faultEnv) consumeFault(t *testing.T, kind string) {
 func (f *faultEnv) publishFault(t *testing.T, kind string) {
 	queue := uniqueName(t, "q")
 	name := uniqueName(t, "conn")
-	url := f.url
-	var proxy *faultProxy
-	if kind == "cut" || kind == "stall" {
-		proxy = newFaultProxy(t, f.node.Addr())
-		url = proxy.URL(url)
-	}
-	var wg sync.WaitGroup
-	run := runFaultScript(t, f.out, faultScript(t, "publish_fault.js"),
-		[]string{"AMQP_URL=" + url, "FAULT_QUEUE=" + queue, "FAULT_NAME=" + name}, f.faultHandlers(t, proxy, name, &wg), kind)
-	wg.Wait()
-	if proxy != nil {
-		proxy.Resume()
-	}
-	checkFaultRun(t, run)
+	run := f.runFaultKind(t, kind, "publish_fault.js", name, "FAULT_QUEUE="+queue)
 	if got := run.Values(kind); len(got) != 1 {
 		t.Errorf("the script asked for %q %d times", kind, len(got))
 	}
