@@ -149,11 +149,7 @@ func (m *module) jsFaultCut(call goja.FunctionCall) goja.Value {
 // faults.stall(protocol, duration) → Promise<void>, settled when the stall
 // is over (or the connection ended first).
 func (m *module) jsFaultStall(call goja.FunctionCall) goja.Value {
-	vm := m.rt.VM()
-	t := m.faultTargetOf(vm, "stall", call.Argument(0))
-	d := faultDuration(vm, "stall", call.Argument(1), false)
-	t.conn.Stall(d)
-	m.faultEvent("stall", t, map[string]string{"duration": d.String()})
+	t, d := m.durationFault(call, "stall", false, (*amqp.Conn).Stall)
 	p, res := m.loop.NewPromise()
 	go func() {
 		tm := time.NewTimer(d)
@@ -165,17 +161,25 @@ func (m *module) jsFaultStall(call goja.FunctionCall) goja.Value {
 		}
 		res.Resolve(nil)
 	}()
-	return vm.ToValue(p)
+	return m.rt.VM().ToValue(p)
 }
 
 // faults.latency(protocol, duration)
 func (m *module) jsFaultLatency(call goja.FunctionCall) goja.Value {
-	vm := m.rt.VM()
-	t := m.faultTargetOf(vm, "latency", call.Argument(0))
-	d := faultDuration(vm, "latency", call.Argument(1), true)
-	t.conn.SetLatency(d)
-	m.faultEvent("latency", t, map[string]string{"duration": d.String()})
+	m.durationFault(call, "latency", true, (*amqp.Conn).SetLatency)
 	return goja.Undefined()
+}
+
+// durationFault reads the call's protocol and duration (zeroOK as
+// faultDuration), sets the fault on the connection with apply and records
+// it as an event. Loop only.
+func (m *module) durationFault(call goja.FunctionCall, name string, zeroOK bool, apply func(*amqp.Conn, time.Duration)) (*faultTarget, time.Duration) {
+	vm := m.rt.VM()
+	t := m.faultTargetOf(vm, name, call.Argument(0))
+	d := faultDuration(vm, name, call.Argument(1), zeroOK)
+	apply(t.conn, d)
+	m.faultEvent(name, t, map[string]string{"duration": d.String()})
+	return t, d
 }
 
 // faults.bandwidth(protocol, size)
