@@ -182,11 +182,8 @@ func (f *faultConn) faultRead(p []byte) (int, error) {
 		go f.readPump()
 	}
 	for {
-		switch {
-		case f.cut:
-			return 0, f.opErr("read", syscall.ECONNRESET)
-		case f.closed:
-			return 0, f.opErr("read", net.ErrClosed)
+		if err := f.endedErr("read"); err != nil {
+			return 0, err
 		}
 		now := time.Now()
 		if !f.rdl.IsZero() && !now.Before(f.rdl) {
@@ -217,6 +214,18 @@ func (f *faultConn) faultRead(p []byte) (int, error) {
 		}
 		f.wait(until, f.rdl)
 	}
+}
+
+// endedErr is op's error on a connection that was cut (a reset) or closed,
+// else nil. f.mu held.
+func (f *faultConn) endedErr(op string) error {
+	switch {
+	case f.cut:
+		return f.opErr(op, syscall.ECONNRESET)
+	case f.closed:
+		return f.opErr(op, net.ErrClosed)
+	}
+	return nil
 }
 
 // burst is how many of n bytes may go at once under the bandwidth limit
@@ -284,12 +293,10 @@ func (f *faultConn) Write(p []byte) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for {
-		switch {
-		case f.cut:
-			return 0, f.opErr("write", syscall.ECONNRESET)
-		case f.closed:
-			return 0, f.opErr("write", net.ErrClosed)
-		case f.werr != nil:
+		if err := f.endedErr("write"); err != nil {
+			return 0, err
+		}
+		if f.werr != nil {
 			return 0, f.werr
 		}
 		if !f.wdl.IsZero() && !time.Now().Before(f.wdl) {
