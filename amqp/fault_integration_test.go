@@ -12,13 +12,9 @@ import (
 	"time"
 )
 
-// faultEnd dials, declares a queue, confirms 10 publishes, starts a
-// consumer on another queue, stalls the connection (so that what follows
-// stays pending), starts 5 publishes that wait for confirms, runs fault,
-// and returns what the connection's end, the pending publishes and the
-// consumer reported, and the queue's message count seen from a new
-// connection.
-func faultEnd(t *testing.T, cfg Config, fault func(c *Conn)) (end *Error, pending []error, consumerEnd error, queued int) {
+// dialEnds dials cfg (the connection is aborted at cleanup) and returns it
+// with the channel that receives its OnClose error.
+func dialEnds(t *testing.T, cfg Config) (*Conn, chan *Error) {
 	t.Helper()
 	c, err := Dial(bg(), cfg)
 	if err != nil {
@@ -27,6 +23,18 @@ func faultEnd(t *testing.T, cfg Config, fault func(c *Conn)) (end *Error, pendin
 	t.Cleanup(func() { c.Abort(); <-c.Done() })
 	ends := make(chan *Error, 1)
 	c.OnClose(func(e *Error) { ends <- e })
+	return c, ends
+}
+
+// faultEnd dials, declares a queue, confirms 10 publishes, starts a
+// consumer on another queue, stalls the connection (so that what follows
+// stays pending), starts 5 publishes that wait for confirms, runs fault,
+// and returns what the connection's end, the pending publishes and the
+// consumer reported, and the queue's message count seen from a new
+// connection.
+func faultEnd(t *testing.T, cfg Config, fault func(c *Conn)) (end *Error, pending []error, consumerEnd error, queued int) {
+	t.Helper()
+	c, ends := dialEnds(t, cfg)
 	ch := openCh(t, c)
 	q := declareQ(t, ch, QueueDeclareArgs{Name: uniq(t, "q"), Durable: true})
 	other := declareQ(t, ch, QueueDeclareArgs{Name: uniq(t, "other"), Exclusive: true})
@@ -169,13 +177,7 @@ func TestFaultUnderTLS(t *testing.T) {
 	cfg := base
 	cfg.Host, cfg.Port = "127.0.0.1", port
 	cfg.TLS = &TLSOptions{CAFile: caFile}
-	c, err := Dial(bg(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Abort(); <-c.Done() })
-	ends := make(chan *Error, 1)
-	c.OnClose(func(e *Error) { ends <- e })
+	c, ends := dialEnds(t, cfg)
 	ch := openCh(t, c)
 	q := declareQ(t, ch, QueueDeclareArgs{Exclusive: true})
 	c.SetLatency(10 * time.Millisecond)
