@@ -7,10 +7,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net"
-	"net/url"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -30,21 +28,11 @@ func amqpURL() string {
 // the test.
 func testConfig(t testing.TB) Config {
 	t.Helper()
-	u, err := url.Parse(amqpURL())
+	u, err := ParseURL(amqpURL())
 	if err != nil {
 		t.Fatalf("AMQP_URL: %v", err)
 	}
-	cfg := Config{Host: u.Hostname(), Vhost: "/"}
-	if p := u.Port(); p != "" {
-		cfg.Port, _ = strconv.Atoi(p)
-	}
-	if u.User != nil {
-		cfg.Login = u.User.Username()
-		cfg.Password, _ = u.User.Password()
-	}
-	if v := strings.TrimPrefix(u.Path, "/"); v != "" {
-		cfg.Vhost = v
-	}
+	cfg := Config{Host: u.Host, Port: u.Port, Login: u.Login, Password: u.Password, Vhost: u.Vhost}
 	cfg.ClientProperties = Table{"connection_name": t.Name()}
 	cfg.ConnectTimeout = 10 * time.Second
 	return cfg

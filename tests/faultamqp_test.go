@@ -7,7 +7,6 @@ package tests
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,22 +21,11 @@ const faultCallTimeout = 30 * time.Second
 // amqpConfig turns an amqp:// URL into a Config.
 func amqpConfig(t testing.TB, raw string) amqp.Config {
 	t.Helper()
-	u, err := url.Parse(raw)
+	u, err := amqp.ParseURL(raw)
 	if err != nil {
 		t.Fatalf("URL: %v", err)
 	}
-	cfg := amqp.Config{Host: u.Hostname(), Vhost: "/", ConnectTimeout: 10 * time.Second}
-	if p := u.Port(); p != "" {
-		cfg.Port, _ = strconv.Atoi(p)
-	}
-	if u.User != nil {
-		cfg.Login = u.User.Username()
-		cfg.Password, _ = u.User.Password()
-	}
-	if v := strings.TrimPrefix(u.Path, "/"); v != "" {
-		cfg.Vhost, _ = url.PathUnescape(v)
-	}
-	return cfg
+	return amqp.Config{Host: u.Host, Port: u.Port, Login: u.Login, Password: u.Password, Vhost: u.Vhost, ConnectTimeout: 10 * time.Second}
 }
 
 // syncClient is a connection and channel used synchronously by a test.
