@@ -108,9 +108,22 @@ function expectClass(e, names, code, what) {
   if (code !== undefined) assert.strictEqual(e.code, code, `${what}: code of ${e.name}: ${e.message}`);
 }
 
+// expectFaultError asserts err is the on_error of a connection hit by the
+// fault kind: AmqpClosedConnection with that fault's code and message.
+function expectFaultError(err, kind) {
+  const want = {
+    cut: [0, /connection lost/],
+    stall: [0, /missed heartbeats/],
+    close: [320, /CONNECTION_FORCED.*closed by the amqpjs fault test/],
+    restart: [320, /CONNECTION_FORCED.*shutdown/],
+  }[kind];
+  expectClass(err, ['AmqpClosedConnection'], want[0], 'on_error');
+  assert.ok(want[1].test(err.message), `on_error message: ${err.message}`);
+}
+
 // settleAll waits (bounded) for every promise and returns their outcomes.
 async function settleAll(promises, ms, what) {
   return within(Promise.allSettled(promises), ms, what);
 }
 
-module.exports = { aioamqp, assert, sleep, within, ranges, connect, publishLoop, expectClass, settleAll };
+module.exports = { aioamqp, assert, sleep, within, ranges, connect, publishLoop, expectClass, expectFaultError, settleAll };

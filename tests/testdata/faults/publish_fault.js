@@ -5,7 +5,7 @@
 // right class and code; every pending call settles, rejecting with the
 // right class; reports the publishes that resolved (@@resolved) so that the
 // test can check they are all in the queue.
-const { aioamqp, assert, sleep, within, ranges, connect, publishLoop, expectClass, settleAll } = require('./lib.js');
+const { aioamqp, assert, sleep, within, ranges, connect, publishLoop, expectClass, expectFaultError, settleAll } = require('./lib.js');
 
 const kind = process.argv[2];
 const queue = process.env.FAULT_QUEUE;
@@ -49,14 +49,7 @@ pub.stop();
 await pub.settled(15000);
 
 // on_error: the class, code and message of the fault.
-const want = {
-  cut: [0, /connection lost/],
-  stall: [0, /missed heartbeats/],
-  close: [320, /CONNECTION_FORCED.*closed by the amqpjs fault test/],
-  restart: [320, /CONNECTION_FORCED.*shutdown/],
-}[kind];
-expectClass(err, ['AmqpClosedConnection'], want[0], 'on_error');
-assert.ok(want[1].test(err.message), `on_error message: ${err.message}`);
+expectFaultError(err, kind);
 assert.ok(err instanceof aioamqp.AioamqpException && err instanceof Error);
 
 // Every publish settled; each rejection has the right class.
