@@ -255,32 +255,40 @@ func toJSQueue(q *mgmt.Queue) jsQueue {
 	}
 }
 
-func (r *rabbitmqModule) jsQueue(call goja.FunctionCall) goja.Value {
-	a := rmqQueueSig.parse(r.m.rt.VM(), call.Arguments)
-	name, vhost := a[0].String(), str(a[1], "")
-	return r.call(rmqQueueSig.method, a[2], func(ctx context.Context, c *mgmt.Client) (any, error) {
-		q, err := c.Queue(ctx, vhost, name)
+// mgmtGet is the r.call function of a read-only API call: fetch's result
+// (fetch has the shape of a method expression such as
+// (*mgmt.Client).Nodes), or its error, with conv turning the result into
+// what the script gets.
+func mgmtGet[T, R any](fetch func(*mgmt.Client, context.Context) (T, error), conv func(T) R) func(context.Context, *mgmt.Client) (any, error) {
+	return func(ctx context.Context, c *mgmt.Client) (any, error) {
+		v, err := fetch(c, ctx)
 		if err != nil {
 			return nil, err
 		}
-		return toJSQueue(q), nil
-	})
+		return conv(v), nil
+	}
+}
+
+func (r *rabbitmqModule) jsQueue(call goja.FunctionCall) goja.Value {
+	a := rmqQueueSig.parse(r.m.rt.VM(), call.Arguments)
+	name, vhost := a[0].String(), str(a[1], "")
+	return r.call(rmqQueueSig.method, a[2], mgmtGet(func(c *mgmt.Client, ctx context.Context) (*mgmt.Queue, error) {
+		return c.Queue(ctx, vhost, name)
+	}, toJSQueue))
 }
 
 func (r *rabbitmqModule) jsQueues(call goja.FunctionCall) goja.Value {
 	a := rmqQueuesSig.parse(r.m.rt.VM(), call.Arguments)
 	vhost := str(a[0], "")
-	return r.call(rmqQueuesSig.method, a[1], func(ctx context.Context, c *mgmt.Client) (any, error) {
-		qs, err := c.Queues(ctx, vhost, false)
-		if err != nil {
-			return nil, err
-		}
+	return r.call(rmqQueuesSig.method, a[1], mgmtGet(func(c *mgmt.Client, ctx context.Context) ([]mgmt.Queue, error) {
+		return c.Queues(ctx, vhost, false)
+	}, func(qs []mgmt.Queue) []jsQueue {
 		out := make([]jsQueue, len(qs))
 		for i := range qs {
 			out[i] = toJSQueue(&qs[i])
 		}
-		return out, nil
-	})
+		return out
+	}))
 }
 
 type jsOverview struct {
@@ -304,11 +312,7 @@ type jsOverview struct {
 
 func (r *rabbitmqModule) jsOverview(call goja.FunctionCall) goja.Value {
 	a := rmqOverviewSig.parse(r.m.rt.VM(), call.Arguments)
-	return r.call(rmqOverviewSig.method, a[0], func(ctx context.Context, c *mgmt.Client) (any, error) {
-		o, err := c.Overview(ctx)
-		if err != nil {
-			return nil, err
-		}
+	return r.call(rmqOverviewSig.method, a[0], mgmtGet((*mgmt.Client).Overview, func(o *mgmt.Overview) jsOverview {
 		confirm, unroutable := o.Rates.Confirm, o.Rates.Unroutable
 		v := jsOverview{
 			RabbitMQVersion: o.RabbitMQVersion, ErlangVersion: o.ErlangVersion, ClusterName: o.ClusterName, Node: o.Node,
@@ -317,19 +321,14 @@ func (r *rabbitmqModule) jsOverview(call goja.FunctionCall) goja.Value {
 		}
 		v.ObjectTotals.Connections, v.ObjectTotals.Channels, v.ObjectTotals.Queues = o.Connections, o.Channels, o.Queues
 		v.ObjectTotals.Consumers, v.ObjectTotals.Exchanges = o.Consumers, o.Exchanges
-		return v, nil
-	})
+		return v
+	}))
 }
 
 func (r *rabbitmqModule) jsNodes(call goja.FunctionCall) goja.Value {
 	a := rmqNodesSig.parse(r.m.rt.VM(), call.Arguments)
-	return r.call(rmqNodesSig.method, a[0], func(ctx context.Context, c *mgmt.Client) (any, error) {
-		nodes, err := c.Nodes(ctx) // mgmt.Node's JSON names are the API's
-		if err != nil {
-			return nil, err
-		}
-		return nodes, nil
-	})
+	// mgmt.Node's JSON names are the API's
+	return r.call(rmqNodesSig.method, a[0], mgmtGet((*mgmt.Client).Nodes, func(nodes []mgmt.Node) []mgmt.Node { return nodes }))
 }
 
 type jsConnection struct {
@@ -348,11 +347,7 @@ type jsConnection struct {
 
 func (r *rabbitmqModule) jsConnections(call goja.FunctionCall) goja.Value {
 	a := rmqConnectionsSig.parse(r.m.rt.VM(), call.Arguments)
-	return r.call(rmqConnectionsSig.method, a[0], func(ctx context.Context, c *mgmt.Client) (any, error) {
-		cs, err := c.Connections(ctx)
-		if err != nil {
-			return nil, err
-		}
+	return r.call(rmqConnectionsSig.method, a[0], mgmtGet((*mgmt.Client).Connections, func(cs []mgmt.Connection) []jsConnection {
 		out := make([]jsConnection, len(cs))
 		for i, cn := range cs {
 			props := cn.ClientProperties
@@ -365,8 +360,8 @@ func (r *rabbitmqModule) jsConnections(call goja.FunctionCall) goja.Value {
 				ClientProperties: props, Raw: cn.Raw,
 			}
 		}
-		return out, nil
-	})
+		return out
+	}))
 }
 
 func (r *rabbitmqModule) jsCloseConnection(call goja.FunctionCall) goja.Value {
