@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/amqpjs/amqpjs/internal/testutil"
 )
 
 const callTimeout = 15 * time.Second
@@ -83,15 +85,7 @@ func uniq(t testing.TB, what string) string {
 // await runs f and waits for the error its done callback gets.
 func await(t testing.TB, f func(done func(error))) error {
 	t.Helper()
-	c := make(chan error, 1)
-	f(func(err error) { c <- err })
-	select {
-	case err := <-c:
-		return err
-	case <-time.After(callTimeout):
-		t.Fatalf("done was not called")
-		return nil
-	}
+	return testutil.AwaitDone(t, "done callback", callTimeout, f)
 }
 
 func must(t testing.TB, f func(done func(error))) {

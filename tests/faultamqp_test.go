@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/amqpjs/amqpjs/amqp"
+	"github.com/amqpjs/amqpjs/internal/testutil"
 )
 
 const faultCallTimeout = 30 * time.Second
@@ -63,15 +64,7 @@ func (s *syncClient) Close() {
 
 func waitErr(t testing.TB, what string, f func(done func(error))) error {
 	t.Helper()
-	c := make(chan error, 1)
-	f(func(err error) { c <- err })
-	select {
-	case err := <-c:
-		return err
-	case <-time.After(faultCallTimeout):
-		t.Fatalf("%s: no answer within %s", what, faultCallTimeout)
-		return nil
-	}
+	return testutil.AwaitDone(t, what, faultCallTimeout, f)
 }
 
 // Declare declares a durable queue and returns its message count.

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 )
 
 // SyncBuffer is a bytes.Buffer safe for concurrent use: the output of a
@@ -77,4 +78,19 @@ func ReadJSON[T any](t testing.TB, path string) T {
 		t.Fatalf("%s: %v", path, err)
 	}
 	return v
+}
+
+// AwaitDone runs f and returns the error its done callback gets, failing
+// the test (what names the call) when done is not called within timeout.
+func AwaitDone(t testing.TB, what string, timeout time.Duration, f func(done func(error))) error {
+	t.Helper()
+	c := make(chan error, 1)
+	f(func(err error) { c <- err })
+	select {
+	case err := <-c:
+		return err
+	case <-time.After(timeout):
+		t.Fatalf("%s: no answer within %s", what, timeout)
+		return nil
+	}
 }
