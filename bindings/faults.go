@@ -96,12 +96,10 @@ func (m *module) faultTargetOf(vm *goja.Runtime, fn string, v goja.Value) *fault
 
 // loadFaults is the amqpjs/faults module's loader.
 func (m *module) loadFaults(vm *goja.Runtime, module *goja.Object) {
-	if m.faultsExports != nil {
-		_ = module.Set("exports", m.faultsExports)
+	ex, cached := cachedExports(module, &m.faultsExports)
+	if cached {
 		return
 	}
-	ex := module.Get("exports").(*goja.Object)
-	m.faultsExports = ex
 	setMethod(vm, ex, "cut", m.jsFaultCut)
 	setMethod(vm, ex, "stall", m.jsFaultStall)
 	setMethod(vm, ex, "latency", m.jsFaultLatency)

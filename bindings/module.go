@@ -107,23 +107,41 @@ type module struct {
 	faultsExports *goja.Object // amqpjs/faults (faults.go)
 }
 
-func (m *module) load(vm *goja.Runtime, module *goja.Object) {
-	if m.exports != nil {
-		_ = module.Set("exports", m.exports)
-		return
+// cachedExports gives a module loaded again the exports of its first load
+// (*cache) and reports true; on the first load it caches the module's
+// exports object in *cache and returns it to be filled.
+func cachedExports(module *goja.Object, cache **goja.Object) (*goja.Object, bool) {
+	if *cache != nil {
+		_ = module.Set("exports", *cache)
+		return nil, true
 	}
-	exports := module.Get("exports").(*goja.Object)
-	m.exports = exports
-	f, err := vm.RunProgram(exceptionsPrg)
+	ex := module.Get("exports").(*goja.Object)
+	*cache = ex
+	return ex, false
+}
+
+// runFactory runs one of the binary's own compiled programs, whose value is
+// a function, and returns what calling that function with args gives. They
+// are compiled in, so an error is a bug and panics.
+func runFactory(vm *goja.Runtime, prg *goja.Program, args ...goja.Value) goja.Value {
+	f, err := vm.RunProgram(prg)
 	if err != nil {
 		panic(err)
 	}
 	fn, _ := goja.AssertFunction(f)
-	excV, err := fn(goja.Undefined())
+	v, err := fn(goja.Undefined(), args...)
 	if err != nil {
 		panic(err)
 	}
-	excObj := excV.ToObject(vm)
+	return v
+}
+
+func (m *module) load(vm *goja.Runtime, module *goja.Object) {
+	exports, cached := cachedExports(module, &m.exports)
+	if cached {
+		return
+	}
+	excObj := runFactory(vm, exceptionsPrg).ToObject(vm)
 	m.exc = map[string]*goja.Object{}
 	exceptions := vm.NewObject()
 	for _, name := range excObj.Keys() {
@@ -133,16 +151,7 @@ func (m *module) load(vm *goja.Runtime, module *goja.Object) {
 		_ = exceptions.Set(name, c)
 	}
 	_ = exports.Set("exceptions", exceptions)
-	p, err := vm.RunProgram(preludePrg)
-	if err != nil {
-		panic(err)
-	}
-	pf, _ := goja.AssertFunction(p)
-	pv, err := pf(goja.Undefined(), excObj)
-	if err != nil {
-		panic(err)
-	}
-	m.prelude = pv.ToObject(vm)
+	m.prelude = runFactory(vm, preludePrg, excObj).ToObject(vm)
 
 	_ = exports.Set("version", runtime.Version)
 	for i, name := range []string{"CONNECTING", "OPEN", "CLOSING", "CLOSED"} {

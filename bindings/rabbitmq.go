@@ -72,22 +72,11 @@ func registerRabbitMQ(m *module) {
 }
 
 func (r *rabbitmqModule) load(vm *goja.Runtime, module *goja.Object) {
-	if r.exports != nil {
-		_ = module.Set("exports", r.exports)
+	exports, cached := cachedExports(module, &r.exports)
+	if cached {
 		return
 	}
-	exports := module.Get("exports").(*goja.Object)
-	r.exports = exports
-	f, err := vm.RunProgram(rabbitmqPrg)
-	if err != nil {
-		panic(err)
-	}
-	fn, _ := goja.AssertFunction(f)
-	c, err := fn(goja.Undefined())
-	if err != nil {
-		panic(err)
-	}
-	r.errCtor = c.ToObject(vm)
+	r.errCtor = runFactory(vm, rabbitmqPrg).ToObject(vm)
 	r.parse, _ = goja.AssertFunction(vm.Get("JSON").ToObject(vm).Get("parse"))
 	_ = exports.Set("ManagementError", r.errCtor)
 	setMethod(vm, exports, "configure", r.jsConfigure)
