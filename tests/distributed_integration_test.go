@@ -48,15 +48,7 @@ export const options = {
     'iterations{scenario:batch}': ['count==%d'], // a share of it fails alone
   },
 };
-export async function setup() {
-  const [transport, protocol] = await aioamqp.connect();
-  const channel = await protocol.channel();
-  await channel.queue_declare(queue, { arguments: { 'x-expires': 120000 } });
-  await protocol.close();
-  transport.close();
-}
-let channel;
-export async function produce() {
+`+queueSetupJS+`export async function produce() {
   if (!channel) {
     const [, protocol] = await aioamqp.connect();
     channel = await protocol.channel();

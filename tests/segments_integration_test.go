@@ -15,6 +15,19 @@ import (
 	"time"
 )
 
+// queueSetupJS is the setup of the distributed and segment test scripts:
+// it declares the queue __ENV.QUEUE names (expiring 2 minutes after its
+// last use); then the VU's channel variable, opened by its first iteration.
+const queueSetupJS = `export async function setup() {
+  const [transport, protocol] = await aioamqp.connect();
+  const channel = await protocol.channel();
+  await channel.queue_declare(queue, { arguments: { 'x-expires': 120000 } });
+  await protocol.close();
+  transport.close();
+}
+let channel;
+`
+
 const segmentsScript = `
 import * as aioamqp from 'aioamqp';
 import { Counter } from 'amqpjs/metrics';
@@ -28,15 +41,7 @@ export const options = {
   },
   thresholds: { errors: ['count==0'] },
 };
-export async function setup() {
-  const [transport, protocol] = await aioamqp.connect();
-  const channel = await protocol.channel();
-  await channel.queue_declare(queue, { arguments: { 'x-expires': 120000 } });
-  await protocol.close();
-  transport.close();
-}
-let channel;
-export async function publish() {
+` + queueSetupJS + `export async function publish() {
   if (!channel) {
     const [, protocol] = await aioamqp.connect();
     channel = await protocol.channel();
