@@ -159,17 +159,7 @@ import * as aioamqp from 'aioamqp';
 import { check } from 'amqpjs/metrics';
 import { setTimeout as sleep } from 'timers/promises';
 export const options = { vus: 2, duration: '8s' };
-let server;
-export async function setup() {
-  const [transport, protocol] = await aioamqp.connect();
-  const channel = await protocol.channel();
-  const { queue } = await channel.queue_declare('', { exclusive: true });
-  await channel.basic_consume(() => {}, { queue_name: queue, no_ack: true });
-  server = { transport, protocol };
-  return { queue };
-}
-let channel;
-export default async function ({ queue }) {
+` + sinkQueueSetupJS + `export default async function ({ queue }) {
   if (!channel) {
     const [, protocol] = await aioamqp.connect();
     channel = await protocol.channel();

@@ -15,6 +15,22 @@ import (
 	"time"
 )
 
+// sinkQueueSetupJS is a setup that declares an exclusive queue with a
+// consumer dropping what arrives (its connection kept in server for the
+// run) and hands the queue's name to the VUs; then the VU's channel
+// variable, opened by its first iteration.
+const sinkQueueSetupJS = `let server;
+export async function setup() {
+  const [transport, protocol] = await aioamqp.connect();
+  const channel = await protocol.channel();
+  const { queue } = await channel.queue_declare('', { exclusive: true });
+  await channel.basic_consume(() => {}, { queue_name: queue, no_ack: true });
+  server = { transport, protocol };
+  return { queue };
+}
+let channel;
+`
+
 // TestIntegrationScenario200VUs: 200 VUs, each with its own connection,
 // publish with confirms to a queue that setup's runtime consumes.
 func TestIntegrationScenario200VUs(t *testing.T) {
@@ -25,17 +41,7 @@ export const options = {
   vus: 200, duration: '3s',
   thresholds: { errors: ['count==0'], amqp_confirmed: ['count>=200'], amqp_e2e_latency: ['p(99)<5000'] },
 };
-let server;
-export async function setup() {
-  const [transport, protocol] = await aioamqp.connect();
-  const channel = await protocol.channel();
-  const { queue } = await channel.queue_declare('', { exclusive: true });
-  await channel.basic_consume(() => {}, { queue_name: queue, no_ack: true });
-  server = { transport, protocol };
-  return { queue };
-}
-let channel;
-export default async function ({ queue }) {
+`+sinkQueueSetupJS+`export default async function ({ queue }) {
   if (!channel) {
     const [, protocol] = await aioamqp.connect({ client_properties: { connection_name: 'amqpjs-200-vus-' + __VU } });
     channel = await protocol.channel();
