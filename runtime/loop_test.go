@@ -73,6 +73,14 @@ func TestLoopFIFOFromGoroutines(t *testing.T) {
 	}
 }
 
+// wantOrder checks the order in which a test's tasks ran, as fmt prints it.
+func wantOrder(t *testing.T, order []string, want string) {
+	t.Helper()
+	if got := fmt.Sprint(order); got != want {
+		t.Errorf("order: got %s, want %s", got, want)
+	}
+}
+
 func TestLoopRunOnLoopFromInside(t *testing.T) {
 	t.Parallel()
 	l := newTestLoop()
@@ -89,9 +97,7 @@ func TestLoopRunOnLoopFromInside(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run: got %v, want nil", err)
 	}
-	if got, want := fmt.Sprint(order), "[first a b c]"; got != want {
-		t.Errorf("order: got %s, want %s", got, want)
-	}
+	wantOrder(t, order, "[first a b c]")
 }
 
 func TestLoopEndsWhenIdle(t *testing.T) {
@@ -149,9 +155,7 @@ func TestLoopRefKeepsAlive(t *testing.T) {
 	if n := l.refs.Load(); n != 0 {
 		t.Errorf("open refs after Close twice: got %d, want 0", n)
 	}
-	if got, want := fmt.Sprint(order), "[task]"; got != want {
-		t.Errorf("order: got %s, want %s", got, want)
-	}
+	wantOrder(t, order, "[task]")
 }
 
 func TestLoopRefClosedRejectsEnqueue(t *testing.T) {
