@@ -419,14 +419,26 @@ func (c *connection) closedError() error {
 	return &amqp.Error{Kind: amqp.KindConnectionClosed, Reason: "connection is closed"}
 }
 
-func (c *connection) jsChannel(call goja.FunctionCall) goja.Value {
-	vm := c.m.rt.VM()
-	site := c.m.site()
-	a := channelOpenSig.parse(vm, call.Arguments)
-	timeout := seconds(a[1])
-	p, res := c.m.loop.NewPromise()
+// openCall is the start shared by the connection's methods: it parses the
+// arguments against sig (the timeout is the last one) and makes the promise
+// the method returns. When the connection is no longer open that promise is
+// already rejected and ok is false.
+func (c *connection) openCall(sig *sig, call goja.FunctionCall) (vm *goja.Runtime, site callSite, a []goja.Value, timeout float64, p *goja.Promise, res *runtime.Resolver, ok bool) {
+	vm = c.m.rt.VM()
+	site = c.m.site()
+	a = sig.parse(vm, call.Arguments)
+	timeout = seconds(a[len(a)-1])
+	p, res = c.m.loop.NewPromise()
 	if c.state != stateOpen {
 		_ = res.SettleOnLoop(vm, nil, c.m.jsErrorAt(c.closedError(), 0, site))
+		return vm, site, a, timeout, p, res, false
+	}
+	return vm, site, a, timeout, p, res, true
+}
+
+func (c *connection) jsChannel(call goja.FunctionCall) goja.Value {
+	vm, site, a, timeout, p, res, ok := c.openCall(channelOpenSig, call)
+	if !ok {
 		return vm.ToValue(p)
 	}
 	var retCB goja.Value
@@ -448,13 +460,8 @@ func (c *connection) jsChannel(call goja.FunctionCall) goja.Value {
 }
 
 func (c *connection) jsClose(call goja.FunctionCall) goja.Value {
-	vm := c.m.rt.VM()
-	site := c.m.site()
-	a := protoCloseSig.parse(vm, call.Arguments)
-	timeout := seconds(a[1])
-	p, res := c.m.loop.NewPromise()
-	if c.state != stateOpen {
-		_ = res.SettleOnLoop(vm, nil, c.m.jsErrorAt(c.closedError(), 0, site))
+	vm, site, a, timeout, p, res, ok := c.openCall(protoCloseSig, call)
+	if !ok {
 		return vm.ToValue(p)
 	}
 	c.byScript = true
