@@ -11,6 +11,8 @@ import (
 	"time"
 
 	amqp091 "github.com/rabbitmq/amqp091-go"
+
+	"github.com/amqpjs/amqpjs/internal/testutil"
 )
 
 func TestToAMQPTable(t *testing.T) {
@@ -134,37 +136,6 @@ func TestFromAMQPTable(t *testing.T) {
 	}
 }
 
-// normalize gives what a value sent becomes once received.
-func normalize(v any) any {
-	switch x := v.(type) {
-	case int8:
-		return int64(x)
-	case int16:
-		return int64(x)
-	case int32:
-		return int64(x)
-	case int:
-		return int64(x)
-	case uint32:
-		return int64(x)
-	case time.Time:
-		return x.UTC()
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = normalize(e)
-		}
-		return out
-	case Table:
-		out := make(Table, len(x))
-		for k, e := range x {
-			out[k] = normalize(e)
-		}
-		return out
-	}
-	return v
-}
-
 // genValue builds a value from fuzz input: a tiny program, one opcode byte
 // per value.
 func genValue(b *[]byte, depth int) any {
@@ -263,7 +234,7 @@ func FuzzTable(f *testing.F) {
 			t.Fatalf("amqp091 rejects %#v: %v", out, err)
 		}
 		back := fromAMQPTable(out)
-		want := normalize(in).(Table)
+		want := testutil.Received(in).(Table)
 		if len(in) == 0 {
 			want = nil
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/amqpjs/amqpjs/amqp"
 
 	"github.com/amqpjs/amqpjs/amqp/wire"
+	"github.com/amqpjs/amqpjs/internal/testutil"
 )
 
 // One VM per fuzzing process: the fuzz function runs sequentially in each
@@ -381,7 +382,7 @@ func checkTableTypes(t *testing.T, doc string, v any, path string) {
 	switch x := v.(type) {
 	case nil, string, bool, time.Time, []byte:
 	case int8, int16, int32:
-		n := normaliseValue(x).(int64)
+		n := testutil.Received(x).(int64)
 		if got, want := showValue(x), showValue(wire.SmallestInt(n)); got != want {
 			t.Errorf("%s: %s: %s, want %s", doc, path, got, want)
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/dop251/goja"
 
+	"github.com/amqpjs/amqpjs/internal/testutil"
 	"github.com/amqpjs/amqpjs/runtime"
 )
 
@@ -251,34 +252,8 @@ func isNaN(v goja.Value) bool {
 	return ok && math.IsNaN(f)
 }
 
-// normaliseTable makes t look received: integers int64, tables nested.
+// normaliseTable makes t look received: integers int64, times UTC, tables
+// nested.
 func normaliseTable(t map[string]any) map[string]any {
-	out := make(map[string]any, len(t))
-	for k, v := range t {
-		out[k] = normaliseValue(v)
-	}
-	return out
-}
-
-// normaliseValue is normaliseTable for one value.
-func normaliseValue(v any) any {
-	switch x := v.(type) {
-	case int8:
-		return int64(x)
-	case int16:
-		return int64(x)
-	case int32:
-		return int64(x)
-	case int:
-		return int64(x)
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = normaliseValue(e)
-		}
-		return out
-	case map[string]any:
-		return normaliseTable(x)
-	}
-	return v
+	return testutil.Received(t).(map[string]any)
 }

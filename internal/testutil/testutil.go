@@ -94,3 +94,36 @@ func AwaitDone(t testing.TB, what string, timeout time.Duration, f func(done fun
 		return nil
 	}
 }
+
+// Received gives what a table value sent becomes once received back: every
+// integer an int64, times in UTC, with arrays and nested tables (a
+// map[string]any, which amqp.Table is) done the same way, into new ones.
+func Received(v any) any {
+	switch x := v.(type) {
+	case int8:
+		return int64(x)
+	case int16:
+		return int64(x)
+	case int32:
+		return int64(x)
+	case int:
+		return int64(x)
+	case uint32:
+		return int64(x)
+	case time.Time:
+		return x.UTC()
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = Received(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = Received(e)
+		}
+		return out
+	}
+	return v
+}
