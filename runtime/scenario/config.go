@@ -128,23 +128,20 @@ func (c *Config) MaxRate() float64 {
 // Flags names the flags that are set, as the command line spells them.
 func (ov Overrides) Flags() []string {
 	var f []string
-	if ov.VUs != nil {
-		f = append(f, "--vus")
-	}
-	if ov.Duration != nil {
-		f = append(f, "--duration")
-	}
-	if ov.Iterations != nil {
-		f = append(f, "--iterations")
-	}
-	if ov.Stages != nil {
-		f = append(f, "--stage")
-	}
-	if ov.Rate != nil {
-		f = append(f, "--rate")
-	}
-	if ov.MaxVUs != nil {
-		f = append(f, "--max-vus")
+	for _, o := range []struct {
+		set  bool
+		flag string
+	}{
+		{ov.VUs != nil, "--vus"},
+		{ov.Duration != nil, "--duration"},
+		{ov.Iterations != nil, "--iterations"},
+		{ov.Stages != nil, "--stage"},
+		{ov.Rate != nil, "--rate"},
+		{ov.MaxVUs != nil, "--max-vus"},
+	} {
+		if o.set {
+			f = append(f, o.flag)
+		}
 	}
 	return f
 }
