@@ -146,33 +146,39 @@ func parseScenario(name string, raw json.RawMessage) (*Config, error) {
 		*dst = d
 		return true, nil
 	}
-	integer := func(key string, dst *int, least int) (bool, error) {
+	// num reads a number that valid accepts; want says what that is.
+	num := func(key string, valid func(float64) bool, want string) (float64, bool, error) {
 		r, ok := v[key]
 		if !ok || isNull(r) {
-			return false, nil
+			return 0, false, nil
 		}
 		var f float64
-		if json.Unmarshal(r, &f) != nil || f != math.Trunc(f) || f < float64(least) || f > math.MaxInt32 {
-			return false, fail(key, "must be a whole number ≥ %d, got %s", least, r)
+		if json.Unmarshal(r, &f) != nil || !valid(f) {
+			return 0, false, fail(key, "must be %s, got %s", want, r)
 		}
-		*dst = int(f)
-		return true, nil
+		return f, true, nil
+	}
+	integer := func(key string, dst *int, least int) (bool, error) {
+		f, ok, err := num(key, func(f float64) bool {
+			return f == math.Trunc(f) && f >= float64(least) && f <= math.MaxInt32
+		}, fmt.Sprintf("a whole number ≥ %d", least))
+		if ok {
+			*dst = int(f)
+		}
+		return ok, err
 	}
 	number := func(key string, dst *float64, positive bool) (bool, error) {
-		r, ok := v[key]
-		if !ok || isNull(r) {
-			return false, nil
+		want := "a number ≥ 0"
+		if positive {
+			want = "a positive number"
 		}
-		var f float64
-		if json.Unmarshal(r, &f) != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || (positive && f == 0) {
-			want := "a number ≥ 0"
-			if positive {
-				want = "a positive number"
-			}
-			return false, fail(key, "must be %s, got %s", want, r)
+		f, ok, err := num(key, func(f float64) bool {
+			return !math.IsNaN(f) && !math.IsInf(f, 0) && f >= 0 && !(positive && f == 0)
+		}, want)
+		if ok {
+			*dst = f
 		}
-		*dst = f
-		return true, nil
+		return ok, err
 	}
 	strMap := func(key string) (map[string]string, error) {
 		r, ok := v[key]
