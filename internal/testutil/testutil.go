@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -126,4 +127,15 @@ func Received(v any) any {
 		return out
 	}
 	return v
+}
+
+// HeapInUse is the heap in use after garbage collection (twice, so that
+// what the first one finalised is gone too): what memory tests and
+// benchmarks compare before and after.
+func HeapInUse() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapInuse
 }

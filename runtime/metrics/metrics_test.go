@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/amqpjs/amqpjs/internal/testutil"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -586,22 +588,15 @@ func TestTrendMemoryFlat(t *testing.T) {
 	r := NewRegistry()
 	m := r.MustNew("lat", Trend, Time)
 	m.Add(1)
-	before := heapInUse()
+	before := testutil.HeapInUse()
 	for i := 0; i < n; i++ {
 		m.Add(float64(i%100000) / 7)
 	}
-	after := heapInUse()
+	after := testutil.HeapInUse()
 	if grew := int64(after) - int64(before); grew > 1<<20 {
 		t.Fatalf("heap grew by %d bytes over %d samples", grew, n)
 	}
 	runtime.KeepAlive(m)
-}
-
-func heapInUse() uint64 {
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return ms.HeapInuse
 }
 
 // BenchmarkTrendMemory records 10 million samples into one trend and
@@ -611,12 +606,12 @@ func BenchmarkTrendMemory(b *testing.B) {
 		r := NewRegistry()
 		m := r.MustNew("lat", Trend, Time)
 		m.Add(1)
-		before := heapInUse()
+		before := testutil.HeapInUse()
 		s := m.Root()
 		for j := 0; j < 10_000_000; j++ {
 			s.Add(float64(j%1_000_000) / 1000)
 		}
-		after := heapInUse()
+		after := testutil.HeapInUse()
 		b.ReportMetric(float64(int64(after)-int64(before)), "heap-growth-B/10M-samples")
 		b.ReportMetric(float64(s.Stats().Percentile(99)), "p99")
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/amqpjs/amqpjs/bindings"
+	"github.com/amqpjs/amqpjs/internal/testutil"
 	"github.com/amqpjs/amqpjs/runtime"
 	"github.com/amqpjs/amqpjs/runtime/metrics"
 )
@@ -53,23 +54,15 @@ export default async function () {
 	for i := range n {
 		e.sh.ids = append(e.sh.ids, 2+i)
 	}
-	before := heapInUse()
+	before := testutil.HeapInUse()
 	vus, err := e.makeVUs()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	after := heapInUse()
+	after := testutil.HeapInUse()
 	goruntime.KeepAlive(vus)
 	e.stopAll()
 	return float64(int64(after)-int64(before)) / float64(n)
-}
-
-func heapInUse() uint64 {
-	goruntime.GC()
-	goruntime.GC()
-	var ms goruntime.MemStats
-	goruntime.ReadMemStats(&ms)
-	return ms.HeapInuse
 }
 
 // BenchmarkIdleVUMemory reports the heap held per idle VU (target ≤ 1 MB).
