@@ -252,6 +252,39 @@ func runSplit(t *testing.T, src string, split []string, mutate func(*Options)) [
 	return res
 }
 
+// runSplitOK is runSplit (no options changed) where every segment must exit 0.
+func runSplitOK(t *testing.T, src string, split []string) []result {
+	t.Helper()
+	res := runSplit(t, src, split, nil)
+	for i, r := range res {
+		if r.code != 0 {
+			t.Fatalf("%s: exit %d\n%s", split[i], r.code, r.stderr)
+		}
+	}
+	return res
+}
+
+// vusOwnedOnce checks that no __VU value is used by two segments.
+func vusOwnedOnce(t *testing.T, split []string, res []result) {
+	t.Helper()
+	owner := map[string]string{}
+	for i, r := range res {
+		for id := range vuIDs(r) {
+			if prev, dup := owner[id]; dup {
+				t.Errorf("%v: __VU %s in %s and %s", split, id, prev, split[i])
+			}
+			owner[id] = split[i]
+		}
+	}
+}
+
+// arrivedOrDropped counts an arrival-rate scenario's arrivals: the
+// iterations run and the ones dropped.
+func arrivedOrDropped(r result, scenario string) float64 {
+	sc := map[string]string{"scenario": scenario}
+	return r.series("iterations", sc).Sum + r.series("dropped_iterations", sc).Sum
+}
+
 // vuIDs are the __VU values the per_vu counter saw (tag vu).
 func vuIDs(r result) map[string]float64 {
 	ids := map[string]float64{}
@@ -276,21 +309,12 @@ export const options = { scenarios: {
 } };
 export default async function () { perVU.add(1, { vu: String(__VU) }); await sleep(2); }`
 	for _, split := range [][]string{{"0:1/3", "1/3:2/3", "2/3:1"}, {"0:0.1", "0.1:1"}} {
-		res := runSplit(t, src, split, nil)
+		res := runSplitOK(t, src, split)
+		vusOwnedOnce(t, split, res)
 		var shared, arrivals float64
-		owner := map[string]string{}
 		for i, r := range res {
-			if r.code != 0 {
-				t.Fatalf("%s: exit %d\n%s", split[i], r.code, r.stderr)
-			}
 			shared += r.series("iterations", map[string]string{"scenario": "shared"}).Sum
-			arrivals += r.series("iterations", map[string]string{"scenario": "car"}).Sum + r.series("dropped_iterations", map[string]string{"scenario": "car"}).Sum
-			for id := range vuIDs(r) {
-				if prev, dup := owner[id]; dup {
-					t.Errorf("%v: __VU %s in %s and %s", split, id, prev, split[i])
-				}
-				owner[id] = split[i]
-			}
+			arrivals += arrivedOrDropped(r, "car")
 			if seg, _ := segment.Parse(split[i]); !strings.Contains(r.stderr, "segment "+seg.String()+":") {
 				t.Errorf("%s: the summary does not name the segment\n%s", split[i], r.stderr)
 			}
@@ -429,25 +453,16 @@ export const options = { scenarios: {
 } };
 export default async function () { perVU.add(1, { vu: String(__VU) }); await sleep(5); }`
 	split := []string{"0:1/3", "1/3:2/3", "2/3:1"}
-	res := runSplit(t, src, split, nil)
+	res := runSplitOK(t, src, split)
+	vusOwnedOnce(t, split, res)
 	var pervu, rar, rampVUs float64
-	owner := map[string]string{}
-	for i, r := range res {
-		if r.code != 0 {
-			t.Fatalf("%s: exit %d\n%s", split[i], r.code, r.stderr)
-		}
+	for _, r := range res {
 		pervu += r.series("iterations", map[string]string{"scenario": "pervu"}).Sum
-		rar += r.series("iterations", map[string]string{"scenario": "rar"}).Sum + r.series("dropped_iterations", map[string]string{"scenario": "rar"}).Sum
+		rar += arrivedOrDropped(r, "rar")
 		for _, e := range r.sc.engines {
 			if e.cfg.Name == "ramp" {
 				rampVUs += float64(e.made.Load())
 			}
-		}
-		for id := range vuIDs(r) {
-			if prev, dup := owner[id]; dup {
-				t.Errorf("__VU %s in %s and %s", id, prev, split[i])
-			}
-			owner[id] = split[i]
 		}
 	}
 	// 60/s at the peak, a triangle of 1 s: 30 arrivals.
