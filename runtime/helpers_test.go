@@ -75,3 +75,13 @@ func wantOut(t *testing.T, got, want string) {
 		t.Errorf("output:\ngot:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// errorAs is errors.As in a test: the T in err's chain, or a fatal failure.
+func errorAs[T error](t *testing.T, err error) T {
+	t.Helper()
+	var target T
+	if !errors.As(err, &target) {
+		t.Fatalf("err: got %T %v, want %T", err, err, target)
+	}
+	return target
+}

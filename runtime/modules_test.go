@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -191,10 +190,7 @@ func TestModuleErrors(t *testing.T) {
 	t.Run("main syntax error is a *SyntaxError", func(t *testing.T) {
 		t.Parallel()
 		res := runPath(t, fixture(t, "errors/main-bad.js"))
-		var se *SyntaxError
-		if !errors.As(res.err, &se) {
-			t.Fatalf("err: got %T %v, want *SyntaxError", res.err, res.err)
-		}
+		se := errorAs[*SyntaxError](t, res.err)
 		if se.File != fixture(t, "errors/main-bad.js") || se.Line != 4 || se.Column != 7 {
 			t.Errorf("position: got %s:%d:%d, want main-bad.js:4:7 (0-based column)", se.File, se.Line, se.Column)
 		}
@@ -202,10 +198,7 @@ func TestModuleErrors(t *testing.T) {
 	t.Run("top-level await rejection", func(t *testing.T) {
 		t.Parallel()
 		res := runPath(t, fixture(t, "tla/reject.mjs"))
-		var ue *UncaughtError
-		if !errors.As(res.err, &ue) {
-			t.Fatalf("err: got %T %v, want *UncaughtError", res.err, res.err)
-		}
+		errorAs[*UncaughtError](t, res.err)
 		msg := res.rt.FormatError(res.err)
 		want := "Uncaught Error: top-level await failed\n    at " + fixture(t, "tla/reject.mjs") + ":2:7"
 		if msg != want {

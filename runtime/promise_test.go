@@ -269,10 +269,7 @@ func TestUnhandledRejection(t *testing.T) {
 				}
 				return
 			}
-			var ur *UnhandledRejectionError
-			if !errors.As(res.err, &ur) {
-				t.Fatalf("Run: got %v (%T), want *UnhandledRejectionError", res.err, res.err)
-			}
+			errorAs[*UnhandledRejectionError](t, res.err)
 			if msg := res.rt.FormatError(res.err); !strings.Contains(msg, "Uncaught (in promise)") || !strings.Contains(msg, tc.wantIn) {
 				t.Errorf("FormatError: got %q, want it to contain %q and %q", msg, "Uncaught (in promise)", tc.wantIn)
 			}

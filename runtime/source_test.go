@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"context"
-	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -53,10 +52,7 @@ func TestRunSourceErrors(t *testing.T) {
 	}
 
 	res = runSource(t, "", "let x = ;\n")
-	var se *SyntaxError
-	if !errors.As(res.err, &se) {
-		t.Fatalf("want *SyntaxError, got %T %v", res.err, res.err)
-	}
+	se := errorAs[*SyntaxError](t, res.err)
 	if filepath.Base(se.File) != DefaultSourceName || se.Line != 1 || se.Column != 8 {
 		t.Errorf("syntax error at %s:%d:%d", se.File, se.Line, se.Column)
 	}
