@@ -20,22 +20,17 @@ const (
 	stateClosed
 )
 
-// connectTail is the parameters connect and from_url share, in their order:
-// the connection's tuning, its callbacks and the timeout.
-var connectTail = []param{
+var connectSig = newSig("connect",
+	pStr("host"), pInt("port", 1, 65535), pStr("login"), pStr("password"), pStr("virtualhost"),
+	param{name: "ssl", kind: kAny}, pStr("login_method"), pBool("insist"),
+	pOpt(pBool("verify_ssl")),
 	pOpt(pInt("heartbeat", 0, 65535)), pOpt(pInt("channel_max", 0, 65535)), pOpt(pInt("frame_max", 0, 1<<32-1)),
 	pOpt(param{name: "client_properties", kind: kTable}),
 	pOpt(param{name: "on_error", kind: kFuncNull}),
 	pOpt(param{name: "on_blocked", kind: kFuncNull}), pOpt(param{name: "on_unblocked", kind: kFuncNull}),
 	pTimeout(),
 	pOpt(param{name: "loop", kind: kAny}), pOpt(param{name: "protocol_factory", kind: kAny}),
-}
-
-var connectSig = newSig("connect", append([]param{
-	pStr("host"), pInt("port", 1, 65535), pStr("login"), pStr("password"), pStr("virtualhost"),
-	param{name: "ssl", kind: kAny}, pStr("login_method"), pBool("insist"),
-	pOpt(pBool("verify_ssl")),
-}, connectTail...)...)
+)
 
 const (
 	cHost = iota
@@ -59,9 +54,15 @@ const (
 	cProtocolFactory
 )
 
-var fromURLSig = newSig("from_url", append([]param{pReq(pStr("url")),
+var fromURLSig = newSig("from_url", pReq(pStr("url")),
 	pOpt(pStr("login_method")), pOpt(pBool("insist")), pOpt(param{name: "ssl", kind: kAny}), pOpt(pBool("verify_ssl")),
-}, connectTail...)...)
+	pOpt(pInt("heartbeat", 0, 65535)), pOpt(pInt("channel_max", 0, 65535)), pOpt(pInt("frame_max", 0, 1<<32-1)),
+	pOpt(param{name: "client_properties", kind: kTable}),
+	pOpt(param{name: "on_error", kind: kFuncNull}),
+	pOpt(param{name: "on_blocked", kind: kFuncNull}), pOpt(param{name: "on_unblocked", kind: kFuncNull}),
+	pTimeout(),
+	pOpt(param{name: "loop", kind: kAny}), pOpt(param{name: "protocol_factory", kind: kAny}),
+)
 
 func (m *module) defaults() ConnectDefaults {
 	if m.opts.Defaults != nil {
